@@ -1,0 +1,115 @@
+# conctrace build: everything goes to $(BUILD); `make V=1` shows full commands.
+BUILD    ?= build
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+ARCH     := x86
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter
+CPPFLAGS += -Iinclude -Iuser -I$(BUILD) -DCONCTRACE_VERSION='"$(VERSION)"' -D_GNU_SOURCE
+LDLIBS   := -lbpf -lelf -lz -lyaml -ljansson -lm -lpthread
+ifeq ($(SAN),1)
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all clean test unit integration bench deps install san
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+USER_SRCS := $(wildcard user/*.c)
+LIB_SRCS  := $(filter-out user/main.c,$(USER_SRCS))
+LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+HELPER_SRCS := $(wildcard tests/helpers/*.c)
+HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRCS))
+CWL_SRCS  := $(wildcard workloads/c/*.c)
+CWL_BINS  := $(patsubst workloads/c/%.c,$(BUILD)/workloads/%,$(CWL_SRCS))
+
+all: $(BUILD)/conctrace conctrace $(CWL_BINS) $(HELPER_BINS)
+
+conctrace: $(BUILD)/conctrace
+	$(Q)ln -sf $(BUILD)/conctrace conctrace
+
+$(BUILD)/vmlinux.h:
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf -I$(BUILD) \
+		-Wall -Wno-unused-function -MMD -MP -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(BUILD)/user/%.o: user/%.c | $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP -c $< -o $@
+
+$(BUILD)/libconctrace.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/conctrace: $(BUILD)/user/main.o $(BUILD)/libconctrace.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libconctrace.a
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -Wno-missing-prototypes -std=gnu11 -MMD -MP $< \
+		$(BUILD)/libconctrace.a $(LDFLAGS) $(LDLIBS) -lcmocka -o $@
+
+# Programs traced by the integration tests, and the C baselines: frame pointers on.
+$(BUILD)/tests/helpers/%: tests/helpers/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -Wall -Wextra -std=gnu11 -D_GNU_SOURCE $< -lpthread -o $@
+
+$(BUILD)/workloads/%: workloads/c/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -Wall -Wextra -std=gnu11 -D_GNU_SOURCE $< -lpthread -lm -o $@
+
+test: all $(UNIT_BINS)
+	$(Q)tools/run-tests $(BUILD)
+
+unit: all $(UNIT_BINS)
+	$(Q)tools/run-tests --unit-only $(BUILD)
+
+san:
+	$(MAKE) BUILD=build-san SAN=1 all
+
+bench: all
+	$(Q)tools/bench/run $(BUILD)
+
+deps:
+	$(Q)tools/install-deps
+
+PREFIX ?= /usr/local
+install: all
+	install -D -m 0755 $(BUILD)/conctrace $(DESTDIR)$(PREFIX)/bin/conctrace
+
+clean:
+	rm -rf build build-san conctrace
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

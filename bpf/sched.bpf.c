@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Scheduler and futex accounting of the tracked process trees, aggregated in the kernel.
+ * Untracked tasks cost one task-storage lookup per side of a switch and nothing else. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "conctrace/sched.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define TASK_RUNNING 0
+#define TASK_DEAD    0x80
+
+#define FUTEX_WAIT              0
+#define FUTEX_LOCK_PI           6
+#define FUTEX_WAIT_BITSET       9
+#define FUTEX_WAIT_REQUEUE_PI   11
+#define FUTEX_LOCK_PI2          13
+#define FUTEX_CMD_MASK          (~(128 | 256))
+#define NR_futex                202
+#define NR_futex_waitv          449
+#define NR_futex_wait           455
+
+/* Filled by the loader before load: syscall number -> enum ct_reason (+1; 0 = other). */
+const volatile __u8 syscall_reason[CT_NR_SYSCALLS] = {};
+
+/* The tracked marker: present on every task of a tracked tree. */
+struct ct_task_mark {
+	__u32 tracked;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ct_task_mark);
+} marks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct ct_thread);
+} threads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct ct_proc);
+} procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct ct_gil_range);
+} gil_ranges SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct ct_lock_key);
+	__type(value, struct ct_lock_val);
+} locks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32768);
+	__type(key, struct ct_edge_key);
+	__type(value, struct ct_edge_val);
+} edges SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CT_MAX_CPUS);
+	__type(key, __u32);
+	__type(value, struct ct_cpu);
+} cpus SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} events SEC(".maps");
+
+/* Parallelism profile: how long k tracked threads were on a CPU at once.
+ * Updated with atomics only; the intervals telescope, so the sum is exact. */
+__s64 running;
+__u64 par_last_ns;
+__s64 par_ns[CT_MAX_PAR + 1];
+struct ct_counters counters;
+/* never written: the initial value of a new thread entry (too big for the BPF stack) */
+struct ct_thread zero_thread;
+
+static __always_inline bool is_tracked(struct task_struct *t)
+{
+	struct ct_task_mark *m = bpf_task_storage_get(&marks, t, 0, 0);
+
+	return m && m->tracked;
+}
+
+static __always_inline void par_change(__s64 delta, __u64 now)
+{
+	__s64 old = __sync_fetch_and_add(&running, delta);
+	__u64 prev = __sync_lock_test_and_set(&par_last_ns, now);
+	__s64 idx = old;
+
+	if (idx < 0) {
+		__sync_fetch_and_add(&counters.par_underflow, 1);
+		idx = 0;
+	}
+	if (idx > CT_MAX_PAR)
+		idx = CT_MAX_PAR;
+	__sync_fetch_and_add(&par_ns[idx], (__s64)(now - prev));
+}
+
+static __always_inline __u32 log2_slot(__u64 v)
+{
+	__u32 r = 0;
+
+	/* unrolled binary search for floor(log2(v)) */
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8)  { v >>= 8;  r += 8; }
+	if (v >> 4)  { v >>= 4;  r += 4; }
+	if (v >> 2)  { v >>= 2;  r += 2; }
+	if (v >> 1)  { r += 1; }
+	return r >= CT_HIST_SLOTS ? CT_HIST_SLOTS - 1 : r;
+}
+
+static __always_inline bool is_lock_reason(__u32 r)
+{
+	return r == CT_R_LOCK || r == CT_R_GIL || r == CT_R_GIL_HANDOFF;
+}
+
+/* Why prev blocks: read from its user registers at syscall entry. prev is current here. */
+static __always_inline __u32 classify(struct task_struct *prev, __u64 *uaddr)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+	long nr;
+	__u64 addr = 0;
+	__u32 op;
+
+	if (!regs)
+		return CT_R_OTHER;
+	nr = BPF_CORE_READ(regs, orig_ax);
+	if (nr == NR_futex) {
+		op = BPF_CORE_READ(regs, si) & FUTEX_CMD_MASK;
+		if (op != FUTEX_WAIT && op != FUTEX_WAIT_BITSET && op != FUTEX_LOCK_PI &&
+		    op != FUTEX_LOCK_PI2 && op != FUTEX_WAIT_REQUEUE_PI)
+			return CT_R_OTHER;
+		addr = BPF_CORE_READ(regs, di);
+	} else if (nr == NR_futex_wait) {
+		addr = BPF_CORE_READ(regs, di);
+	} else if (nr == NR_futex_waitv) {
+		/* struct futex_waitv { u64 val; u64 uaddr; ... }: key the wait on the first word */
+		bpf_probe_read_user(&addr, sizeof(addr), (void *)(BPF_CORE_READ(regs, di) + 8));
+	} else if (nr >= 0 && nr < CT_NR_SYSCALLS) {
+		__u8 r = syscall_reason[nr];
+
+		return r ? r - 1 : CT_R_OTHER;
+	} else {
+		return CT_R_OTHER;
+	}
+
+	*uaddr = addr;
+	__u32 tgid = prev->tgid;
+	struct ct_gil_range *g = bpf_map_lookup_elem(&gil_ranges, &tgid);
+	if (g) {
+		if (addr >= g->gil_lo && addr < g->gil_hi)
+			return CT_R_GIL;
+		if (addr >= g->handoff_lo && addr < g->handoff_hi)
+			return CT_R_GIL_HANDOFF;
+	}
+	return CT_R_LOCK;
+}
+
+static __always_inline void account_lock(struct ct_thread *t, __u64 waited)
+{
+	struct ct_lock_key lk = { .tgid = t->tgid, .uaddr = t->futex_uaddr };
+	struct ct_lock_val *lv, lzero = {};
+	struct ct_edge_key ek = { .tgid = t->tgid, .waiter = t->tid, .waker = t->waker_tid,
+				  .uaddr = t->futex_uaddr };
+	struct ct_edge_val *ev, ezero = {};
+
+	lv = bpf_map_lookup_elem(&locks, &lk);
+	if (!lv) {
+		if (bpf_map_update_elem(&locks, &lk, &lzero, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&locks, &lk)) {
+			__sync_fetch_and_add(&counters.locks_full, 1);
+			goto edge;
+		}
+		lv = bpf_map_lookup_elem(&locks, &lk);
+		if (!lv)
+			goto edge;
+	}
+	__sync_fetch_and_add(&lv->waits, 1);
+	__sync_fetch_and_add(&lv->total_ns, waited);
+	if (waited > lv->max_ns)
+		lv->max_ns = waited;
+edge:
+	ev = bpf_map_lookup_elem(&edges, &ek);
+	if (!ev) {
+		if (bpf_map_update_elem(&edges, &ek, &ezero, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&edges, &ek)) {
+			__sync_fetch_and_add(&counters.edges_full, 1);
+			return;
+		}
+		ev = bpf_map_lookup_elem(&edges, &ek);
+		if (!ev)
+			return;
+	}
+	__sync_fetch_and_add(&ev->count, 1);
+	__sync_fetch_and_add(&ev->total_ns, waited);
+}
+
+static __always_inline void switch_out(struct task_struct *prev, bool preempt,
+				       unsigned int prev_state, __u64 now, __u32 cpu)
+{
+	__u32 tid = prev->pid;
+	struct ct_thread *t = bpf_map_lookup_elem(&threads, &tid);
+	struct ct_cpu *c;
+
+	if (!t)
+		return;
+	if (t->last_in_ns) {
+		__u64 d = now - t->last_in_ns;
+
+		t->on_cpu_ns += d;
+		c = bpf_map_lookup_elem(&cpus, &cpu);
+		if (c)
+			c->on_cpu_ns += d;
+	}
+	t->last_in_ns = 0;
+	if (t->flags & CT_TF_ONCPU) {
+		t->flags &= ~CT_TF_ONCPU;
+		par_change(-1, now);
+	}
+	if (prev_state & TASK_DEAD) {
+		/* the final switch of an exiting thread: not in the kernel's rusage either */
+		t->off_start_ns = 0;
+		return;
+	}
+	if (preempt || prev_state == TASK_RUNNING) {
+		t->nivcsw++;
+		t->off_reason = CT_R_PREEMPTED;
+		t->runq_start_ns = now;
+	} else {
+		__u64 uaddr = 0;
+
+		t->nvcsw++;
+		t->off_reason = classify(prev, &uaddr);
+		t->futex_uaddr = uaddr;
+		t->runq_start_ns = 0;
+		t->waker_tid = 0;
+	}
+	t->off_start_ns = now;
+}
+
+static __always_inline void switch_in(struct task_struct *next, __u64 now, __u32 cpu)
+{
+	__u32 tid = next->pid;
+	struct ct_thread *t = bpf_map_lookup_elem(&threads, &tid);
+	__u32 r;
+
+	if (!t)
+		return;
+	t->last_in_ns = now;
+	if (t->off_start_ns) {
+		__u64 d = now - t->off_start_ns;
+
+		r = t->off_reason;
+		if (r < CT_R_MAX) {
+			t->off_ns[r] += d;
+			t->off_count[r]++;
+		}
+		if (is_lock_reason(r))
+			account_lock(t, d);
+		t->off_start_ns = 0;
+	}
+	if (t->runq_start_ns) {
+		__u64 d = now - t->runq_start_ns;
+
+		t->runq_ns += d;
+		t->runq_count++;
+		if (d > t->runq_max_ns)
+			t->runq_max_ns = d;
+		t->runq_hist[log2_slot(d)]++;
+		t->runq_start_ns = 0;
+	}
+	if ((t->flags & CT_TF_SEEN_CPU) && t->last_cpu != cpu)
+		t->migrations++;
+	t->last_cpu = cpu;
+	t->flags |= CT_TF_SEEN_CPU;
+	if (cpu < CT_MAX_CPUS)
+		t->cpus[(cpu / 64) & (CT_MAX_CPUS / 64 - 1)] |= 1ULL << (cpu % 64);
+	if (!(t->flags & CT_TF_ONCPU)) {
+		t->flags |= CT_TF_ONCPU;
+		par_change(1, now);
+	}
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(ct_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	bool tp = is_tracked(prev), tn = is_tracked(next);
+	__u64 now;
+	__u32 cpu;
+
+	if (!tp && !tn)
+		return 0;
+	now = bpf_ktime_get_ns();
+	cpu = bpf_get_smp_processor_id();
+	if (tp)
+		switch_out(prev, preempt, prev_state, now, cpu);
+	if (tn)
+		switch_in(next, now, cpu);
+	struct ct_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
+	if (c)
+		c->switches++;
+	return 0;
+}
+
+/* sched_waking runs in the waker's context (sched_wakeup may run on the target CPU). */
+SEC("tp_btf/sched_waking")
+int BPF_PROG(ct_waking, struct task_struct *p)
+{
+	struct ct_thread *t;
+	__u32 tid;
+
+	if (!is_tracked(p))
+		return 0;
+	tid = p->pid;
+	t = bpf_map_lookup_elem(&threads, &tid);
+	if (!t)
+		return 0;
+	t->waker_tid = (__u32)bpf_get_current_pid_tgid();
+	if (!t->runq_start_ns)
+		t->runq_start_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(ct_wakeup_new, struct task_struct *p)
+{
+	struct ct_thread *t;
+	__u32 tid;
+
+	if (!is_tracked(p))
+		return 0;
+	tid = p->pid;
+	t = bpf_map_lookup_elem(&threads, &tid);
+	if (t)
+		t->runq_start_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(ct_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct ct_task_mark *m;
+	struct ct_thread *th;
+	struct ct_proc *pp;
+	__u32 tid = child->pid, tgid = child->tgid, ptgid = parent->tgid;
+	__u64 now;
+
+	if (!is_tracked(parent))
+		return 0;
+	m = bpf_task_storage_get(&marks, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!m) {
+		__sync_fetch_and_add(&counters.storage_fail, 1);
+		return 0;
+	}
+	m->tracked = 1;
+	now = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&threads, &tid, &zero_thread, BPF_ANY))
+		__sync_fetch_and_add(&counters.threads_full, 1);
+	th = bpf_map_lookup_elem(&threads, &tid);
+	if (th) {
+		th->tid = tid;
+		th->tgid = tgid;
+		th->start_ns = now;
+		bpf_probe_read_kernel_str(th->comm, sizeof(th->comm), parent->comm);
+	}
+
+	if (tid == tgid) {
+		struct ct_proc pr = { .tgid = tgid, .ppid = ptgid, .start_ns = now, .nthreads = 1 };
+		struct ct_gil_range *g;
+
+		bpf_probe_read_kernel_str(pr.comm, sizeof(pr.comm), parent->comm);
+		if (bpf_map_update_elem(&procs, &tgid, &pr, BPF_ANY))
+			__sync_fetch_and_add(&counters.procs_full, 1);
+		/* a forked CPython child has its parent's GIL at the same addresses */
+		g = bpf_map_lookup_elem(&gil_ranges, &ptgid);
+		if (g)
+			bpf_map_update_elem(&gil_ranges, &tgid, g, BPF_ANY);
+	} else {
+		pp = bpf_map_lookup_elem(&procs, &tgid);
+		if (pp)
+			__sync_fetch_and_add(&pp->nthreads, 1);
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(ct_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tid = p->pid, tgid = p->tgid;
+	struct ct_thread *t;
+	struct ct_proc *pr;
+	struct ct_event *e;
+
+	if (!is_tracked(p))
+		return 0;
+	t = bpf_map_lookup_elem(&threads, &tid);
+	if (t)
+		bpf_probe_read_kernel_str(t->comm, sizeof(t->comm), p->comm);
+	pr = bpf_map_lookup_elem(&procs, &tgid);
+	if (pr) {
+		bpf_probe_read_kernel_str(pr->comm, sizeof(pr->comm), p->comm);
+		pr->flags |= CT_PF_EXECED;
+		pr->execs++;
+	}
+	bpf_map_delete_elem(&gil_ranges, &tgid);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&counters.events_dropped, 1);
+		return 0;
+	}
+	e->type = CT_EV_EXEC;
+	e->tgid = tgid;
+	e->tid = tid;
+	e->pad = 0;
+	e->ts = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(ct_exit, struct task_struct *p, bool group_dead)
+{
+	__u32 tid = p->pid, tgid = p->tgid;
+	struct ct_thread *t;
+	struct ct_proc *pr;
+	__u64 now;
+
+	if (!is_tracked(p))
+		return 0;
+	now = bpf_ktime_get_ns();
+	t = bpf_map_lookup_elem(&threads, &tid);
+	if (t) {
+		t->end_ns = now;
+		t->exit_code = p->exit_code;
+		t->utime_ns = p->utime;
+		t->stime_ns = p->stime;
+		t->flags |= CT_TF_EXITED;
+		bpf_probe_read_kernel_str(t->comm, sizeof(t->comm), p->comm);
+	}
+	if (group_dead) {
+		pr = bpf_map_lookup_elem(&procs, &tgid);
+		if (pr) {
+			pr->end_ns = now;
+			pr->exit_code = p->exit_code;
+			/* pages; set from the mm's high-water mark just before this point */
+			pr->maxrss_kb = BPF_CORE_READ(p, signal, maxrss) * 4;
+			pr->flags |= CT_PF_EXITED;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,148 @@
+/* ABI of bpf/sched.bpf.c: map keys and values, events and the off-CPU reason enum.
+ * Included by the BPF program (with vmlinux.h) and by the loader (with linux/types.h). */
+#ifndef CONCTRACE_SCHED_H
+#define CONCTRACE_SCHED_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define CT_MAX_CPUS      256          /* per-CPU arrays and per-thread CPU masks */
+#define CT_MAX_PAR       64           /* parallelism levels 0..CT_MAX_PAR (clamped) */
+#define CT_HIST_SLOTS    40           /* log2(ns) buckets: slot i holds [2^i, 2^(i+1)) */
+#define CT_COMM_LEN      16
+#define CT_NR_SYSCALLS   512          /* size of the syscall -> reason table */
+
+/* Why a thread left the CPU. The order is the ABI and the report order. */
+enum ct_reason {
+	CT_R_LOCK = 0,       /* futex wait on an ordinary lock / condvar / semaphore */
+	CT_R_GIL,            /* futex wait on the CPython GIL (cond or mutex) */
+	CT_R_GIL_HANDOFF,    /* GIL holder waiting for the new holder (switch_cond/mutex) */
+	CT_R_IO,             /* read/write/recv/send/accept/connect/fsync... */
+	CT_R_POLL,           /* epoll_wait/poll/select: an idle event loop */
+	CT_R_SLEEP,          /* nanosleep/clock_nanosleep/pause */
+	CT_R_CHILD,          /* wait4/waitid */
+	CT_R_PREEMPTED,      /* involuntary: still runnable, waiting for a CPU */
+	CT_R_OTHER,          /* any other voluntary switch, or one outside a syscall */
+	CT_R_MAX,
+};
+
+/* Per-thread flags. */
+#define CT_TF_EXITED     (1u << 0)    /* sched_process_exit seen */
+#define CT_TF_ONCPU      (1u << 1)    /* counted in the running total right now */
+#define CT_TF_SEEN_CPU   (1u << 2)    /* last_cpu is valid */
+#define CT_TF_ATTACHED   (1u << 3)    /* existed before tracing started (record -p) */
+
+/* Value of the `threads` hash, keyed by TID. Accumulators first, then hot state. */
+struct ct_thread {
+	__u32 tid;
+	__u32 tgid;
+	__u64 start_ns;              /* fork, or when tracking began */
+	__u64 end_ns;                /* sched_process_exit, 0 while alive */
+	__u64 on_cpu_ns;
+	__u64 utime_ns;              /* task->utime/stime at exit */
+	__u64 stime_ns;
+	__u64 nvcsw;
+	__u64 nivcsw;
+	__u64 migrations;            /* switched in on another CPU than the last time */
+	__u64 off_ns[CT_R_MAX];
+	__u64 off_count[CT_R_MAX];
+	__u64 runq_ns;               /* run-queue latency: wakeup or preemption -> switch-in */
+	__u64 runq_count;
+	__u64 runq_max_ns;
+	__u32 runq_hist[CT_HIST_SLOTS];
+	__u64 cpus[CT_MAX_CPUS / 64]; /* CPUs this thread ran on */
+	__s32 exit_code;             /* task->exit_code: wait status (code << 8 | signal) */
+	__u32 flags;
+	char comm[CT_COMM_LEN];
+	/* hot state, meaningless to userspace */
+	__u64 last_in_ns;            /* switch-in time while on CPU */
+	__u64 off_start_ns;          /* switch-out time while off CPU */
+	__u64 runq_start_ns;         /* became runnable (waking, wakeup_new, preemption) */
+	__u64 futex_uaddr;           /* lock waited on, for lock reasons */
+	__u32 off_reason;
+	__u32 last_cpu;
+	__u32 waker_tid;             /* who woke it last (sched_waking's current) */
+	__u32 pad;
+};
+
+#define CT_PF_EXITED     (1u << 0)
+#define CT_PF_EXECED     (1u << 1)
+#define CT_PF_ATTACHED   (1u << 2)
+
+/* Value of the `procs` hash, keyed by TGID. */
+struct ct_proc {
+	__u32 tgid;
+	__u32 ppid;                  /* tgid of the tracked parent at fork (0: root) */
+	__u64 start_ns;
+	__u64 end_ns;
+	__u64 maxrss_kb;             /* signal->maxrss at group exit */
+	__s32 exit_code;             /* wait status of the group leader */
+	__u32 flags;
+	__u32 nthreads;              /* threads ever seen */
+	__u32 execs;
+	char comm[CT_COMM_LEN];
+};
+
+/* CPython GIL futex words of one process, set by the loader after exec, inherited on fork. */
+struct ct_gil_range {
+	__u64 gil_lo, gil_hi;            /* cond + mutex: waiting for the GIL */
+	__u64 handoff_lo, handoff_hi;    /* switch_cond + switch_mutex: holder's hand-off */
+};
+
+struct ct_lock_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 uaddr;
+};
+
+struct ct_lock_val {
+	__u64 waits;
+	__u64 total_ns;
+	__u64 max_ns;
+};
+
+/* One (lock, waiter, waker) pair: who handed a lock to whom. */
+struct ct_edge_key {
+	__u32 tgid;
+	__u32 waiter;
+	__u32 waker;
+	__u32 pad;
+	__u64 uaddr;
+};
+
+struct ct_edge_val {
+	__u64 count;
+	__u64 total_ns;
+};
+
+struct ct_cpu {
+	__u64 on_cpu_ns;             /* tracked tasks on this CPU */
+	__u64 switches;              /* switches involving a tracked task */
+};
+
+/* Ring-buffer records; each starts with its type. */
+enum ct_event_type {
+	CT_EV_EXEC = 1,
+};
+
+struct ct_event {
+	__u32 type;
+	__u32 tgid;
+	__u32 tid;
+	__u32 pad;
+	__u64 ts;
+};
+
+/* Counters of everything that was not measured. Lives in .bss (`ct_stats`). */
+struct ct_counters {
+	__u64 threads_full;          /* a thread could not be added: map full */
+	__u64 procs_full;
+	__u64 locks_full;
+	__u64 edges_full;
+	__u64 events_dropped;
+	__u64 storage_fail;          /* task storage could not be created on fork */
+	__u64 par_underflow;         /* running count went negative (should not happen) */
+};
+
+#endif

@@ -1,0 +1,81 @@
+/* conctrace report DIR: render a saved run again, in any format. */
+#include <getopt.h>
+#include <string.h>
+#include "commands.h"
+#include "log.h"
+#include "render.h"
+#include "results.h"
+#include "util.h"
+
+static void usage(FILE *f)
+{
+	int n;
+	const struct renderer *r = renderer_list(&n);
+
+	fprintf(f, "Usage: conctrace report [--format FMT] [-o FILE] RUN_DIR\n\n"
+		"Render a saved run directory again (from its run.json). Formats:");
+	for (int i = 0; i < n; i++)
+		fprintf(f, " %s", r[i].name);
+	fprintf(f, " (default text, on stdout).\n");
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"format", required_argument, NULL, 'f'},
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	const char *format = "text", *outpath = NULL;
+	const struct renderer *r;
+	struct render_opts ro = {};
+	char err[512];
+	json_t *run;
+	FILE *out = stdout;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': format = optarg; break;
+		case 'o': outpath = optarg; break;
+		case 'h': usage(stdout); return CT_EXIT_OK;
+		default: usage(stderr); return CT_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return CT_EXIT_USAGE;
+	}
+	r = renderer_find(format);
+	if (!r) {
+		pr_warn("report: unknown format '%s'\n", format);
+		usage(stderr);
+		return CT_EXIT_USAGE;
+	}
+	run = results_load(argv[optind], err, sizeof(err));
+	if (!run) {
+		pr_warn("%s\n", err);
+		return CT_EXIT_USAGE;
+	}
+	if (outpath) {
+		out = fopen(outpath, "we");
+		if (!out) {
+			pr_warn("cannot write %s: %m\n", outpath);
+			json_decref(run);
+			return CT_EXIT_FAILURE;
+		}
+	}
+	ro.color = !outpath && want_color(stdout);
+	ro.dir = argv[optind];
+	rc = r->render(run, out, &ro);
+	if (out != stdout ? fclose(out) != 0 : fflush(out) != 0)
+		rc = -5;
+	json_decref(run);
+	if (rc) {
+		pr_warn("report: writing failed\n");
+		return CT_EXIT_FAILURE;
+	}
+	return CT_EXIT_OK;
+}

@@ -1,0 +1,29 @@
+/* Renderers: each reads the results document and writes one format. */
+#ifndef CT_RENDER_H
+#define CT_RENDER_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+struct render_opts {
+	bool color;
+	int max_threads;          /* rows of the thread table; 0: 20 */
+	const char *dir;          /* the run directory, for renderers that write files */
+};
+
+struct renderer {
+	const char *name;
+	const char *file;          /* default file name in the run directory, or NULL: stdout */
+	int (*render)(json_t *run, FILE *out, const struct render_opts *o);
+};
+
+int render_text(json_t *run, FILE *out, const struct render_opts *o);
+int render_json(json_t *run, FILE *out, const struct render_opts *o);
+/* The case-level report that record prints, used by render_text. */
+void render_text_case(json_t *c, FILE *out, const struct render_opts *o);
+
+const struct renderer *renderer_find(const char *name);
+const struct renderer *renderer_list(int *n);
+bool want_color(FILE *f);
+
+#endif

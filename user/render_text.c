@@ -1,0 +1,357 @@
+/* The text report: aligned tables with units, readable at 100 columns. */
+#include <string.h>
+#include "reasons.h"
+#include "render.h"
+#include "results.h"
+#include "util.h"
+
+#define BOLD(o)  ((o)->color ? "\033[1m" : "")
+#define DIM(o)   ((o)->color ? "\033[2m" : "")
+#define RESET(o) ((o)->color ? "\033[0m" : "")
+
+static void heading(FILE *out, const struct render_opts *o, const char *title)
+{
+	fprintf(out, "\n%s%s%s\n", BOLD(o), title, RESET(o));
+}
+
+static double pct(double a, double b)
+{
+	return b > 0 ? 100.0 * a / b : 0;
+}
+
+static void bar(FILE *out, double frac, int width)
+{
+	int n = (int)(frac * width + 0.5);
+
+	for (int i = 0; i < width; i++)
+		fputs(i < n ? "#" : ".", out);
+}
+
+static const char *status_str(const json_t *st, char *buf, size_t len)
+{
+	json_t *code = json_object_get(st, "exit_code"), *sig = json_object_get(st, "signal");
+
+	if (json_is_true(json_object_get(st, "timed_out")))
+		snprintf(buf, len, "timed out");
+	else if (jget_str(st, "error"))
+		snprintf(buf, len, "error: %s", jget_str(st, "error"));
+	else if (json_is_integer(sig))
+		snprintf(buf, len, "killed by signal %lld", json_integer_value(sig));
+	else if (json_is_integer(code))
+		snprintf(buf, len, "exit %lld", json_integer_value(code));
+	else
+		snprintf(buf, len, "running");
+	if (json_is_true(json_object_get(st, "interrupted")))
+		strncat(buf, ", interrupted", len - strlen(buf) - 1);
+	return buf;
+}
+
+static void reason_table(json_t *c, FILE *out, const struct render_opts *o)
+{
+	json_t *totals = json_object_get(c, "totals");
+	json_t *off = json_object_get(totals, "off_ns"), *cnt = json_object_get(totals, "off_count");
+	uint64_t sum = 0;
+	char b1[32], b2[32];
+
+	for (int r = 0; r < CT_R_MAX; r++)
+		sum += jget_u64(off, reason_name(r));
+	heading(out, o, "Off-CPU time by reason (summed over threads)");
+	if (!sum) {
+		fprintf(out, "  no thread left the CPU\n");
+		return;
+	}
+	fprintf(out, "  %-12s %10s %7s %9s %10s\n", "reason", "time", "share", "count", "mean");
+	for (int r = 0; r < CT_R_MAX; r++) {
+		uint64_t ns = jget_u64(off, reason_name(r)), n = jget_u64(cnt, reason_name(r));
+
+		if (!n)
+			continue;
+		fprintf(out, "  %-12s %10s %6.1f%% %9llu %10s  ", reason_name(r),
+			fmt_ns(ns, b1, sizeof(b1)), pct(ns, sum), (unsigned long long)n,
+			fmt_ns(ns / n, b2, sizeof(b2)));
+		bar(out, sum ? (double)ns / sum : 0, 30);
+		fputc('\n', out);
+	}
+}
+
+static void parallelism_table(json_t *c, FILE *out, const struct render_opts *o)
+{
+	json_t *prof = json_object_get(json_object_get(json_object_get(c, "totals"), "parallelism"),
+				       "profile_ns");
+	uint64_t sum = 0;
+	size_t k;
+	json_t *v;
+	char b[32];
+
+	json_array_foreach(prof, k, v)
+		sum += json_integer_value(v);
+	heading(out, o, "Parallelism profile (share of wall time with k threads on a CPU at once)");
+	json_array_foreach(prof, k, v) {
+		double f = sum ? (double)json_integer_value(v) / sum : 0;
+
+		fprintf(out, "  k=%-3zu %10s %6.1f%%  ", k, fmt_ns(json_integer_value(v), b, sizeof(b)),
+			100 * f);
+		bar(out, f, 40);
+		fputc('\n', out);
+	}
+}
+
+static void cpu_table(json_t *c, FILE *out, const struct render_opts *o)
+{
+	json_t *cpus = json_object_get(c, "cpus"), *v;
+	uint64_t wall = jget_u64(c, "wall_ns");
+	size_t i;
+	char b[32];
+
+	heading(out, o, "Per CPU: on-CPU time of the traced tasks");
+	json_array_foreach(cpus, i, v) {
+		uint64_t ns = jget_u64(v, "on_cpu_ns");
+		double f = wall ? (double)ns / wall : 0;
+
+		fprintf(out, "  cpu%-4llu %10s %6.1f%% of wall  ", (unsigned long long)jget_u64(v, "cpu"),
+			fmt_ns(ns, b, sizeof(b)), 100 * f);
+		bar(out, f > 1 ? 1 : f, 40);
+		fputc('\n', out);
+	}
+}
+
+static void top_reasons(json_t *off, char *buf, size_t len)
+{
+	int used[CT_R_MAX] = {};
+	size_t pos = 0;
+
+	buf[0] = '\0';
+	for (int n = 0; n < 2; n++) {
+		int best = -1;
+		uint64_t bv = 0;
+		char b[32];
+
+		for (int r = 0; r < CT_R_MAX; r++) {
+			uint64_t ns = jget_u64(off, reason_name(r));
+
+			if (!used[r] && ns > bv) {
+				bv = ns;
+				best = r;
+			}
+		}
+		if (best < 0)
+			break;
+		used[best] = 1;
+		pos += snprintf(buf + pos, len - pos, "%s%s %s", n ? ", " : "", reason_name(best),
+				fmt_ns(bv, b, sizeof(b)));
+		if (pos >= len)
+			break;
+	}
+	if (!buf[0])
+		snprintf(buf, len, "-");
+}
+
+static void cpu_list(json_t *cl, char *buf, size_t len)
+{
+	size_t i, pos = 0;
+	json_t *v;
+
+	buf[0] = '\0';
+	json_array_foreach(cl, i, v) {
+		if (i >= 6) {
+			snprintf(buf + pos, len - pos, ",...");
+			break;
+		}
+		pos += snprintf(buf + pos, len - pos, "%s%lld", i ? "," : "", json_integer_value(v));
+		if (pos >= len)
+			break;
+	}
+	if (!buf[0])
+		snprintf(buf, len, "-");
+}
+
+static void thread_table(json_t *c, FILE *out, const struct render_opts *o)
+{
+	json_t *threads = json_object_get(c, "threads"), *t;
+	int max = o->max_threads ? o->max_threads : 20;
+	size_t i, n = json_array_size(threads);
+	char b1[32], b2[32], b3[32], rs[64], cl[40];
+
+	heading(out, o, "Threads (busiest first)");
+	fprintf(out, "  %-7s %-7s %-15s %9s %7s %7s %5s %7s %-9s %s\n", "tid", "pid", "comm",
+		"on-CPU", "vol", "invol", "migr", "rq p99", "cpus", "off-CPU mostly");
+	json_array_foreach(threads, i, t) {
+		if ((int)i >= max)
+			break;
+		top_reasons(json_object_get(t, "off_ns"), rs, sizeof(rs));
+		cpu_list(json_object_get(t, "cpus"), cl, sizeof(cl));
+		fprintf(out, "  %-7llu %-7llu %-15.15s %9s %7llu %7llu %5llu %7s %-9s %s\n",
+			(unsigned long long)jget_u64(t, "tid"), (unsigned long long)jget_u64(t, "pid"),
+			jget_str(t, "comm") ? jget_str(t, "comm") : "?",
+			fmt_ns(jget_u64(t, "on_cpu_ns"), b1, sizeof(b1)),
+			(unsigned long long)jget_u64(t, "nvcsw"), (unsigned long long)jget_u64(t, "nivcsw"),
+			(unsigned long long)jget_u64(t, "migrations"),
+			fmt_ns(jpath_u64(t, "runq.p99_ns"), b2, sizeof(b2)), cl, rs);
+	}
+	if ((int)n > max)
+		fprintf(out, "  %s... %zu more threads in run.json%s\n", DIM(o), n - max, RESET(o));
+	(void)b3;
+}
+
+static void proc_table(json_t *c, FILE *out, const struct render_opts *o)
+{
+	json_t *procs = json_object_get(c, "processes"), *p;
+	size_t i, n = json_array_size(procs);
+	char b1[32], b2[32], b3[32], st[64];
+
+	heading(out, o, "Processes");
+	fprintf(out, "  %-7s %-7s %-15s %9s %9s %-14s %9s %7s %s\n", "pid", "ppid", "comm", "start",
+		"end", "status", "peak RSS", "threads", "python");
+	json_array_foreach(procs, i, p) {
+		json_t *py = json_object_get(p, "python");
+		int64_t end = json_integer_value(json_object_get(p, "end_ns"));
+
+		if (i >= 30) {
+			fprintf(out, "  %s... %zu more processes in run.json%s\n", DIM(o), n - i, RESET(o));
+			break;
+		}
+		if (json_is_integer(json_object_get(p, "signal")))
+			snprintf(st, sizeof(st), "signal %lld",
+				 json_integer_value(json_object_get(p, "signal")));
+		else if (json_is_integer(json_object_get(p, "exit_code")))
+			snprintf(st, sizeof(st), "exit %lld",
+				 json_integer_value(json_object_get(p, "exit_code")));
+		else
+			snprintf(st, sizeof(st), "alive");
+		fprintf(out, "  %-7llu %-7llu %-15.15s %9s %9s %-14s %9s %7llu %s\n",
+			(unsigned long long)jget_u64(p, "pid"), (unsigned long long)jget_u64(p, "ppid"),
+			jget_str(p, "comm") ? jget_str(p, "comm") : "?",
+			fmt_ns(json_integer_value(json_object_get(p, "start_ns")) < 0 ? 0 :
+			       json_integer_value(json_object_get(p, "start_ns")), b1, sizeof(b1)),
+			end < 0 ? "-" : fmt_ns(end, b2, sizeof(b2)), st,
+			jget_u64(p, "maxrss_kb") ? fmt_kb(jget_u64(p, "maxrss_kb"), b3, sizeof(b3)) : "-",
+			(unsigned long long)jget_u64(p, "threads"),
+			json_is_object(py) ? jget_str(py, "version") : "-");
+	}
+}
+
+static void lock_table(json_t *c, FILE *out, const struct render_opts *o)
+{
+	json_t *locks = json_object_get(c, "locks"), *l;
+	size_t i, n = json_array_size(locks);
+	char b1[32], b2[32], b3[32];
+
+	heading(out, o, "Locks (futex waits, longest total first)");
+	if (!n) {
+		fprintf(out, "  no lock waits\n");
+		return;
+	}
+	fprintf(out, "  %-7s %-18s %-13s %7s %10s %10s %10s %8s %7s\n", "pid", "lock", "label",
+		"waits", "total", "mean", "max", "waiters", "wakers");
+	json_array_foreach(locks, i, l) {
+		uint64_t w = jget_u64(l, "waits");
+
+		if (i >= 15) {
+			fprintf(out, "  %s... %zu more locks in run.json%s\n", DIM(o), n - i, RESET(o));
+			break;
+		}
+		fprintf(out, "  %-7llu %-18s %-13s %7llu %10s %10s %10s %8zu %7zu\n",
+			(unsigned long long)jget_u64(l, "pid"), jget_str(l, "uaddr"),
+			jget_str(l, "label") ? jget_str(l, "label") : "-", (unsigned long long)w,
+			fmt_ns(jget_u64(l, "total_ns"), b1, sizeof(b1)),
+			fmt_ns(w ? jget_u64(l, "total_ns") / w : 0, b2, sizeof(b2)),
+			fmt_ns(jget_u64(l, "max_ns"), b3, sizeof(b3)),
+			json_array_size(json_object_get(l, "waiters")),
+			json_array_size(json_object_get(l, "wakers")));
+	}
+	/* the hand-offs of the busiest lock: who woke whom */
+	l = json_array_get(locks, 0);
+	json_t *edges = json_object_get(l, "edges"), *e;
+	if (json_array_size(edges)) {
+		fprintf(out, "  hand-offs of %s: ", jget_str(l, "uaddr"));
+		json_array_foreach(edges, i, e) {
+			if (i >= 4) {
+				fprintf(out, " ...");
+				break;
+			}
+			fprintf(out, "%s%llu->%llu x%llu", i ? ", " : "",
+				(unsigned long long)jget_u64(e, "waker"),
+				(unsigned long long)jget_u64(e, "waiter"),
+				(unsigned long long)jget_u64(e, "count"));
+		}
+		fprintf(out, "  (waker->waiter)\n");
+	}
+}
+
+static void counters_line(json_t *c, FILE *out, const struct render_opts *o)
+{
+	json_t *cnt = json_object_get(c, "counters"), *v;
+	const char *k;
+	int any = 0;
+
+	json_object_foreach(cnt, k, v) {
+		if (json_integer_value(v)) {
+			if (!any)
+				heading(out, o, "Not measured");
+			fprintf(out, "  %s: %lld\n", k, json_integer_value(v));
+			any = 1;
+		}
+	}
+	if (!any)
+		fprintf(out, "\n%sNothing lost: no map overflow, no dropped event.%s\n", DIM(o), RESET(o));
+}
+
+void render_text_case(json_t *c, FILE *out, const struct render_opts *o)
+{
+	json_t *totals = json_object_get(c, "totals"), *cmd = json_object_get(c, "command"), *v;
+	json_t *ru = json_object_get(c, "rusage");
+	uint64_t wall = jget_u64(c, "wall_ns"), on = jget_u64(totals, "on_cpu_ns");
+	double secs = wall / 1e9;
+	char b1[32], b2[32], b3[32], b4[32], st[96];
+	size_t i;
+
+	fprintf(out, "%scommand:%s ", BOLD(o), RESET(o));
+	json_array_foreach(cmd, i, v)
+		fprintf(out, "%s%s", i ? " " : "", json_string_value(v));
+	fprintf(out, "  [%s]\n", status_str(json_object_get(c, "status"), st, sizeof(st)));
+	fprintf(out, "wall %s   on-CPU %s   effective parallelism %.2f   CPUs used %llu\n",
+		fmt_ns(wall, b1, sizeof(b1)), fmt_ns(on, b2, sizeof(b2)),
+		jpath_real(totals, "parallelism.effective"),
+		(unsigned long long)jget_u64(totals, "cpus_used"));
+	if (json_is_object(ru))
+		fprintf(out, "user %s   sys %s   (kernel rusage of the tree; peak RSS %s)\n",
+			fmt_ns(jget_u64(ru, "utime_ns"), b1, sizeof(b1)),
+			fmt_ns(jget_u64(ru, "stime_ns"), b2, sizeof(b2)),
+			fmt_kb(jget_u64(ru, "maxrss_kb"), b3, sizeof(b3)));
+	fprintf(out, "processes %llu   threads %llu   peak RSS summed over processes %s\n",
+		(unsigned long long)jget_u64(totals, "processes"),
+		(unsigned long long)jget_u64(totals, "threads"),
+		fmt_kb(jget_u64(totals, "peak_rss_kb_sum"), b4, sizeof(b4)));
+	fprintf(out, "context switches: voluntary %llu (%.0f/s), involuntary %llu (%.0f/s); "
+		"migrations %llu\n",
+		(unsigned long long)jget_u64(totals, "nvcsw"),
+		secs > 0 ? jget_u64(totals, "nvcsw") / secs : 0,
+		(unsigned long long)jget_u64(totals, "nivcsw"),
+		secs > 0 ? jget_u64(totals, "nivcsw") / secs : 0,
+		(unsigned long long)jget_u64(totals, "migrations"));
+	fprintf(out, "run-queue latency: p50 %s  p99 %s  max %s  (%llu waits for a CPU)\n",
+		fmt_ns(jpath_u64(totals, "runq.p50_ns"), b1, sizeof(b1)),
+		fmt_ns(jpath_u64(totals, "runq.p99_ns"), b2, sizeof(b2)),
+		fmt_ns(jpath_u64(totals, "runq.max_ns"), b3, sizeof(b3)),
+		(unsigned long long)jpath_u64(totals, "runq.count"));
+	reason_table(c, out, o);
+	parallelism_table(c, out, o);
+	cpu_table(c, out, o);
+	thread_table(c, out, o);
+	proc_table(c, out, o);
+	lock_table(c, out, o);
+	counters_line(c, out, o);
+}
+
+int render_text(json_t *run, FILE *out, const struct render_opts *o)
+{
+	json_t *cases = json_object_get(run, "cases"), *c;
+	size_t i;
+
+	json_array_foreach(cases, i, c) {
+		if (i)
+			fputc('\n', out);
+		render_text_case(c, out, o);
+	}
+	return ferror(out) ? -5 : 0;
+}

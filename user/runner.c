@@ -1,0 +1,329 @@
+/* The runner: fork, hold the child before exec until the tracer tracks it, then wait for
+ * the whole tree as a child subreaper, so orphans come back to us and are counted. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "log.h"
+#include "runner.h"
+#include "tracer.h"
+
+volatile int ct_interrupted;
+
+static void on_signal(int sig)
+{
+	ct_interrupted++;
+	(void)sig;
+}
+
+static void on_sigchld(int sig)
+{
+	(void)sig;
+}
+
+void ct_install_signal_handlers(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* no SA_RESTART: a child's exit interrupts the tracer's poll at once */
+	sa.sa_handler = on_sigchld;
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
+static int can_exec_as(const char *path, const struct ct_user *u)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EACCES;
+	if (u->uid == 0)
+		return (st.st_mode & 0111) ? 0 : -EACCES;
+	if (st.st_uid == u->uid)
+		return (st.st_mode & S_IXUSR) ? 0 : -EACCES;
+	for (int i = 0; i < u->ngroups; i++)
+		if (u->groups[i] == st.st_gid)
+			return (st.st_mode & S_IXGRP) ? 0 : -EACCES;
+	if (st.st_gid == u->gid)
+		return (st.st_mode & S_IXGRP) ? 0 : -EACCES;
+	return (st.st_mode & S_IXOTH) ? 0 : -EACCES;
+}
+
+int runner_resolve(const char *cmd, const struct ct_user *user, char *out, size_t len)
+{
+	const char *path = getenv("PATH");
+	int err = -ENOENT;
+
+	if (!cmd || !*cmd)
+		return -ENOENT;
+	if (strchr(cmd, '/')) {
+		snprintf(out, len, "%s", cmd);
+		return can_exec_as(cmd, user);
+	}
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path; *p;) {
+		const char *e = strchr(p, ':');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		int r;
+
+		snprintf(out, len, "%.*s/%s", (int)n, n ? p : ".", cmd);
+		r = can_exec_as(out, user);
+		if (r == 0)
+			return 0;
+		if (r == -EACCES)
+			err = r;
+		p += n;
+		if (*p == ':')
+			p++;
+	}
+	return err;
+}
+
+static void child_fail(int fd, int err)
+{
+	ssize_t w = write(fd, &err, sizeof(err));
+
+	(void)w;
+	_exit(127);
+}
+
+int runner_start(struct runner *r, const struct runner_opts *o)
+{
+	int go[2], errp[2], rep[2] = {-1, -1};
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	r->o = o;
+	r->report_fd = -1;
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
+		return -errno;
+	if (o->report_fd3 && pipe2(rep, O_CLOEXEC) < 0)
+		return -errno;
+	/* orphans of the tree are re-parented to us, so we can wait for every process */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		sigset_t none;
+		char c;
+		int err;
+
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (o->own_pgrp)
+			setpgid(0, 0);
+		close(go[1]);
+		close(errp[0]);
+		if (o->stdin_fd >= 0)
+			dup2(o->stdin_fd, 0);
+		if (o->stdout_fd >= 0)
+			dup2(o->stdout_fd, 1);
+		if (o->stderr_fd >= 0)
+			dup2(o->stderr_fd, 2);
+		if (rep[1] >= 0) {
+			if (dup2(rep[1], 3) < 0)
+				child_fail(errp[1], errno);
+		} else {
+			close(3);
+		}
+		if (!o->as_root && o->user) {
+			err = ct_user_drop(o->user);
+			if (err)
+				child_fail(errp[1], -err);
+			setenv("HOME", o->user->home, 1);
+			setenv("USER", o->user->name, 1);
+			setenv("LOGNAME", o->user->name, 1);
+		}
+		for (int i = 0; o->env && o->env[i]; i++)
+			putenv(o->env[i]);
+		if (o->cwd && chdir(o->cwd) < 0)
+			child_fail(errp[1], errno);
+		/* wait until the tracer has marked us */
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		execvp(o->argv[0], o->argv);
+		child_fail(errp[1], errno);
+	}
+	close(go[0]);
+	close(errp[1]);
+	if (rep[1] >= 0) {
+		close(rep[1]);
+		fcntl(rep[0], F_SETFL, O_NONBLOCK);
+	}
+	if (o->own_pgrp)
+		setpgid(pid, pid);
+	r->pid = pid;
+	r->go_fd = go[1];
+	r->err_fd = errp[0];
+	r->report_fd = rep[0];
+	return 0;
+}
+
+int runner_release(struct runner *r, uint64_t *start_ns)
+{
+	int child_err = 0;
+	ssize_t n;
+
+	*start_ns = now_ns();
+	if (write(r->go_fd, "g", 1) != 1)
+		return -errno;
+	close(r->go_fd);
+	r->go_fd = -1;
+	/* the error pipe closes on a successful exec */
+	n = read(r->err_fd, &child_err, sizeof(child_err));
+	close(r->err_fd);
+	r->err_fd = -1;
+	if (n == sizeof(child_err)) {
+		waitpid(r->pid, NULL, 0);
+		return -child_err;
+	}
+	return 0;
+}
+
+void runner_abort(struct runner *r)
+{
+	if (r->pid > 0) {
+		kill(r->pid, SIGKILL);
+		waitpid(r->pid, NULL, 0);
+	}
+	if (r->go_fd >= 0)
+		close(r->go_fd);
+	if (r->err_fd >= 0)
+		close(r->err_fd);
+	if (r->report_fd >= 0)
+		close(r->report_fd);
+}
+
+static void add_rusage(struct rusage *sum, const struct rusage *ru)
+{
+	timeradd(&sum->ru_utime, &ru->ru_utime, &sum->ru_utime);
+	timeradd(&sum->ru_stime, &ru->ru_stime, &sum->ru_stime);
+	sum->ru_nvcsw += ru->ru_nvcsw;
+	sum->ru_nivcsw += ru->ru_nivcsw;
+	sum->ru_minflt += ru->ru_minflt;
+	sum->ru_majflt += ru->ru_majflt;
+	if (ru->ru_maxrss > sum->ru_maxrss)
+		sum->ru_maxrss = ru->ru_maxrss;
+}
+
+static void read_report(struct runner *r)
+{
+	char buf[4096];
+	ssize_t n;
+
+	if (r->report_fd < 0)
+		return;
+	while ((n = read(r->report_fd, buf, sizeof(buf))) > 0) {
+		if (r->report_len < 1 << 20) {
+			r->report_buf = xrealloc(r->report_buf, r->report_len + n + 1);
+			memcpy(r->report_buf + r->report_len, buf, n);
+			r->report_len += n;
+			r->report_buf[r->report_len] = '\0';
+		}
+	}
+	if (n == 0) {
+		close(r->report_fd);
+		r->report_fd = -1;
+	}
+}
+
+static void signal_tree(struct runner *r, struct tracer *t, int sig)
+{
+	pid_t live[1024];
+	int n = t ? tracer__live_procs(t, live, 1024) : 0;
+
+	if (r->o->own_pgrp)
+		kill(-r->pid, sig);
+	kill(r->pid, sig);
+	for (int i = 0; i < n; i++)
+		kill(live[i], sig);
+}
+
+int runner_wait(struct runner *r, struct tracer *t, struct runner_result *res)
+{
+	const struct runner_opts *o = r->o;
+	uint64_t deadline = o->timeout_ns ? res->start_ns + o->timeout_ns : 0;
+	uint64_t grace = o->grace_ns ? o->grace_ns : 2000000000ull;
+	uint64_t term_at = 0, stop_wait_at = 0;
+	int seen_interrupt = 0;
+
+	res->pid = r->pid;
+	res->exit_code = -1;
+	for (;;) {
+		struct rusage ru;
+		int status;
+		pid_t p;
+
+		while ((p = wait4(-1, &status, WNOHANG, &ru)) > 0) {
+			add_rusage(&res->ru, &ru);
+			res->end_ns = now_ns();
+			if (p == r->pid) {
+				if (WIFSIGNALED(status)) {
+					res->signal = WTERMSIG(status);
+					res->exit_code = -1;
+				} else {
+					res->exit_code = WEXITSTATUS(status);
+				}
+			}
+		}
+		if (p < 0 && errno == ECHILD)
+			break;
+		read_report(r);
+		uint64_t now = now_ns();
+		if (ct_interrupted != seen_interrupt) {
+			seen_interrupt = ct_interrupted;
+			res->interrupted = true;
+			if (seen_interrupt > 1 || o->own_pgrp)
+				break;
+			/* the command got the Ctrl-C too; give it a moment to finish */
+			stop_wait_at = now + 2000000000ull;
+		}
+		if (stop_wait_at && now > stop_wait_at)
+			break;
+		if (deadline && now > deadline && !term_at) {
+			res->timed_out = true;
+			signal_tree(r, t, SIGTERM);
+			term_at = now;
+		}
+		if (term_at && now > term_at + grace) {
+			signal_tree(r, t, SIGKILL);
+			term_at = now + 3600 * 1000000000ull;  /* once */
+		}
+		if (t)
+			tracer__poll(t, 20);
+		else
+			usleep(20000);
+	}
+	if (!res->end_ns)
+		res->end_ns = now_ns();
+	read_report(r);
+	if (r->report_buf) {
+		char *nl = strchr(r->report_buf, '\n');
+
+		if (nl)
+			*nl = '\0';
+		res->report = r->report_buf;
+		r->report_buf = NULL;
+	}
+	if (r->report_fd >= 0)
+		close(r->report_fd);
+	r->report_fd = -1;
+	return 0;
+}

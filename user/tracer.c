@@ -1,0 +1,337 @@
+/* Load, attach and read bpf/sched.bpf.c. One object serves a whole run; maps are cleared
+ * between cases. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "conctrace/sched.h"
+#include "sched.skel.h"
+#include "log.h"
+#include "reasons.h"
+#include "tracer.h"
+#include "util.h"
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+struct tracer {
+	struct sched_bpf *skel;
+	struct ring_buffer *rb;
+	struct pyinfo *py;
+	int npy, cappy;
+};
+
+static int pidfd_open_thread(pid_t tid, bool leader)
+{
+	return syscall(SYS_pidfd_open, tid, leader ? 0 : PIDFD_THREAD);
+}
+
+int tracer_preflight(char *msg, size_t len)
+{
+	if (geteuid() != 0) {
+		snprintf(msg, len, "tracing needs root (CAP_BPF and CAP_PERFMON): run it with sudo");
+		return CT_EXIT_PERM;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		snprintf(msg, len, "this kernel has no BTF (/sys/kernel/btf/vmlinux): "
+			 "a kernel built with CONFIG_DEBUG_INFO_BTF=y is needed");
+		return CT_EXIT_BPF;
+	}
+	return 0;
+}
+
+static void py_add(struct tracer *t, const struct pyinfo *pi)
+{
+	if (t->npy == t->cappy) {
+		t->cappy = t->cappy ? t->cappy * 2 : 16;
+		t->py = xrealloc(t->py, t->cappy * sizeof(*t->py));
+	}
+	t->py[t->npy++] = *pi;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct tracer *t = ctx;
+	const struct ct_event *e = data;
+
+	if (size < sizeof(*e))
+		return 0;
+	if (e->type == CT_EV_EXEC) {
+		struct pyinfo pi;
+
+		if (pyinfo_detect(e->tgid, &pi) == 0) {
+			struct ct_gil_range g = {
+				.gil_lo = pi.gil_lo, .gil_hi = pi.gil_hi,
+				.handoff_lo = pi.handoff_lo, .handoff_hi = pi.handoff_hi,
+			};
+			__u32 key = e->tgid;
+
+			if (pi.gil_lo)
+				bpf_map__update_elem(t->skel->maps.gil_ranges, &key, sizeof(key),
+						     &g, sizeof(g), BPF_ANY);
+			py_add(t, &pi);
+			pr_debug("pid %u: CPython %s, GIL at 0x%llx\n", e->tgid, pi.version,
+				 (unsigned long long)pi.gil_lo);
+		}
+	}
+	return 0;
+}
+
+int tracer__open(struct tracer **out, const struct tracer_opts *o)
+{
+	struct tracer *t = xcalloc(1, sizeof(*t));
+	int err;
+
+	t->skel = sched_bpf__open();
+	if (!t->skel) {
+		err = -errno;
+		pr_warn("cannot open the BPF object: %s\n", strerror(-err));
+		goto fail;
+	}
+	reason_fill_syscall_table((uint8_t *)t->skel->rodata->syscall_reason, CT_NR_SYSCALLS);
+	if (o && o->max_threads)
+		bpf_map__set_max_entries(t->skel->maps.threads, o->max_threads);
+	if (o && o->max_procs)
+		bpf_map__set_max_entries(t->skel->maps.procs, o->max_procs);
+	if (o && o->max_locks)
+		bpf_map__set_max_entries(t->skel->maps.locks, o->max_locks);
+	err = sched_bpf__load(t->skel);
+	if (err) {
+		pr_warn("cannot load the BPF programs: %s%s\n", strerror(-err),
+			log_verbosity >= LOG_INFO ? "" : " (run with -v for the verifier's log)");
+		goto fail;
+	}
+	err = sched_bpf__attach(t->skel);
+	if (err) {
+		pr_warn("cannot attach the BPF programs: %s\n", strerror(-err));
+		goto fail;
+	}
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
+	if (!t->rb) {
+		err = -errno;
+		pr_warn("cannot open the event ring buffer: %s\n", strerror(-err));
+		goto fail;
+	}
+	*out = t;
+	return 0;
+fail:
+	tracer__close(t);
+	return err ? err : -EINVAL;
+}
+
+void tracer__close(struct tracer *t)
+{
+	if (!t)
+		return;
+	ring_buffer__free(t->rb);
+	sched_bpf__destroy(t->skel);
+	free(t->py);
+	free(t);
+}
+
+static void clear_map(struct bpf_map *m)
+{
+	size_t ks = bpf_map__key_size(m);
+	char key[64], next[64];
+
+	/* delete while iterating: always restart from the first key */
+	while (bpf_map__get_next_key(m, NULL, next, ks) == 0) {
+		memcpy(key, next, ks);
+		if (bpf_map__delete_elem(m, key, ks, 0))
+			break;
+	}
+}
+
+int tracer__begin(struct tracer *t, uint64_t start)
+{
+	struct sched_bpf *s = t->skel;
+	struct ct_cpu zero = {};
+
+	clear_map(s->maps.threads);
+	clear_map(s->maps.procs);
+	clear_map(s->maps.locks);
+	clear_map(s->maps.edges);
+	clear_map(s->maps.gil_ranges);
+	for (__u32 i = 0; i < CT_MAX_CPUS; i++)
+		bpf_map__update_elem(s->maps.cpus, &i, sizeof(i), &zero, sizeof(zero), BPF_ANY);
+	memset(&s->bss->counters, 0, sizeof(s->bss->counters));
+	memset((void *)s->bss->par_ns, 0, sizeof(s->bss->par_ns));
+	s->bss->running = 0;
+	__atomic_store_n(&s->bss->par_last_ns, start, __ATOMIC_SEQ_CST);
+	t->npy = 0;
+	return 0;
+}
+
+void tracer__begin_clock(struct tracer *t, uint64_t start)
+{
+	__atomic_store_n(&t->skel->bss->par_last_ns, start, __ATOMIC_SEQ_CST);
+}
+
+static void read_comm(pid_t tgid, pid_t tid, char *comm)
+{
+	char path[64], buf[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", tgid, tid);
+	if (read_file_str(path, buf, sizeof(buf)) == 0)
+		snprintf(comm, CT_COMM_LEN, "%.15s", buf);
+}
+
+int tracer__track(struct tracer *t, pid_t tid, pid_t tgid, pid_t ppid, bool attached)
+{
+	struct sched_bpf *s = t->skel;
+	struct ct_thread th = { .tid = tid, .tgid = tgid, .start_ns = now_ns() };
+	__u32 mark = 1, ktid = tid, ktgid = tgid;
+	int fd, err;
+
+	if (attached) {
+		th.flags |= CT_TF_ATTACHED;
+		th.last_in_ns = th.start_ns;   /* if it is on a CPU now, its slice starts here */
+	}
+	read_comm(tgid, tid, th.comm);
+	err = bpf_map__update_elem(s->maps.threads, &ktid, sizeof(ktid), &th, sizeof(th), BPF_ANY);
+	if (err)
+		return err;
+	if (tid == tgid) {
+		struct ct_proc pr = { .tgid = tgid, .ppid = ppid, .start_ns = th.start_ns,
+				      .nthreads = 1, .flags = attached ? CT_PF_ATTACHED : 0 };
+
+		memcpy(pr.comm, th.comm, sizeof(pr.comm));
+		err = bpf_map__update_elem(s->maps.procs, &ktgid, sizeof(ktgid), &pr, sizeof(pr),
+					   BPF_NOEXIST);
+		if (err && err != -EEXIST)
+			return err;
+		if (attached) {
+			struct ct_event e = { .type = CT_EV_EXEC, .tgid = tgid, .tid = tid };
+
+			on_event(t, &e, sizeof(e));
+		}
+	}
+	if (tid != tgid) {
+		struct ct_proc pr;
+
+		if (bpf_map__lookup_elem(s->maps.procs, &ktgid, sizeof(ktgid), &pr, sizeof(pr), 0) == 0) {
+			pr.nthreads++;
+			bpf_map__update_elem(s->maps.procs, &ktgid, sizeof(ktgid), &pr, sizeof(pr),
+					     BPF_EXIST);
+		}
+	}
+	fd = pidfd_open_thread(tid, tid == tgid);
+	if (fd < 0)
+		return -errno;
+	err = bpf_map__update_elem(s->maps.marks, &fd, sizeof(fd), &mark, sizeof(mark), BPF_ANY);
+	close(fd);
+	return err;
+}
+
+int tracer__poll(struct tracer *t, int timeout_ms)
+{
+	int n = ring_buffer__poll(t->rb, timeout_ms);
+
+	return n == -EINTR ? 0 : n;
+}
+
+int tracer__event_fd(struct tracer *t)
+{
+	return ring_buffer__epoll_fd(t->rb);
+}
+
+int tracer__live_procs(struct tracer *t, pid_t *out, int max)
+{
+	struct bpf_map *m = t->skel->maps.procs;
+	__u32 key, next, *prev = NULL;
+	struct ct_proc pr;
+	int n = 0;
+
+	while (n < max && bpf_map__get_next_key(m, prev, &next, sizeof(next)) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map__lookup_elem(m, &key, sizeof(key), &pr, sizeof(pr), 0) == 0 &&
+		    !(pr.flags & CT_PF_EXITED))
+			out[n++] = key;
+	}
+	return n;
+}
+
+/* Copy every entry of a hash map into arrays of keys and values. */
+static int dump_map(struct bpf_map *m, void **keys, void **vals, int *count)
+{
+	size_t ks = bpf_map__key_size(m), vs = bpf_map__value_size(m);
+	int cap = 64, n = 0;
+	char *k = xcalloc(cap, ks), *v = xcalloc(cap, vs);
+	char cur[64], next[64];
+	void *prev = NULL;
+
+	while (bpf_map__get_next_key(m, prev, next, ks) == 0) {
+		memcpy(cur, next, ks);
+		prev = cur;
+		if (n == cap) {
+			cap *= 2;
+			k = xrealloc(k, cap * ks);
+			v = xrealloc(v, cap * vs);
+		}
+		if (bpf_map__lookup_elem(m, cur, ks, v + n * vs, vs, 0))
+			continue;
+		memcpy(k + n * ks, cur, ks);
+		n++;
+	}
+	*count = n;
+	if (keys)
+		*keys = k;
+	else
+		free(k);
+	*vals = v;
+	return 0;
+}
+
+int tracer__collect(struct tracer *t, uint64_t end, struct ct_raw *raw)
+{
+	struct sched_bpf *s = t->skel;
+	int64_t running;
+	uint64_t last;
+
+	memset(raw, 0, sizeof(*raw));
+	tracer__poll(t, 0);
+	dump_map(s->maps.threads, NULL, (void **)&raw->threads, &raw->nthreads);
+	dump_map(s->maps.procs, NULL, (void **)&raw->procs, &raw->nprocs);
+	dump_map(s->maps.locks, (void **)&raw->lock_keys, (void **)&raw->lock_vals, &raw->nlocks);
+	dump_map(s->maps.edges, (void **)&raw->edge_keys, (void **)&raw->edge_vals, &raw->nedges);
+	raw->ncpus = libbpf_num_possible_cpus();
+	if (raw->ncpus > CT_MAX_CPUS)
+		raw->ncpus = CT_MAX_CPUS;
+	for (__u32 i = 0; i < (__u32)raw->ncpus; i++)
+		bpf_map__lookup_elem(s->maps.cpus, &i, sizeof(i), &raw->cpus[i], sizeof(raw->cpus[i]), 0);
+	/* close the last interval of the parallelism profile at `end` */
+	running = __atomic_load_n(&s->bss->running, __ATOMIC_SEQ_CST);
+	last = __atomic_load_n(&s->bss->par_last_ns, __ATOMIC_SEQ_CST);
+	memcpy(raw->par_ns, (void *)s->bss->par_ns, sizeof(raw->par_ns));
+	if (running < 0)
+		running = 0;
+	if (running > CT_MAX_PAR)
+		running = CT_MAX_PAR;
+	if (end > last)
+		raw->par_ns[running] += end - last;
+	raw->counters = s->bss->counters;
+	raw->end_ns = end;
+	raw->py = t->py;
+	raw->npy = t->npy;
+	t->py = NULL;
+	t->npy = t->cappy = 0;
+	return 0;
+}
+
+void ct_raw_free(struct ct_raw *raw)
+{
+	free(raw->threads);
+	free(raw->procs);
+	free(raw->lock_keys);
+	free(raw->lock_vals);
+	free(raw->edge_keys);
+	free(raw->edge_vals);
+	free(raw->py);
+	memset(raw, 0, sizeof(*raw));
+}

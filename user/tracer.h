@@ -1,0 +1,58 @@
+/* The loader's side of bpf/sched.bpf.c: load, track a tree, read the aggregates. */
+#ifndef CT_TRACER_H
+#define CT_TRACER_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "conctrace/sched.h"
+#include "pyinfo.h"
+
+struct tracer_opts {
+	int max_threads;            /* 0: default */
+	int max_procs;
+	int max_locks;
+};
+
+/* What one case left in the maps, copied out. */
+struct ct_raw {
+	struct ct_thread *threads;
+	int nthreads;
+	struct ct_proc *procs;
+	int nprocs;
+	struct ct_lock_key *lock_keys;
+	struct ct_lock_val *lock_vals;
+	int nlocks;
+	struct ct_edge_key *edge_keys;
+	struct ct_edge_val *edge_vals;
+	int nedges;
+	struct ct_cpu cpus[CT_MAX_CPUS];
+	int ncpus;
+	int64_t par_ns[CT_MAX_PAR + 1];
+	struct ct_counters counters;
+	uint64_t start_ns, end_ns;  /* CLOCK_MONOTONIC */
+	struct pyinfo *py;          /* CPython processes recognised: tgid -> interpreter */
+	int npy;
+};
+
+struct tracer;
+
+int tracer__open(struct tracer **out, const struct tracer_opts *o);
+void tracer__close(struct tracer *t);
+/* Start a case: clear the maps, start the parallelism clock at `start`. */
+int tracer__begin(struct tracer *t, uint64_t start);
+/* Restart the parallelism clock (when the command is released). */
+void tracer__begin_clock(struct tracer *t, uint64_t start);
+/* Track one task (a thread; tid == tgid for a process). ppid: tracked parent tgid or 0. */
+int tracer__track(struct tracer *t, pid_t tid, pid_t tgid, pid_t ppid, bool attached);
+/* Handle pending events (exec: recognise CPython). Waits up to timeout_ms. */
+int tracer__poll(struct tracer *t, int timeout_ms);
+int tracer__event_fd(struct tracer *t);
+/* Tracked processes that have not exited, for killing a tree on timeout. */
+int tracer__live_procs(struct tracer *t, pid_t *out, int max);
+/* Copy the case out of the maps (fills end_ns with `end`) and clear them. */
+int tracer__collect(struct tracer *t, uint64_t end, struct ct_raw *raw);
+void ct_raw_free(struct ct_raw *raw);
+/* Checks before loading, with the exit status and message for each failure. */
+int tracer_preflight(char *msg, size_t len);
+
+#endif

@@ -1,0 +1,215 @@
+/* Helpers shared by the loader. */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include "log.h"
+#include "util.h"
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void oom(void)
+{
+	fputs("conctrace: out of memory\n", stderr);
+	abort();
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xrealloc(void *p, size_t size)
+{
+	p = realloc(p, size ? size : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *d = strdup(s ? s : "");
+
+	if (!d)
+		oom();
+	return d;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		oom();
+	va_end(ap);
+	return s;
+}
+
+int ct_user_resolve(struct ct_user *u)
+{
+	const char *su = getenv("SUDO_UID"), *sg = getenv("SUDO_GID");
+	struct passwd *pw;
+
+	memset(u, 0, sizeof(*u));
+	if (su && *su && getuid() == 0) {
+		char *end;
+		unsigned long v = strtoul(su, &end, 10);
+
+		if (*end)
+			return -EINVAL;
+		u->uid = v;
+		u->gid = sg && *sg ? (gid_t)strtoul(sg, NULL, 10) : v;
+		u->from_sudo = true;
+	} else {
+		u->uid = getuid();
+		u->gid = getgid();
+	}
+	pw = getpwuid(u->uid);
+	if (pw) {
+		u->name = xstrdup(pw->pw_name);
+		u->home = xstrdup(pw->pw_dir);
+		if (!u->from_sudo || !sg)
+			u->gid = u->from_sudo ? pw->pw_gid : u->gid;
+		int n = 0;
+		getgrouplist(pw->pw_name, u->gid, NULL, &n);
+		u->groups = xcalloc(n + 1, sizeof(gid_t));
+		if (getgrouplist(pw->pw_name, u->gid, u->groups, &n) >= 0)
+			u->ngroups = n;
+	} else {
+		u->name = xasprintf("%u", (unsigned)u->uid);
+		u->home = xstrdup("/");
+		u->groups = xcalloc(1, sizeof(gid_t));
+		u->groups[0] = u->gid;
+		u->ngroups = 1;
+	}
+	return 0;
+}
+
+void ct_user_free(struct ct_user *u)
+{
+	free(u->groups);
+	free(u->name);
+	free(u->home);
+	memset(u, 0, sizeof(*u));
+}
+
+int ct_user_drop(const struct ct_user *u)
+{
+	if (getuid() != 0)
+		return 0;               /* not privileged: already the user */
+	if (setgroups(u->ngroups, u->groups) < 0)
+		return -errno;
+	if (setresgid(u->gid, u->gid, u->gid) < 0)
+		return -errno;
+	if (setresuid(u->uid, u->uid, u->uid) < 0)
+		return -errno;
+	return 0;
+}
+
+int chown_to(const char *path, const struct ct_user *u)
+{
+	if (geteuid() != 0 || u->uid == 0)
+		return 0;
+	return chown(path, u->uid, u->gid) < 0 ? -errno : 0;
+}
+
+int mkdir_p_owned(const char *path, const struct ct_user *u)
+{
+	char *p = xstrdup(path);
+	int err = 0;
+
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+
+			*s = '\0';
+			if (mkdir(p, 0755) == 0) {
+				err = chown_to(p, u);
+			} else if (errno != EEXIST) {
+				err = -errno;
+			}
+			*s = c;
+			if (err || c == '\0')
+				break;
+		}
+	}
+	free(p);
+	return err;
+}
+
+const char *fmt_ns(uint64_t ns, char *buf, size_t len)
+{
+	if (ns < 10000)
+		snprintf(buf, len, "%luns", (unsigned long)ns);
+	else if (ns < 10000000)
+		snprintf(buf, len, "%.1fus", ns / 1e3);
+	else if (ns < 10000000000ull)
+		snprintf(buf, len, "%.2fms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.2fs", ns / 1e9);
+	return buf;
+}
+
+const char *fmt_kb(uint64_t kb, char *buf, size_t len)
+{
+	if (kb < 10240)
+		snprintf(buf, len, "%luK", (unsigned long)kb);
+	else if (kb < 10240 * 1024)
+		snprintf(buf, len, "%.1fM", kb / 1024.0);
+	else
+		snprintf(buf, len, "%.2fG", kb / 1048576.0);
+	return buf;
+}
+
+void timestamp_compact(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, len, "%Y%m%d-%H%M%S", &tm);
+}
+
+int read_file_str(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return 0;
+}

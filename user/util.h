@@ -1,0 +1,50 @@
+/* Small helpers shared by the loader: clocks, allocation, the invoking user, files. */
+#ifndef CT_UTIL_H
+#define CT_UTIL_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* Exit statuses of conctrace itself (documented in the README). */
+enum ct_exit {
+	CT_EXIT_OK = 0,
+	CT_EXIT_FAILURE = 1,     /* an output could not be written, or internal error */
+	CT_EXIT_USAGE = 2,       /* bad option, bad spec */
+	CT_EXIT_PERM = 3,        /* not root / no CAP_BPF+CAP_PERFMON */
+	CT_EXIT_BPF = 4,         /* no BTF, BPF load or attach failed */
+	CT_EXIT_NOCMD = 5,       /* command not found or not executable */
+	CT_EXIT_NOPID = 6,       /* -p PID does not exist */
+};
+
+uint64_t now_ns(void);                   /* CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns */
+uint64_t realtime_ns(void);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The user the workloads run as and the output belongs to. */
+struct ct_user {
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	int ngroups;
+	char *name;
+	char *home;
+	bool from_sudo;
+};
+int ct_user_resolve(struct ct_user *u);   /* SUDO_UID/SUDO_GID, else the real user */
+void ct_user_free(struct ct_user *u);
+int ct_user_drop(const struct ct_user *u);  /* in a child before exec: groups, gid, uid */
+
+int mkdir_p_owned(const char *path, const struct ct_user *u);  /* created dirs belong to u */
+int chown_to(const char *path, const struct ct_user *u);
+/* Format a duration for humans: "812us", "3.41ms", "1.250s". */
+const char *fmt_ns(uint64_t ns, char *buf, size_t len);
+const char *fmt_kb(uint64_t kb, char *buf, size_t len);
+/* Timestamp "20261124-105800" in local time. */
+void timestamp_compact(char *buf, size_t len);
+int read_file_str(const char *path, char *buf, size_t len);   /* trims the newline */
+
+#endif
