@@ -238,7 +238,10 @@ static __always_inline void switch_out(struct task_struct *prev, bool preempt,
 		par_change(-1, now);
 	}
 	if (prev_state & TASK_DEAD) {
-		/* the final switch of an exiting thread: not in the kernel's rusage either */
+		/* The final switch of an exiting task. The kernel's rusage keeps it only for a
+		 * group leader (reaped later by wait); other threads are released before it. */
+		if (t->tid == t->tgid)
+			t->nvcsw++;
 		t->off_start_ns = 0;
 		return;
 	}

@@ -259,6 +259,7 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 		code = CT_EXIT_BPF;
 		goto out;
 	}
+	runner_pre_exec(r.pid, &meta.pre_exec.on_cpu_ns, &meta.pre_exec.nvcsw, &meta.pre_exec.nivcsw);
 	tracer__begin_clock(t, now_ns());
 	err = runner_release(&r, &res.start_ns);
 	if (err) {

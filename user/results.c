@@ -248,6 +248,11 @@ json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *m)
 	json_object_set_new(c, "status", st);
 	json_object_set_new(c, "wall_ns", json_integer(wall));
 
+	json_t *pre = json_object();
+	json_object_set_new(pre, "on_cpu_ns", json_integer(m->pre_exec.on_cpu_ns));
+	json_object_set_new(pre, "nvcsw", json_integer(m->pre_exec.nvcsw));
+	json_object_set_new(pre, "nivcsw", json_integer(m->pre_exec.nivcsw));
+	json_object_set_new(c, "pre_exec", pre);
 	if (m->have_rusage) {
 		json_t *ru = json_object();
 		const struct rusage *r = &m->ru;

@@ -26,6 +26,7 @@ struct case_meta {
 	const char *error;           /* could not start, ... */
 	bool have_rusage;
 	struct rusage ru;            /* the kernel's own figures for the reaped tree */
+	struct { uint64_t on_cpu_ns, nvcsw, nivcsw; } pre_exec;  /* the root before tracking */
 	json_t *workload_report;     /* the workload's fd-3 JSON line, or NULL (reference stolen) */
 	bool attached;               /* record -p */
 };

@@ -5,7 +5,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -91,88 +94,211 @@ int runner_resolve(const char *cmd, const struct ct_user *user, char *out, size_
 	return err;
 }
 
+/* Everything the child needs, prepared by the parent: the child shares our memory
+ * (CLONE_VM, as posix_spawn does) so it must not allocate or touch libc state. */
+struct child_args {
+	const struct runner_opts *o;
+	char path[4096];
+	char **envp;
+	int go_rd, err_wr, rep_wr;
+};
+
 static void child_fail(int fd, int err)
 {
 	ssize_t w = write(fd, &err, sizeof(err));
 
 	(void)w;
-	_exit(127);
+	syscall(SYS_exit, 127);
 }
+
+static int child_main(void *arg)
+{
+	const struct child_args *a = arg;
+	const struct runner_opts *o = a->o;
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+	char c;
+
+	/* no CLONE_SIGHAND: these change the child's handlers only */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, 8);
+	sigemptyset(&none);
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, 8);
+	if (o->own_pgrp)
+		setpgid(0, 0);
+	if (o->stdin_fd >= 0)
+		dup2(o->stdin_fd, 0);
+	if (o->stdout_fd >= 0)
+		dup2(o->stdout_fd, 1);
+	if (o->stderr_fd >= 0)
+		dup2(o->stderr_fd, 2);
+	if (a->rep_wr >= 0) {
+		if (dup2(a->rep_wr, 3) < 0)
+			child_fail(a->err_wr, errno);
+	} else {
+		close(3);
+	}
+	/* raw syscalls: glibc's wrappers would signal the parent's threads */
+	if (!o->as_root && o->user && getuid() == 0) {
+		const struct ct_user *u = o->user;
+
+		if (syscall(SYS_setgroups, u->ngroups, u->groups) < 0 ||
+		    syscall(SYS_setresgid, u->gid, u->gid, u->gid) < 0 ||
+		    syscall(SYS_setresuid, u->uid, u->uid, u->uid) < 0)
+			child_fail(a->err_wr, errno);
+	}
+	if (o->cwd && chdir(o->cwd) < 0)
+		child_fail(a->err_wr, errno);
+	/* wait until the tracer has marked us */
+	if (read(a->go_rd, &c, 1) != 1)
+		syscall(SYS_exit, 127);
+	execve(a->path, o->argv, a->envp);
+	child_fail(a->err_wr, errno);
+	return 127;
+}
+
+static char **build_env(const struct runner_opts *o)
+{
+	extern char **environ;
+	int n = 0, m = 0, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	while (o->env && o->env[m])
+		m++;
+	env = xcalloc(n + m + 4, sizeof(char *));
+	for (int i = 0; i < n; i++) {
+		const char *e = environ[i];
+		bool replaced = false;
+
+		if (!o->as_root && o->user && (!strncmp(e, "HOME=", 5) || !strncmp(e, "USER=", 5) ||
+					       !strncmp(e, "LOGNAME=", 8)))
+			continue;
+		for (int j = 0; j < m && !replaced; j++) {
+			size_t kl = strcspn(o->env[j], "=");
+
+			replaced = !strncmp(e, o->env[j], kl + 1);
+		}
+		if (!replaced)
+			env[k++] = xstrdup(e);
+	}
+	for (int j = 0; j < m; j++)
+		env[k++] = xstrdup(o->env[j]);
+	if (!o->as_root && o->user) {
+		env[k++] = xasprintf("HOME=%s", o->user->home);
+		env[k++] = xasprintf("USER=%s", o->user->name);
+		env[k++] = xasprintf("LOGNAME=%s", o->user->name);
+	}
+	return env;
+}
+
+static void free_strv(char **v)
+{
+	for (int i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+#define CHILD_STACK (256 * 1024)
 
 int runner_start(struct runner *r, const struct runner_opts *o)
 {
-	int go[2], errp[2], rep[2] = {-1, -1};
+	int go[2], errp[2], rep[2] = {-1, -1}, err;
+	struct ct_user root = { .uid = 0 };
+	struct child_args *a = xcalloc(1, sizeof(*a));
 	pid_t pid;
 
 	memset(r, 0, sizeof(*r));
 	r->o = o;
 	r->report_fd = -1;
+	err = runner_resolve(o->argv[0], o->as_root || !o->user ? &root : o->user, a->path,
+			     sizeof(a->path));
+	if (err) {
+		free(a);
+		return err;
+	}
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
 		return -errno;
 	if (o->report_fd3 && pipe2(rep, O_CLOEXEC) < 0)
 		return -errno;
 	/* orphans of the tree are re-parented to us, so we can wait for every process */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		sigset_t none;
-		char c;
-		int err;
-
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (o->own_pgrp)
-			setpgid(0, 0);
-		close(go[1]);
-		close(errp[0]);
-		if (o->stdin_fd >= 0)
-			dup2(o->stdin_fd, 0);
-		if (o->stdout_fd >= 0)
-			dup2(o->stdout_fd, 1);
-		if (o->stderr_fd >= 0)
-			dup2(o->stderr_fd, 2);
-		if (rep[1] >= 0) {
-			if (dup2(rep[1], 3) < 0)
-				child_fail(errp[1], errno);
-		} else {
-			close(3);
-		}
-		if (!o->as_root && o->user) {
-			err = ct_user_drop(o->user);
-			if (err)
-				child_fail(errp[1], -err);
-			setenv("HOME", o->user->home, 1);
-			setenv("USER", o->user->name, 1);
-			setenv("LOGNAME", o->user->name, 1);
-		}
-		for (int i = 0; o->env && o->env[i]; i++)
-			putenv(o->env[i]);
-		if (o->cwd && chdir(o->cwd) < 0)
-			child_fail(errp[1], errno);
-		/* wait until the tracer has marked us */
-		if (read(go[0], &c, 1) != 1)
-			_exit(127);
-		execvp(o->argv[0], o->argv);
-		child_fail(errp[1], errno);
+	a->o = o;
+	a->envp = build_env(o);
+	a->go_rd = go[0];
+	a->err_wr = errp[1];
+	a->rep_wr = rep[1];
+	r->stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (r->stack == MAP_FAILED) {
+		err = -errno;
+		r->stack = NULL;
+		free_strv(a->envp);
+		free(a);
+		return err;
 	}
+	fflush(NULL);
+	pid = clone(child_main, (char *)r->stack + CHILD_STACK, CLONE_VM | SIGCHLD, a);
+	err = pid < 0 ? -errno : 0;
 	close(go[0]);
 	close(errp[1]);
-	if (rep[1] >= 0) {
+	if (rep[1] >= 0)
 		close(rep[1]);
-		fcntl(rep[0], F_SETFL, O_NONBLOCK);
+	if (err) {
+		close(go[1]);
+		close(errp[0]);
+		if (rep[0] >= 0)
+			close(rep[0]);
+		free_strv(a->envp);
+		free(a);
+		return err;
 	}
+	if (rep[0] >= 0)
+		fcntl(rep[0], F_SETFL, O_NONBLOCK);
 	if (o->own_pgrp)
 		setpgid(pid, pid);
+	r->args = a;
 	r->pid = pid;
 	r->go_fd = go[1];
 	r->err_fd = errp[0];
 	r->report_fd = rep[0];
+	return 0;
+}
+
+static void release_child_memory(struct runner *r)
+{
+	struct child_args *a = r->args;
+
+	/* only once the child has exec'd (or died): it ran on this stack with these strings */
+	if (a) {
+		free_strv(a->envp);
+		free(a);
+		r->args = NULL;
+	}
+	if (r->stack) {
+		munmap(r->stack, CHILD_STACK);
+		r->stack = NULL;
+	}
+}
+
+int runner_pre_exec(pid_t pid, uint64_t *on_cpu_ns, uint64_t *nvcsw, uint64_t *nivcsw)
+{
+	char path[64], buf[2048], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
+	if (read_file_str(path, buf, sizeof(buf)) == 0)
+		*on_cpu_ns = strtoull(buf, NULL, 10);
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (read_file_str(path, buf, sizeof(buf)) != 0)
+		return -errno;
+	p = strstr(buf, "\nvoluntary_ctxt_switches:");
+	if (p)
+		*nvcsw = strtoull(p + 26, NULL, 10);
+	p = strstr(buf, "nonvoluntary_ctxt_switches:");
+	if (p)
+		*nivcsw = strtoull(p + 27, NULL, 10);
 	return 0;
 }
 
@@ -192,8 +318,10 @@ int runner_release(struct runner *r, uint64_t *start_ns)
 	r->err_fd = -1;
 	if (n == sizeof(child_err)) {
 		waitpid(r->pid, NULL, 0);
+		release_child_memory(r);
 		return -child_err;
 	}
+	release_child_memory(r);
 	return 0;
 }
 
@@ -209,6 +337,7 @@ void runner_abort(struct runner *r)
 		close(r->err_fd);
 	if (r->report_fd >= 0)
 		close(r->report_fd);
+	release_child_memory(r);
 }
 
 static void add_rusage(struct rusage *sum, const struct rusage *ru)

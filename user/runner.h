@@ -38,6 +38,8 @@ struct runner {
 	const struct runner_opts *o;
 	pid_t pid;
 	int go_fd, err_fd, report_fd;
+	void *stack;                 /* the child's stack until it has exec'd */
+	void *args;
 	char *report_buf;
 	size_t report_len;
 };
@@ -45,6 +47,9 @@ struct runner {
 /* Resolve argv[0] like execvp, as `user` would: 0, -ENOENT or -EACCES. */
 int runner_resolve(const char *cmd, const struct ct_user *user, char *out, size_t len);
 int runner_start(struct runner *r, const struct runner_opts *o);
+/* What the held child has used so far (it is blocked): part of the kernel's rusage, but
+ * spent before tracking began. */
+int runner_pre_exec(pid_t pid, uint64_t *on_cpu_ns, uint64_t *nvcsw, uint64_t *nivcsw);
 /* Let the command exec. -errno of a failed exec (then the child is reaped). */
 int runner_release(struct runner *r, uint64_t *start_ns);
 /* Wait for the tree; polls the tracer meanwhile. Returns 0 once everything has exited,

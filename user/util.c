@@ -166,14 +166,14 @@ int mkdir_p_owned(const char *path, const struct ct_user *u)
 
 const char *fmt_ns(uint64_t ns, char *buf, size_t len)
 {
-	if (ns < 10000)
+	if (ns < 1000)
 		snprintf(buf, len, "%luns", (unsigned long)ns);
-	else if (ns < 10000000)
+	else if (ns < 1000000)
 		snprintf(buf, len, "%.1fus", ns / 1e3);
-	else if (ns < 10000000000ull)
+	else if (ns < 1000000000ull)
 		snprintf(buf, len, "%.2fms", ns / 1e6);
 	else
-		snprintf(buf, len, "%.2fs", ns / 1e9);
+		snprintf(buf, len, "%.3fs", ns / 1e9);
 	return buf;
 }
 
