@@ -18,7 +18,11 @@ uint64_t hist_percentile(const uint32_t *hist, int nslots, double q, uint64_t ma
 		total += hist[i];
 	if (!total)
 		return 0;
-	double target = q * total;
+	/* the rank of the q-quantile; the epsilon keeps 0.99 * 100 at 99 */
+	double target = ceil(q * total - 1e-9);
+
+	if (target < 1)
+		target = 1;
 	for (int i = 0; i < nslots; i++) {
 		if (!hist[i])
 			continue;
