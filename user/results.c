@@ -29,7 +29,7 @@ uint64_t hist_percentile(const uint32_t *hist, int nslots, double q, uint64_t ma
 		if (cum + hist[i] >= target) {
 			/* linear within [2^i, 2^(i+1)), never above the observed maximum */
 			double lo = i == 0 ? 0 : (double)(1ULL << i), hi = (double)(1ULL << (i + 1));
-			double frac = (target - cum) / hist[i];
+			double frac = (target - cum - 0.5) / hist[i];
 			uint64_t v = (uint64_t)(lo + frac * (hi - lo));
 
 			return max && v > max ? max : v;
