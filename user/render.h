@@ -7,6 +7,7 @@
 
 struct render_opts {
 	bool color;
+	bool details;             /* run: every case in detail after the comparison */
 	int max_threads;          /* rows of the thread table; 0: 20 */
 	const char *dir;          /* the run directory, for renderers that write files */
 };

@@ -1,5 +1,7 @@
 /* The text report: aligned tables with units, readable at 100 columns. */
+#include <math.h>
 #include <string.h>
+#include "compare.h"
 #include "reasons.h"
 #include "render.h"
 #include "results.h"
@@ -343,14 +345,116 @@ void render_text_case(json_t *c, FILE *out, const struct render_opts *o)
 	counters_line(c, out, o);
 }
 
+static const char *fnum(double v, const char *fmt, char *buf, size_t len)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, fmt, v);
+	return buf;
+}
+
+static const char *fsec(double s, char *buf, size_t len)
+{
+	if (isnan(s))
+		return snprintf(buf, len, "-"), buf;
+	return fmt_ns((uint64_t)(s * 1e9), buf, len);
+}
+
+static void compare_tables(const struct workload_cmp *w, FILE *out, const struct render_opts *o)
+{
+	char b[12][32];
+
+	heading(out, o, "");
+	fprintf(out, "%sWorkload %s%s%s%s\n", BOLD(o), w->name, w->kind ? " (kind " : "",
+		w->kind ? w->kind : "", w->kind ? ")" : "");
+	fprintf(out, "  %-15s %8s %13s %7s %5s %8s %5s %7s %7s %8s %6s %8s\n", "model", "wall",
+		"min-max", "speedup", "par", "on-CPU", "CPUs", "vcsw/s", "ivcsw/s", "rq p99", "migr",
+		"RSS sum");
+	for (int m = 0; m < w->nrows; m++) {
+		const struct model_row *r = &w->rows[m];
+		char range[40], name[40];
+
+		snprintf(name, sizeof(name), "%s%s", r->model, r->baseline ? "*" : "");
+		if (!r->ok) {
+			fprintf(out, "  %-15s FAILED (%d of %d runs): %s\n", name, r->runs - r->ok,
+				r->runs, r->failure ? r->failure : "?");
+			continue;
+		}
+		snprintf(range, sizeof(range), "%.2f-%.2fs", r->wall_min, r->wall_max);
+		fprintf(out, "  %-15s %8s %13s %7s %5s %8s %5s %7s %7s %8s %6s %8s%s\n", name,
+			fsec(r->wall, b[0], 32), r->ok > 1 ? range : "", fnum(r->speedup, "%.2fx", b[1], 32),
+			fnum(r->par, "%.2f", b[2], 32), fsec(r->cpu, b[3], 32), fnum(r->cores, "%.0f", b[4], 32),
+			fnum(r->vcs, "%.0f", b[5], 32), fnum(r->ivcs, "%.0f", b[6], 32),
+			fsec(r->rq_p99, b[7], 32), fnum(r->migrations, "%.0f", b[8], 32),
+			isnan(r->rss_kb) ? "-" : fmt_kb((uint64_t)r->rss_kb, b[9], 32),
+			r->ok < r->runs ? "  (some runs failed)" : "");
+	}
+	fprintf(out, "  %-15s %8s %8s %8s %8s %8s %8s %8s %9s %6s %6s %6s\n", "off-CPU:", "lock",
+		"gil", "io", "poll", "sleep", "preempt", "other", "ops/s", "p50ms", "p99ms", "lagms");
+	for (int m = 0; m < w->nrows; m++) {
+		const struct model_row *r = &w->rows[m];
+
+		if (!r->ok)
+			continue;
+		fprintf(out, "  %-15s %8s %8s %8s %8s %8s %8s %8s %9s %6s %6s %6s\n", r->model,
+			fsec(r->off[CT_R_LOCK], b[0], 32), fsec(r->off[CT_R_GIL] + r->off[CT_R_GIL_HANDOFF], b[1], 32),
+			fsec(r->off[CT_R_IO], b[2], 32), fsec(r->off[CT_R_POLL], b[3], 32),
+			fsec(r->off[CT_R_SLEEP], b[4], 32), fsec(r->off[CT_R_PREEMPTED], b[5], 32),
+			fsec(r->off[CT_R_OTHER] + r->off[CT_R_CHILD], b[6], 32),
+			fnum(r->ops_per_s, "%.0f", b[7], 32), fnum(r->lat_p50_ms, "%.2f", b[8], 32),
+			fnum(r->lat_p99_ms, "%.2f", b[9], 32), fnum(r->lag_p99_ms, "%.2f", b[10], 32));
+	}
+}
+
+static void render_run(json_t *run, FILE *out, const struct render_opts *o)
+{
+	struct workload_cmp *w;
+	struct finding *f;
+	int nw, nf, ncpus = jpath_u64(run, "machine.cpus_online");
+	static const char *const mark[] = {"holds", "does NOT hold", "not measured"};
+
+	compare_run(run, &w, &nw);
+	fprintf(out, "%sconctrace run: %s%s  (%zu cases on %d CPUs, kernel %s)\n", BOLD(o),
+		jget_str(run, "name"), RESET(o), json_array_size(json_object_get(run, "cases")), ncpus,
+		jpath_u64(run, "machine") ? "" : jget_str(json_object_get(run, "machine"), "kernel"));
+	fprintf(out, "Medians over repeats. speedup: against the baseline model (*). par: effective "
+		"parallelism\n(on-CPU time / wall). Off-CPU times are summed over threads; gil includes "
+		"hand-offs.\n");
+	for (int i = 0; i < nw; i++)
+		compare_tables(&w[i], out, o);
+	findings_evaluate(w, nw, ncpus, &f, &nf);
+	heading(out, o, "Findings (checked against this run's measurements)");
+	for (int i = 0; i < nf; i++) {
+		const char *m = mark[f[i].verdict == V_YES ? 0 : f[i].verdict == V_NO ? 1 : 2];
+
+		fprintf(out, "  [%s] %s\n      %s\n", m, f[i].claim, f[i].evidence);
+	}
+	if (json_is_true(json_object_get(run, "interrupted")))
+		fprintf(out, "\nThe run was interrupted (Ctrl-C): only the cases above were measured.\n");
+	free(f);
+	compare_free(w, nw);
+}
+
 int render_text(json_t *run, FILE *out, const struct render_opts *o)
 {
 	json_t *cases = json_object_get(run, "cases"), *c;
+	const char *kind = jget_str(run, "kind");
 	size_t i;
 
+	if (kind && !strcmp(kind, "run")) {
+		render_run(run, out, o);
+		if (!o->details)
+			return ferror(out) ? -5 : 0;
+		fprintf(out, "\n\n%sEvery case in detail%s\n", BOLD(o), RESET(o));
+	}
 	json_array_foreach(cases, i, c) {
-		if (i)
+		if (i || (kind && !strcmp(kind, "run")))
 			fputc('\n', out);
+		if (jget_str(c, "workload"))
+			fprintf(out, "%s== case %zu: %s / %s, repeat %llu ==%s\n", BOLD(o), i + 1,
+				jget_str(c, "workload"), jget_str(c, "model"),
+				(unsigned long long)jget_u64(c, "repeat") + 1, RESET(o));
 		render_text_case(c, out, o);
 	}
 	return ferror(out) ? -5 : 0;

@@ -1,0 +1,406 @@
+/* Model rows and findings. Every verdict is computed from the measured rows; a claim whose
+ * models were not run is "not measured", never assumed. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "compare.h"
+#include "reasons.h"
+#include "results.h"
+#include "util.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	if (n == 0)
+		return NAN;
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static bool case_ok(json_t *c)
+{
+	json_t *st = json_object_get(c, "status");
+
+	return json_integer_value(json_object_get(st, "exit_code")) == 0 &&
+	       json_is_integer(json_object_get(st, "exit_code")) &&
+	       !json_is_true(json_object_get(st, "timed_out")) &&
+	       !json_is_true(json_object_get(st, "interrupted")) && !jget_str(st, "error");
+}
+
+static const char *case_failure(json_t *c)
+{
+	json_t *st = json_object_get(c, "status");
+
+	if (jget_str(st, "error"))
+		return jget_str(st, "error");
+	if (json_is_true(json_object_get(st, "timed_out")))
+		return "timed out";
+	if (json_is_true(json_object_get(st, "interrupted")))
+		return "interrupted";
+	if (json_is_integer(json_object_get(st, "signal")))
+		return "killed by a signal";
+	return "non-zero exit";
+}
+
+static double root_threads(json_t *c)
+{
+	json_t *procs = json_object_get(c, "processes"), *p;
+	size_t i;
+
+	json_array_foreach(procs, i, p)
+		if (jget_u64(p, "ppid") == 0)
+			return jget_u64(p, "threads");
+	return NAN;
+}
+
+static double report_num(json_t *c, const char *key)
+{
+	json_t *r = json_object_get(c, "workload_report"), *v = json_object_get(r, key);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* median over the successful repeats of one figure */
+typedef double (*getter)(json_t *c, const void *arg);
+
+static double agg(json_t **cs, int n, getter g, const void *arg, double *mn, double *mx)
+{
+	double *v = xcalloc(n + 1, sizeof(double)), m;
+	int k = 0;
+
+	for (int i = 0; i < n; i++) {
+		double x = g(cs[i], arg);
+
+		if (!isnan(x))
+			v[k++] = x;
+	}
+	m = median(v, k);
+	if (mn)
+		*mn = k ? v[0] : NAN;
+	if (mx)
+		*mx = k ? v[k - 1] : NAN;
+	free(v);
+	return m;
+}
+
+static double g_path(json_t *c, const void *path)
+{
+	return jpath_real(c, path);
+}
+
+static double g_wall(json_t *c, const void *a)
+{
+	(void)a;
+	return jget_u64(c, "wall_ns") / 1e9;
+}
+
+static double g_rate(json_t *c, const void *path)
+{
+	double w = jget_u64(c, "wall_ns") / 1e9;
+
+	return w > 0 ? jpath_real(c, path) / w : NAN;
+}
+
+static double g_off(json_t *c, const void *reason)
+{
+	return jget_u64(json_object_get(json_object_get(c, "totals"), "off_ns"), reason) / 1e9;
+}
+
+static double g_report(json_t *c, const void *key)
+{
+	return report_num(c, key);
+}
+
+static double g_root_threads(json_t *c, const void *a)
+{
+	(void)a;
+	return root_threads(c);
+}
+
+static void fill_row(struct model_row *r, json_t **all, int nall)
+{
+	json_t **cs = xcalloc(nall + 1, sizeof(json_t *));
+	int n = 0;
+
+	for (int i = 0; i < nall; i++) {
+		if (case_ok(all[i]))
+			cs[n++] = all[i];
+		else
+			r->failure = case_failure(all[i]);
+	}
+	r->runs = nall;
+	r->ok = n;
+	r->wall = agg(cs, n, g_wall, NULL, &r->wall_min, &r->wall_max);
+	r->cpu = agg(cs, n, g_path, "totals.on_cpu_ns", NULL, NULL) / 1e9;
+	r->par = agg(cs, n, g_path, "totals.parallelism.effective", NULL, NULL);
+	r->cores = agg(cs, n, g_path, "totals.cpus_used", NULL, NULL);
+	r->vcs = agg(cs, n, g_rate, "totals.nvcsw", NULL, NULL);
+	r->ivcs = agg(cs, n, g_rate, "totals.nivcsw", NULL, NULL);
+	for (int k = 0; k < CT_R_MAX; k++)
+		r->off[k] = agg(cs, n, g_off, reason_name(k), NULL, NULL);
+	r->rq_p99 = agg(cs, n, g_path, "totals.runq.p99_ns", NULL, NULL) / 1e9;
+	r->migrations = agg(cs, n, g_path, "totals.migrations", NULL, NULL);
+	r->rss_kb = agg(cs, n, g_path, "totals.peak_rss_kb_sum", NULL, NULL);
+	r->threads = agg(cs, n, g_path, "totals.threads", NULL, NULL);
+	r->procs = agg(cs, n, g_path, "totals.processes", NULL, NULL);
+	r->root_threads = agg(cs, n, g_root_threads, NULL, NULL, NULL);
+	r->ops_per_s = agg(cs, n, g_report, "ops_per_s", NULL, NULL);
+	r->lat_p50_ms = agg(cs, n, g_report, "latency_p50_ms", NULL, NULL);
+	r->lat_p99_ms = agg(cs, n, g_report, "latency_p99_ms", NULL, NULL);
+	r->lag_p99_ms = agg(cs, n, g_report, "loop_lag_p99_ms", NULL, NULL);
+	free(cs);
+}
+
+int compare_run(json_t *run, struct workload_cmp **out, int *nout)
+{
+	json_t *cases = json_object_get(run, "cases"), *c;
+	const char *baseline = jget_str(json_object_get(run, "spec"), "baseline");
+	struct workload_cmp *w = NULL;
+	int nw = 0;
+	size_t i;
+
+	/* workloads and models in the order they first appear */
+	json_array_foreach(cases, i, c) {
+		const char *wl = jget_str(c, "workload"), *model = jget_str(c, "model");
+		struct workload_cmp *cw = NULL;
+		int k;
+
+		if (!wl || !model)
+			continue;
+		for (k = 0; k < nw; k++)
+			if (strcmp(w[k].name, wl) == 0)
+				cw = &w[k];
+		if (!cw) {
+			w = xrealloc(w, (nw + 1) * sizeof(*w));
+			cw = &w[nw++];
+			memset(cw, 0, sizeof(*cw));
+			cw->name = wl;
+			cw->kind = jget_str(c, "kind");
+		}
+		for (k = 0; k < cw->nrows; k++)
+			if (strcmp(cw->rows[k].model, model) == 0)
+				break;
+		if (k == cw->nrows) {
+			cw->rows = xrealloc(cw->rows, (cw->nrows + 1) * sizeof(*cw->rows));
+			memset(&cw->rows[k], 0, sizeof(cw->rows[k]));
+			cw->rows[k].model = model;
+			cw->rows[k].kind = cw->kind;
+			cw->rows[k].baseline = json_is_true(json_object_get(c, "baseline"));
+			cw->nrows++;
+		}
+	}
+	for (int k = 0; k < nw; k++) {
+		struct model_row *base = NULL;
+
+		for (int m = 0; m < w[k].nrows; m++) {
+			json_t **sel = xcalloc(json_array_size(cases) + 1, sizeof(json_t *));
+			int ns = 0;
+
+			json_array_foreach(cases, i, c)
+				if (!strcmp(jget_str(c, "workload") ?: "", w[k].name) &&
+				    !strcmp(jget_str(c, "model") ?: "", w[k].rows[m].model))
+					sel[ns++] = c;
+			fill_row(&w[k].rows[m], sel, ns);
+			free(sel);
+			if (w[k].rows[m].baseline || (baseline && !strcmp(baseline, w[k].rows[m].model)))
+				base = &w[k].rows[m];
+		}
+		if (!base && w[k].nrows)
+			base = &w[k].rows[0];
+		for (int m = 0; m < w[k].nrows; m++) {
+			struct model_row *r = &w[k].rows[m];
+
+			r->speedup = base && base->ok && r->ok && r->wall > 0 ? base->wall / r->wall : NAN;
+			if (r == base)
+				r->baseline = true;
+		}
+	}
+	*out = w;
+	*nout = nw;
+	return 0;
+}
+
+void compare_free(struct workload_cmp *w, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(w[i].rows);
+	free(w);
+}
+
+static const struct model_row *row_of(const struct workload_cmp *w, int n, const char *kind,
+				      const char *model, const char **wname)
+{
+	for (int i = 0; i < n; i++) {
+		if (!w[i].kind || strcmp(w[i].kind, kind))
+			continue;
+		for (int m = 0; m < w[i].nrows; m++)
+			if (!strcmp(w[i].rows[m].model, model) && w[i].rows[m].ok) {
+				if (wname)
+					*wname = w[i].name;
+				return &w[i].rows[m];
+			}
+	}
+	return NULL;
+}
+
+static struct finding *add(struct finding **f, int *n, const char *claim)
+{
+	*f = xrealloc(*f, (*n + 1) * sizeof(**f));
+	struct finding *x = &(*f)[(*n)++];
+
+	memset(x, 0, sizeof(*x));
+	snprintf(x->claim, sizeof(x->claim), "%s", claim);
+	x->verdict = V_NA;
+	return x;
+}
+
+static double share(double part, double whole)
+{
+	return whole > 0 ? 100 * part / whole : 0;
+}
+
+int findings_evaluate(const struct workload_cmp *w, int n, int ncpus, struct finding **out,
+		      int *nout)
+{
+	struct finding *f = NULL, *x;
+	int nf = 0;
+	const struct model_row *seq, *thr, *mp, *aio, *cs, *cp;
+	const char *wn = NULL;
+	double want = ncpus >= 2 ? 1.5 : 0.9;
+
+	/* threading does not speed up CPU-bound Python */
+	x = add(&f, &nf, "threading gives no speedup on CPU-bound Python work (the GIL)");
+	seq = row_of(w, n, "cpu", "sequential", NULL);
+	thr = row_of(w, n, "cpu", "threading", &wn);
+	if (seq && thr) {
+		double gil = thr->off[CT_R_GIL], total = thr->cpu + gil + thr->off[CT_R_PREEMPTED];
+
+		x->verdict = thr->speedup < 1.2 ? V_YES : V_NO;
+		snprintf(x->evidence, sizeof(x->evidence),
+			 "%s: threading speedup %.2fx over sequential, parallelism %.2f; GIL waits "
+			 "%.2fs = %.0f%% of the threads' on-CPU + GIL-wait + run-queue time",
+			 wn, thr->speedup, thr->par, gil, share(gil, total));
+	} else {
+		snprintf(x->evidence, sizeof(x->evidence), "needs a cpu workload with sequential "
+			 "and threading");
+	}
+
+	x = add(&f, &nf, "multiprocessing uses several cores on CPU-bound work");
+	mp = row_of(w, n, "cpu", "multiprocessing", &wn);
+	if (mp) {
+		x->verdict = mp->par >= want && mp->cores >= (ncpus >= 2 ? 2 : 1) ? V_YES : V_NO;
+		snprintf(x->evidence, sizeof(x->evidence),
+			 "%s: multiprocessing parallelism %.2f on %.0f CPU(s) (%d online), speedup %.2fx",
+			 wn, mp->par, mp->cores, ncpus, mp->speedup);
+	} else {
+		snprintf(x->evidence, sizeof(x->evidence), "needs a cpu workload with multiprocessing");
+	}
+
+	x = add(&f, &nf, "multiprocessing costs memory (a process per task)");
+	seq = row_of(w, n, "cpu", "sequential", NULL);
+	if (mp && seq && seq->rss_kb > 0) {
+		double ratio = mp->rss_kb / seq->rss_kb;
+
+		x->verdict = ratio >= 1.5 ? V_YES : V_NO;
+		snprintf(x->evidence, sizeof(x->evidence),
+			 "%s: peak RSS summed over %.0f processes %.1f MiB vs %.1f MiB sequential "
+			 "(%.1fx)", wn, mp->procs, mp->rss_kb / 1024, seq->rss_kb / 1024, ratio);
+	} else {
+		snprintf(x->evidence, sizeof(x->evidence), "needs a cpu workload with sequential "
+			 "and multiprocessing");
+	}
+
+	x = add(&f, &nf, "asyncio runs on one thread");
+	aio = NULL;
+	for (int i = 0; i < n && !aio; i++)
+		for (int m = 0; m < w[i].nrows; m++)
+			if (!strcmp(w[i].rows[m].model, "asyncio") && w[i].rows[m].ok) {
+				aio = &w[i].rows[m];
+				wn = w[i].name;
+				break;
+			}
+	if (aio) {
+		x->verdict = aio->root_threads == 1 ? V_YES : V_NO;
+		snprintf(x->evidence, sizeof(x->evidence),
+			 "%s: the asyncio process ran %.0f thread(s); %.0f involuntary switches/s "
+			 "(preemption by other tasks, not by the event loop)", wn, aio->root_threads,
+			 aio->ivcs);
+	} else {
+		snprintf(x->evidence, sizeof(x->evidence), "needs a workload with asyncio");
+	}
+
+	x = add(&f, &nf, "asyncio and threading are both fine for I/O-bound work");
+	seq = row_of(w, n, "io", "sequential", NULL);
+	thr = row_of(w, n, "io", "threading", &wn);
+	aio = row_of(w, n, "io", "asyncio", NULL);
+	if (thr && aio && !isnan(thr->ops_per_s) && !isnan(aio->ops_per_s)) {
+		double r = aio->ops_per_s / thr->ops_per_s;
+		bool close = r > 0.5 && r < 2.0;
+		bool above = !seq || isnan(seq->ops_per_s) ||
+			     (thr->ops_per_s > 1.5 * seq->ops_per_s && aio->ops_per_s > 1.5 * seq->ops_per_s);
+
+		x->verdict = close && above ? V_YES : V_NO;
+		snprintf(x->evidence, sizeof(x->evidence),
+			 "%s: asyncio %.0f req/s, threading %.0f req/s (ratio %.2f)%s", wn,
+			 aio->ops_per_s, thr->ops_per_s, r,
+			 seq && !isnan(seq->ops_per_s) ? "" : "; no sequential figure");
+		if (seq && !isnan(seq->ops_per_s)) {
+			size_t l = strlen(x->evidence);
+
+			snprintf(x->evidence + l, sizeof(x->evidence) - l, "; sequential %.0f req/s",
+				 seq->ops_per_s);
+		}
+	} else {
+		snprintf(x->evidence, sizeof(x->evidence), "needs an io workload with threading and "
+			 "asyncio reporting throughput");
+	}
+
+	x = add(&f, &nf, "a CPU-bound thread hurts an I/O thread's latency (convoy)");
+	seq = row_of(w, n, "convoy", "sequential", NULL);
+	thr = row_of(w, n, "convoy", "threading", &wn);
+	mp = row_of(w, n, "convoy", "multiprocessing", NULL);
+	if (seq && thr && !isnan(seq->lat_p99_ms) && !isnan(thr->lat_p99_ms)) {
+		double r = thr->lat_p99_ms / seq->lat_p99_ms;
+
+		x->verdict = r >= 1.5 ? V_YES : V_NO;
+		snprintf(x->evidence, sizeof(x->evidence),
+			 "%s: I/O p99 %.2f ms beside a CPU-bound thread vs %.2f ms alone (%.1fx)", wn,
+			 thr->lat_p99_ms, seq->lat_p99_ms, r);
+		if (mp && !isnan(mp->lat_p99_ms)) {
+			size_t l = strlen(x->evidence);
+
+			snprintf(x->evidence + l, sizeof(x->evidence) - l,
+				 "; with the CPU work in another process %.2f ms", mp->lat_p99_ms);
+		}
+	} else {
+		snprintf(x->evidence, sizeof(x->evidence), "needs a convoy workload with sequential "
+			 "and threading");
+	}
+
+	x = add(&f, &nf, "without a GIL, threads speed up CPU-bound work (C pthreads)");
+	cs = row_of(w, n, "cpu", "c-sequential", NULL);
+	cp = row_of(w, n, "cpu", "c-pthreads", &wn);
+	if (cp) {
+		x->verdict = cp->par >= want ? V_YES : V_NO;
+		snprintf(x->evidence, sizeof(x->evidence), "%s: c-pthreads parallelism %.2f%s", wn,
+			 cp->par, cs ? "" : " (no c-sequential to compare)");
+		if (cs) {
+			size_t l = strlen(x->evidence);
+
+			snprintf(x->evidence + l, sizeof(x->evidence) - l,
+				 ", %.2fx faster than c-sequential", cs->wall / cp->wall);
+		}
+	} else {
+		snprintf(x->evidence, sizeof(x->evidence), "needs a cpu workload with c-pthreads");
+	}
+	*out = f;
+	*nout = nf;
+	return 0;
+}

@@ -1,0 +1,52 @@
+/* Comparing models: per workload, one row per model (medians over repeats), and the
+ * findings that check common claims about concurrency models against those rows. */
+#ifndef CT_COMPARE_H
+#define CT_COMPARE_H
+#include <jansson.h>
+#include <stdbool.h>
+#include "conctrace/sched.h"
+
+struct model_row {
+	const char *model;
+	const char *kind;            /* reference kind of the workload, or NULL */
+	bool baseline;
+	int runs, ok;                /* repeats, and those that succeeded */
+	const char *failure;         /* why the last failed repeat failed */
+	double wall, wall_min, wall_max;   /* seconds, over successful repeats */
+	double speedup;              /* baseline wall / wall; NAN without a baseline */
+	double par;                  /* effective parallelism */
+	double cpu;                  /* on-CPU seconds */
+	double cores;                /* CPUs used */
+	double vcs, ivcs;            /* switches per second */
+	double off[CT_R_MAX];        /* off-CPU seconds by reason */
+	double rq_p99;               /* seconds */
+	double migrations;
+	double rss_kb;               /* peak RSS summed over processes */
+	double root_threads;         /* threads of the workload's main process */
+	double threads, procs;
+	double ops_per_s, lat_p50_ms, lat_p99_ms, lag_p99_ms;   /* NAN when not reported */
+};
+
+struct workload_cmp {
+	const char *name;
+	const char *kind;
+	struct model_row *rows;
+	int nrows;
+};
+
+/* Group the cases of a run. Strings point into `run`. */
+int compare_run(json_t *run, struct workload_cmp **out, int *n);
+void compare_free(struct workload_cmp *w, int n);
+
+enum verdict { V_NA = -1, V_NO = 0, V_YES = 1 };
+
+struct finding {
+	char claim[128];
+	enum verdict verdict;
+	char evidence[320];
+};
+
+int findings_evaluate(const struct workload_cmp *w, int n, int ncpus, struct finding **out,
+		      int *nout);
+
+#endif
