@@ -417,7 +417,7 @@ static void render_run(json_t *run, FILE *out, const struct render_opts *o)
 	compare_run(run, &w, &nw);
 	fprintf(out, "%sconctrace run: %s%s  (%zu cases on %d CPUs, kernel %s)\n", BOLD(o),
 		jget_str(run, "name"), RESET(o), json_array_size(json_object_get(run, "cases")), ncpus,
-		jpath_u64(run, "machine") ? "" : jget_str(json_object_get(run, "machine"), "kernel"));
+		jget_str(json_object_get(run, "machine"), "kernel") ?: "?");
 	fprintf(out, "Medians over repeats. speedup: against the baseline model (*). par: effective "
 		"parallelism\n(on-CPU time / wall). Off-CPU times are summed over threads; gil includes "
 		"hand-offs.\n");

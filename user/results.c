@@ -236,6 +236,7 @@ json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *m)
 
 	json_object_set_new(c, "workload", m->workload ? json_string(m->workload) : json_null());
 	json_object_set_new(c, "model", m->model ? json_string(m->model) : json_null());
+	json_object_set_new(c, "kind", m->kind ? json_string(m->kind) : json_null());
 	json_object_set_new(c, "repeat", json_integer(m->repeat));
 	json_object_set_new(c, "baseline", json_boolean(m->is_baseline));
 	for (int i = 0; m->argv && m->argv[i]; i++)

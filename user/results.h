@@ -15,6 +15,7 @@
 struct case_meta {
 	const char *workload;        /* NULL for record */
 	const char *model;
+	const char *kind;            /* reference kind, or NULL */
 	int repeat;
 	char *const *argv;
 	bool is_baseline;
