@@ -24,6 +24,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Filled by the loader before load: syscall number -> enum ct_reason (+1; 0 = other). */
 const volatile __u8 syscall_reason[CT_NR_SYSCALLS] = {};
+const volatile bool stacks_enabled = false;
 
 /* The tracked marker: present on every task of a tracked tree. */
 struct ct_task_mark {
@@ -71,6 +72,21 @@ struct {
 	__type(key, struct ct_edge_key);
 	__type(value, struct ct_edge_val);
 } edges SEC(".maps");
+
+/* Shared with bpf/profile.bpf.c (the loader reuses these maps there). */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 16384);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, CT_STACK_DEPTH * sizeof(__u64));
+} stack_traces SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct ct_stack_key);
+	__type(value, struct ct_stack_val);
+} stack_counts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -215,7 +231,28 @@ edge:
 	__sync_fetch_and_add(&ev->total_ns, waited);
 }
 
-static __always_inline void switch_out(struct task_struct *prev, bool preempt,
+static __always_inline void count_stack(struct ct_thread *t, __u32 reason, __u64 ns)
+{
+	struct ct_stack_key k = { .tgid = t->tgid, .tid = t->tid, .ustack = t->ustack,
+				  .kstack = t->kstack, .reason = reason };
+	struct ct_stack_val *v, zero = {};
+
+	v = bpf_map_lookup_elem(&stack_counts, &k);
+	if (!v) {
+		if (bpf_map_update_elem(&stack_counts, &k, &zero, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&stack_counts, &k)) {
+			__sync_fetch_and_add(&counters.stacks_full, 1);
+			return;
+		}
+		v = bpf_map_lookup_elem(&stack_counts, &k);
+		if (!v)
+			return;
+	}
+	__sync_fetch_and_add(&v->count, 1);
+	__sync_fetch_and_add(&v->total_ns, ns);
+}
+
+static __always_inline void switch_out(void *ctx, struct task_struct *prev, bool preempt,
 				       unsigned int prev_state, __u64 now, __u32 cpu)
 {
 	__u32 tid = prev->pid;
@@ -259,6 +296,13 @@ static __always_inline void switch_out(struct task_struct *prev, bool preempt,
 		t->waker_tid = 0;
 	}
 	t->off_start_ns = now;
+	if (stacks_enabled) {
+		/* prev is current: its stacks are the ones it blocks (or is preempted) in */
+		t->kstack = bpf_get_stackid(ctx, &stack_traces, 0);
+		t->ustack = bpf_get_stackid(ctx, &stack_traces, BPF_F_USER_STACK);
+		if (t->kstack < 0 || t->ustack < 0)
+			__sync_fetch_and_add(&counters.stack_errors, 1);
+	}
 }
 
 static __always_inline void switch_in(struct task_struct *next, __u64 now, __u32 cpu)
@@ -280,6 +324,8 @@ static __always_inline void switch_in(struct task_struct *next, __u64 now, __u32
 		}
 		if (is_lock_reason(r))
 			account_lock(t, d);
+		if (stacks_enabled && r < CT_R_MAX)
+			count_stack(t, r, d);
 		t->off_start_ns = 0;
 	}
 	if (t->runq_start_ns) {
@@ -317,7 +363,7 @@ int BPF_PROG(ct_switch, bool preempt, struct task_struct *prev, struct task_stru
 	now = bpf_ktime_get_ns();
 	cpu = bpf_get_smp_processor_id();
 	if (tp)
-		switch_out(prev, preempt, prev_state, now, cpu);
+		switch_out(ctx, prev, preempt, prev_state, now, cpu);
 	if (tn)
 		switch_in(next, now, cpu);
 	struct ct_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);

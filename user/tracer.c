@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <linux/perf_event.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "conctrace/sched.h"
 #include "sched.skel.h"
+#include "profile.skel.h"
 #include "log.h"
 #include "reasons.h"
 #include "tracer.h"
@@ -21,6 +23,12 @@
 
 struct tracer {
 	struct sched_bpf *skel;
+	struct profile_bpf *prof;
+	struct bpf_link **perf_links;
+	int *perf_fds;
+	int nperf;
+	bool stacks;
+	int sample_hz;
 	struct ring_buffer *rb;
 	struct pyinfo *py;
 	int npy, cappy;
@@ -82,6 +90,80 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* The sampling program shares the tracked marks and the stack maps of the sched object. */
+static int open_profiler(struct tracer *t)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE, .config = PERF_COUNT_SW_CPU_CLOCK,
+		.size = sizeof(attr), .freq = 1, .sample_freq = t->sample_hz,
+	};
+	int ncpus = libbpf_num_possible_cpus(), err;
+
+	t->prof = profile_bpf__open();
+	if (!t->prof)
+		return -errno;
+	if ((err = bpf_map__reuse_fd(t->prof->maps.marks, bpf_map__fd(t->skel->maps.marks))) ||
+	    (err = bpf_map__reuse_fd(t->prof->maps.stack_traces,
+				     bpf_map__fd(t->skel->maps.stack_traces))) ||
+	    (err = bpf_map__reuse_fd(t->prof->maps.stack_counts,
+				     bpf_map__fd(t->skel->maps.stack_counts))))
+		return err;
+	err = profile_bpf__load(t->prof);
+	if (err) {
+		pr_warn("cannot load the sampling program: %s\n", strerror(-err));
+		return err;
+	}
+	t->perf_links = xcalloc(ncpus, sizeof(*t->perf_links));
+	t->perf_fds = xcalloc(ncpus, sizeof(int));
+	for (int cpu = 0; cpu < ncpus; cpu++) {
+		int fd = syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == ENODEV)      /* a possible but offline CPU */
+				continue;
+			err = -errno;
+			pr_warn("cannot open the cpu-clock on CPU %d: %s\n", cpu, strerror(errno));
+			return err;
+		}
+		t->perf_fds[t->nperf] = fd;
+		t->perf_links[t->nperf] = bpf_program__attach_perf_event(t->prof->progs.ct_sample, fd);
+		if (!t->perf_links[t->nperf]) {
+			err = -errno;
+			close(fd);
+			pr_warn("cannot attach the sampler on CPU %d: %s\n", cpu, strerror(-err));
+			return err;
+		}
+		t->nperf++;
+	}
+	return 0;
+}
+
+bool tracer__stacks_enabled(const struct tracer *t)
+{
+	return t->stacks;
+}
+
+int tracer__sample_hz(const struct tracer *t)
+{
+	return t->sample_hz;
+}
+
+int tracer__stack(struct tracer *t, int id, uint64_t *ips, int max)
+{
+	__u64 buf[CT_STACK_DEPTH] = {};
+	__u32 key = id;
+	int n = 0;
+
+	if (id < 0 || bpf_map__lookup_elem(t->skel->maps.stack_traces, &key, sizeof(key), buf,
+					   sizeof(buf), 0))
+		return 0;
+	while (n < max && n < CT_STACK_DEPTH && buf[n]) {
+		ips[n] = buf[n];
+		n++;
+	}
+	return n;
+}
+
 int tracer__open(struct tracer **out, const struct tracer_opts *o)
 {
 	struct tracer *t = xcalloc(1, sizeof(*t));
@@ -100,6 +182,9 @@ int tracer__open(struct tracer **out, const struct tracer_opts *o)
 		bpf_map__set_max_entries(t->skel->maps.procs, o->max_procs);
 	if (o && o->max_locks)
 		bpf_map__set_max_entries(t->skel->maps.locks, o->max_locks);
+	t->stacks = o && o->stacks;
+	t->sample_hz = o && o->sample_hz > 0 ? o->sample_hz : 99;
+	t->skel->rodata->stacks_enabled = t->stacks;
 	err = sched_bpf__load(t->skel);
 	if (err) {
 		pr_warn("cannot load the BPF programs: %s%s\n", strerror(-err),
@@ -110,6 +195,11 @@ int tracer__open(struct tracer **out, const struct tracer_opts *o)
 	if (err) {
 		pr_warn("cannot attach the BPF programs: %s\n", strerror(-err));
 		goto fail;
+	}
+	if (t->stacks) {
+		err = open_profiler(t);
+		if (err)
+			goto fail;
 	}
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
 	if (!t->rb) {
@@ -129,6 +219,13 @@ void tracer__close(struct tracer *t)
 	if (!t)
 		return;
 	ring_buffer__free(t->rb);
+	for (int i = 0; i < t->nperf; i++) {
+		bpf_link__destroy(t->perf_links[i]);
+		close(t->perf_fds[i]);
+	}
+	free(t->perf_links);
+	free(t->perf_fds);
+	profile_bpf__destroy(t->prof);
 	sched_bpf__destroy(t->skel);
 	free(t->py);
 	free(t);
@@ -157,6 +254,13 @@ int tracer__begin(struct tracer *t, uint64_t start)
 	clear_map(s->maps.locks);
 	clear_map(s->maps.edges);
 	clear_map(s->maps.gil_ranges);
+	clear_map(s->maps.stack_counts);
+	clear_map(s->maps.stack_traces);
+	if (t->prof) {
+		t->prof->bss->samples = 0;
+		t->prof->bss->stacks_full = 0;
+		t->prof->bss->stack_errors = 0;
+	}
 	for (__u32 i = 0; i < CT_MAX_CPUS; i++)
 		bpf_map__update_elem(s->maps.cpus, &i, sizeof(i), &zero, sizeof(zero), BPF_ANY);
 	memset(&s->bss->counters, 0, sizeof(s->bss->counters));
@@ -300,6 +404,8 @@ int tracer__collect(struct tracer *t, uint64_t end, struct ct_raw *raw)
 	dump_map(s->maps.procs, NULL, (void **)&raw->procs, &raw->nprocs);
 	dump_map(s->maps.locks, (void **)&raw->lock_keys, (void **)&raw->lock_vals, &raw->nlocks);
 	dump_map(s->maps.edges, (void **)&raw->edge_keys, (void **)&raw->edge_vals, &raw->nedges);
+	dump_map(s->maps.stack_counts, (void **)&raw->stack_keys, (void **)&raw->stack_vals,
+		 &raw->nstacks);
 	raw->ncpus = libbpf_num_possible_cpus();
 	if (raw->ncpus > CT_MAX_CPUS)
 		raw->ncpus = CT_MAX_CPUS;
@@ -316,6 +422,11 @@ int tracer__collect(struct tracer *t, uint64_t end, struct ct_raw *raw)
 	if (end > last)
 		raw->par_ns[running] += end - last;
 	raw->counters = s->bss->counters;
+	if (t->prof) {
+		raw->counters.samples += t->prof->bss->samples;
+		raw->counters.stacks_full += t->prof->bss->stacks_full;
+		raw->counters.stack_errors += t->prof->bss->stack_errors;
+	}
 	raw->end_ns = end;
 	raw->py = t->py;
 	raw->npy = t->npy;
@@ -332,6 +443,8 @@ void ct_raw_free(struct ct_raw *raw)
 	free(raw->lock_vals);
 	free(raw->edge_keys);
 	free(raw->edge_vals);
+	free(raw->stack_keys);
+	free(raw->stack_vals);
 	free(raw->py);
 	memset(raw, 0, sizeof(*raw));
 }

@@ -8,6 +8,8 @@
 #include "pyinfo.h"
 
 struct tracer_opts {
+	bool stacks;                /* on-CPU sampling and off-CPU stacks */
+	int sample_hz;              /* on-CPU samples per second per CPU (0: 99) */
 	int max_threads;            /* 0: default */
 	int max_procs;
 	int max_locks;
@@ -27,6 +29,9 @@ struct ct_raw {
 	int nedges;
 	struct ct_cpu cpus[CT_MAX_CPUS];
 	int ncpus;
+	struct ct_stack_key *stack_keys;
+	struct ct_stack_val *stack_vals;
+	int nstacks;
 	int64_t par_ns[CT_MAX_PAR + 1];
 	struct ct_counters counters;
 	uint64_t start_ns, end_ns;  /* CLOCK_MONOTONIC */
@@ -52,6 +57,11 @@ int tracer__live_procs(struct tracer *t, pid_t *out, int max);
 /* Copy the case out of the maps (fills end_ns with `end`) and clear them. */
 int tracer__collect(struct tracer *t, uint64_t end, struct ct_raw *raw);
 void ct_raw_free(struct ct_raw *raw);
+/* Frames of a stack id from the last collect (valid until the next tracer__begin):
+ * returns the number of frames (leaf first), 0 when unknown. */
+int tracer__stack(struct tracer *t, int id, uint64_t *ips, int max);
+bool tracer__stacks_enabled(const struct tracer *t);
+int tracer__sample_hz(const struct tracer *t);
 /* Checks before loading, with the exit status and message for each failure. */
 int tracer_preflight(char *msg, size_t len);
 

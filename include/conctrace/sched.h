@@ -12,6 +12,8 @@
 #define CT_HIST_SLOTS    40           /* log2(ns) buckets: slot i holds [2^i, 2^(i+1)) */
 #define CT_COMM_LEN      16
 #define CT_NR_SYSCALLS   512          /* size of the syscall -> reason table */
+#define CT_STACK_DEPTH   127          /* frames per stack in the stack-trace map */
+#define CT_ONCPU         CT_R_MAX     /* stack key reason of an on-CPU sample */
 
 /* Why a thread left the CPU. The order is the ABI and the report order. */
 enum ct_reason {
@@ -63,6 +65,8 @@ struct ct_thread {
 	__u32 off_reason;
 	__u32 last_cpu;
 	__u32 waker_tid;             /* who woke it last (sched_waking's current) */
+	__s32 ustack;                /* stack ids at switch-out, for off-CPU stacks */
+	__s32 kstack;
 	__u32 pad;
 };
 
@@ -116,6 +120,22 @@ struct ct_edge_val {
 	__u64 total_ns;
 };
 
+/* Stacks: on-CPU samples (reason CT_ONCPU) and off-CPU time by reason. A negative stack id
+ * is a failed walk (-EFAULT: no user stack, -EEXIST/-ENOMEM: map full). */
+struct ct_stack_key {
+	__u32 tgid;
+	__u32 tid;
+	__s32 ustack;
+	__s32 kstack;
+	__u32 reason;
+	__u32 pad;
+};
+
+struct ct_stack_val {
+	__u64 count;                 /* samples, or off-CPU periods */
+	__u64 total_ns;              /* off-CPU time (0 for samples) */
+};
+
 struct ct_cpu {
 	__u64 on_cpu_ns;             /* tracked tasks on this CPU */
 	__u64 switches;              /* switches involving a tracked task */
@@ -143,6 +163,9 @@ struct ct_counters {
 	__u64 events_dropped;
 	__u64 storage_fail;          /* task storage could not be created on fork */
 	__u64 par_underflow;         /* running count went negative (should not happen) */
+	__u64 stacks_full;           /* a stack count could not be added: map full */
+	__u64 stack_errors;          /* a stack walk failed (map full or no stack) */
+	__u64 samples;               /* on-CPU samples of tracked tasks */
 };
 
 #endif
