@@ -350,6 +350,22 @@ static __always_inline void switch_in(struct task_struct *next, __u64 now, __u32
 	}
 }
 
+static __always_inline void emit(__u32 type, __u32 tgid, __u32 tid, __u64 ts)
+{
+	struct ct_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		__sync_fetch_and_add(&counters.events_dropped, 1);
+		return;
+	}
+	e->type = type;
+	e->tgid = tgid;
+	e->tid = tid;
+	e->pad = 0;
+	e->ts = ts;
+	bpf_ringbuf_submit(e, 0);
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(ct_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
@@ -445,6 +461,7 @@ int BPF_PROG(ct_fork, struct task_struct *parent, struct task_struct *child)
 		g = bpf_map_lookup_elem(&gil_ranges, &ptgid);
 		if (g)
 			bpf_map_update_elem(&gil_ranges, &tgid, g, BPF_ANY);
+		emit(CT_EV_FORK, tgid, tid, now);
 	} else {
 		pp = bpf_map_lookup_elem(&procs, &tgid);
 		if (pp)
@@ -459,7 +476,6 @@ int BPF_PROG(ct_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	__u32 tid = p->pid, tgid = p->tgid;
 	struct ct_thread *t;
 	struct ct_proc *pr;
-	struct ct_event *e;
 
 	if (!is_tracked(p))
 		return 0;
@@ -473,17 +489,7 @@ int BPF_PROG(ct_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		pr->execs++;
 	}
 	bpf_map_delete_elem(&gil_ranges, &tgid);
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		__sync_fetch_and_add(&counters.events_dropped, 1);
-		return 0;
-	}
-	e->type = CT_EV_EXEC;
-	e->tgid = tgid;
-	e->tid = tid;
-	e->pad = 0;
-	e->ts = bpf_ktime_get_ns();
-	bpf_ringbuf_submit(e, 0);
+	emit(CT_EV_EXEC, tgid, tid, bpf_ktime_get_ns());
 	return 0;
 }
 

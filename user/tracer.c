@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <linux/perf_event.h>
+#include <signal.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -32,7 +33,29 @@ struct tracer {
 	struct ring_buffer *rb;
 	struct pyinfo *py;
 	int npy, cappy;
+	tracer_proc_fn proc_fn;
+	void *proc_ctx;
+	struct { pid_t tgid; uint64_t due; bool python; } *pending;
+	int npending, cappending;
 };
+
+void tracer__on_process(struct tracer *t, tracer_proc_fn fn, void *ctx)
+{
+	t->proc_fn = fn;
+	t->proc_ctx = ctx;
+}
+
+static void pending_add(struct tracer *t, pid_t tgid, uint64_t due, bool python)
+{
+	if (t->npending == t->cappending) {
+		t->cappending = t->cappending ? 2 * t->cappending : 32;
+		t->pending = xrealloc(t->pending, t->cappending * sizeof(*t->pending));
+	}
+	t->pending[t->npending].tgid = tgid;
+	t->pending[t->npending].due = due;
+	t->pending[t->npending].python = python;
+	t->npending++;
+}
 
 static int pidfd_open_thread(pid_t tid, bool leader)
 {
@@ -62,32 +85,82 @@ static void py_add(struct tracer *t, const struct pyinfo *pi)
 	t->py[t->npy++] = *pi;
 }
 
+static void detect_python(struct tracer *t, pid_t tgid, bool retry)
+{
+	struct pyinfo pi;
+	int err = pyinfo_detect(tgid, &pi);
+
+	if (err == -EAGAIN && retry) {
+		/* libpython is mapped by ld.so after exec: look again shortly */
+		pending_add(t, tgid, now_ns() + 2000000, true);
+		return;
+	}
+	if (err == -ENOTSUP) {
+		py_add(t, &pi);   /* recognised, GIL layout unknown: no gil reason */
+		return;
+	}
+	if (err)
+		return;
+	struct ct_gil_range g = {
+		.gil_lo = pi.gil_lo, .gil_hi = pi.gil_hi,
+		.handoff_lo = pi.handoff_lo, .handoff_hi = pi.handoff_hi,
+	};
+	__u32 key = tgid;
+
+	bpf_map__update_elem(t->skel->maps.gil_ranges, &key, sizeof(key), &g, sizeof(g), BPF_ANY);
+	py_add(t, &pi);
+	pr_debug("pid %d: CPython %s, GIL at 0x%llx\n", tgid, pi.version,
+		 (unsigned long long)pi.gil_lo);
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
 	const struct ct_event *e = data;
+	uint64_t now = now_ns();
 
 	if (size < sizeof(*e))
 		return 0;
 	if (e->type == CT_EV_EXEC) {
-		struct pyinfo pi;
-
-		if (pyinfo_detect(e->tgid, &pi) == 0) {
-			struct ct_gil_range g = {
-				.gil_lo = pi.gil_lo, .gil_hi = pi.gil_hi,
-				.handoff_lo = pi.handoff_lo, .handoff_hi = pi.handoff_hi,
-			};
-			__u32 key = e->tgid;
-
-			if (pi.gil_lo)
-				bpf_map__update_elem(t->skel->maps.gil_ranges, &key, sizeof(key),
-						     &g, sizeof(g), BPF_ANY);
-			py_add(t, &pi);
-			pr_debug("pid %u: CPython %s, GIL at 0x%llx\n", e->tgid, pi.version,
-				 (unsigned long long)pi.gil_lo);
+		detect_python(t, e->tgid, true);
+		if (t->proc_fn) {
+			/* its libraries are mapped within milliseconds of the exec */
+			pending_add(t, e->tgid, now + 20000000, false);
+			pending_add(t, e->tgid, now + 300000000, false);
 		}
+	} else if (e->type == CT_EV_FORK && t->proc_fn) {
+		t->proc_fn(t->proc_ctx, e->tgid);
 	}
 	return 0;
+}
+
+static void run_pending(struct tracer *t)
+{
+	uint64_t now = now_ns();
+
+	for (int i = 0; i < t->npending;) {
+		if (t->pending[i].due > now) {
+			i++;
+			continue;
+		}
+		pid_t tgid = t->pending[i].tgid;
+		bool python = t->pending[i].python;
+
+		t->pending[i] = t->pending[--t->npending];
+		if (python) {
+			/* retry every 2 ms while the process lives */
+			struct pyinfo pi;
+
+			if (pyinfo_detect(tgid, &pi) == -EAGAIN) {
+				if (kill(tgid, 0) == 0)
+					pending_add(t, tgid, now + 2000000, true);
+				continue;
+			}
+			detect_python(t, tgid, false);
+		} else if (t->proc_fn) {
+			t->proc_fn(t->proc_ctx, tgid);
+		}
+	}
 }
 
 /* The sampling program shares the tracked marks and the stack maps of the sched object. */
@@ -228,6 +301,7 @@ void tracer__close(struct tracer *t)
 	profile_bpf__destroy(t->prof);
 	sched_bpf__destroy(t->skel);
 	free(t->py);
+	free(t->pending);
 	free(t);
 }
 
@@ -310,9 +384,9 @@ int tracer__track(struct tracer *t, pid_t tid, pid_t tgid, pid_t ppid, bool atta
 		if (err && err != -EEXIST)
 			return err;
 		if (attached) {
-			struct ct_event e = { .type = CT_EV_EXEC, .tgid = tgid, .tid = tid };
-
-			on_event(t, &e, sizeof(e));
+			detect_python(t, tgid, false);
+			if (t->proc_fn)
+				t->proc_fn(t->proc_ctx, tgid);
 		}
 	}
 	if (tid != tgid) {
@@ -334,8 +408,12 @@ int tracer__track(struct tracer *t, pid_t tid, pid_t tgid, pid_t ppid, bool atta
 
 int tracer__poll(struct tracer *t, int timeout_ms)
 {
-	int n = ring_buffer__poll(t->rb, timeout_ms);
+	int n;
 
+	if (t->npending && timeout_ms > 2)
+		timeout_ms = 2;
+	n = ring_buffer__poll(t->rb, timeout_ms);
+	run_pending(t);
 	return n == -EINTR ? 0 : n;
 }
 
@@ -400,6 +478,14 @@ int tracer__collect(struct tracer *t, uint64_t end, struct ct_raw *raw)
 
 	memset(raw, 0, sizeof(*raw));
 	tracer__poll(t, 0);
+	t->npending = 0;
+	if (t->proc_fn) {
+		pid_t live[1024];
+		int n = tracer__live_procs(t, live, 1024);
+
+		for (int i = 0; i < n; i++)
+			t->proc_fn(t->proc_ctx, live[i]);
+	}
 	dump_map(s->maps.threads, NULL, (void **)&raw->threads, &raw->nthreads);
 	dump_map(s->maps.procs, NULL, (void **)&raw->procs, &raw->nprocs);
 	dump_map(s->maps.locks, (void **)&raw->lock_keys, (void **)&raw->lock_vals, &raw->nlocks);

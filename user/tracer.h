@@ -41,6 +41,11 @@ struct ct_raw {
 
 struct tracer;
 
+/* Called for every new or exec'd process of the tree while it lives (and again a little
+ * after an exec, once its libraries are mapped): the moment to read /proc/PID/maps. */
+typedef void (*tracer_proc_fn)(void *ctx, pid_t tgid);
+void tracer__on_process(struct tracer *t, tracer_proc_fn fn, void *ctx);
+
 int tracer__open(struct tracer **out, const struct tracer_opts *o);
 void tracer__close(struct tracer *t);
 /* Start a case: clear the maps, start the parallelism clock at `start`. */

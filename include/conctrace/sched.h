@@ -144,6 +144,7 @@ struct ct_cpu {
 /* Ring-buffer records; each starts with its type. */
 enum ct_event_type {
 	CT_EV_EXEC = 1,
+	CT_EV_FORK = 2,              /* a new process (not a thread) */
 };
 
 struct ct_event {

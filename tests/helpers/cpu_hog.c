@@ -3,6 +3,8 @@
  *
  * usage: cpu_hog TRUTH.json
  * TRUTH.json: {"pid", "ncpus", "cpus":[..] (the CPUs the hogs may use),
+ *              "wall_ns" (main() entry to the hogs joined), "cpu_ns" (getrusage utime+stime
+ *              then), "parallelism" (cpu_ns / wall_ns: below 1.5, the machine was busy),
  *              "threads":[{"tid","on_cpu_ns","runq_ns","timeslices"}]}  the three fields of
  *              /proc/self/task/TID/schedstat, read by each hog just before it exits.
  * The process confines itself to the first 2 CPUs it may use before it starts the hogs, so
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +57,14 @@ static void spin_cpu_ns(uint64_t ns)
 			x++;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static void *hog_main(void *arg)
 {
 	struct hog *h = arg;
@@ -75,8 +86,10 @@ static void *hog_main(void *arg)
 
 int main(int argc, char **argv)
 {
+	uint64_t t0 = mono_ns(), wall_ns, cpu_ns;
 	struct hog h[NHOGS] = { { 0 } };
 	pthread_t th[NHOGS];
+	struct rusage ru;
 	cpu_set_t allowed, mine;
 	int cpus[NCPUS], ncpus = 0, err;
 	FILE *f;
@@ -107,11 +120,18 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < NHOGS; i++)
 		pthread_join(th[i], NULL);
+	wall_ns = mono_ns() - t0;
+	if (getrusage(RUSAGE_SELF, &ru))
+		fail("getrusage", errno);
+	cpu_ns = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ULL +
+		 (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ULL;
 
 	f = fopen(argv[1], "w");
 	if (!f)
 		fail(argv[1], errno);
-	fprintf(f, "{\"pid\":%d,\"ncpus\":%d,\"cpus\":[", (int)getpid(), ncpus);
+	fprintf(f, "{\"pid\":%d,\"wall_ns\":%" PRIu64 ",\"cpu_ns\":%" PRIu64 ",\"parallelism\":%.4f,"
+		"\"ncpus\":%d,\"cpus\":[", (int)getpid(), wall_ns, cpu_ns, (double)cpu_ns / (double)wall_ns,
+		ncpus);
 	for (int i = 0; i < ncpus; i++)
 		fprintf(f, "%s%d", i ? "," : "", cpus[i]);
 	fprintf(f, "],\"threads\":[");

@@ -25,10 +25,10 @@
 #define ROUND_SPIN_NS 1000000ULL      /* 150 rounds: ~150 ms of CPU per worker */
 #define SLEEP_EVERY   5
 #define SLEEP_NS      1000000L
-/* Main threads spin as much as the workers: a thread's on-CPU time also holds its exit path,
+/* Main threads spin more than the workers: a thread's on-CPU time also holds its exit path,
  * after its own schedstat read, and for the last thread of a process (mm teardown) that was
- * measured at ~1.4 ms here; it must stay well inside 2% of the thread's total. */
-#define MAIN_SPIN_NS  150000000ULL
+ * measured at 1.4-3.4 ms on the test VM; it must stay well inside 2% of the thread's total. */
+#define MAIN_SPIN_NS  250000000ULL
 #define MAX_THREADS   (1 + NCHILDREN * (1 + NWORKERS))
 
 struct worker {

@@ -197,7 +197,9 @@ def assert_close(tc, actual, expected, rel=0.0, abs_=0, what="value"):
     """Assert |actual - expected| <= max(rel * |expected|, abs_), showing both figures."""
     allowed = max(rel * abs(expected), abs_)
     diff = actual - expected
-    detail = "%s: conctrace %s, kernel %s, difference %+d (%+.2f%%), allowed +-%d" % (
+    fmt = "%d" if isinstance(actual, int) and isinstance(expected, int) else "%.4g"
+    detail = ("%s: conctrace " + fmt + ", truth " + fmt + ", difference %+" + fmt[1:]
+              + " (%+.2f%%), allowed +-%.4g") % (
         what, actual, expected, diff, 100.0 * diff / expected if expected else float("inf"),
         allowed)
     tc.assertLessEqual(abs(diff), allowed, detail)

@@ -296,13 +296,27 @@ class CpuHog(RecordedHelper):
         case, truth = self.case(), self.truth()
         if truth["ncpus"] < 2:
             self.skipTest("needs 2 CPUs, the helper had %d" % truth["ncpus"])
+        if truth["parallelism"] < 1.5:
+            # the helper's own cpu/wall, independent of conctrace: other load took the CPUs
+            self.skipTest("machine busy: the helper itself measured parallelism %.2f (cpu %s, "
+                          "wall %s), so 1.5-2.05 cannot be expected" % (
+                              truth["parallelism"], ms(truth["cpu_ns"]), ms(truth["wall_ns"])))
         eff = case["totals"]["parallelism"]["effective"]
         detail = ("effective parallelism %.3f (on-CPU %s, wall %s) of 4 CPU-bound threads on "
-                  "2 CPUs" % (eff, ms(case["totals"]["on_cpu_ns"]), ms(case["wall_ns"])))
+                  "2 CPUs; the helper measured %.3f" % (
+                      eff, ms(case["totals"]["on_cpu_ns"]), ms(case["wall_ns"]),
+                      truth["parallelism"]))
         self.assertGreaterEqual(eff, 1.5, detail)
         self.assertLessEqual(eff, 2.05, detail)
+
+    def test_effective_parallelism_vs_helper(self):
+        # conctrace's wall also holds exec and exit (~3 ms of 800 ms): measured 0.4% lower
+        case, truth = self.case(), self.truth()
+        eff = case["totals"]["parallelism"]["effective"]
         self.assertAlmostEqual(eff, case["totals"]["on_cpu_ns"] / case["wall_ns"], delta=0.01,
-                               msg="effective is not on_cpu_ns / wall_ns: " + detail)
+                               msg="effective %.3f is not on_cpu_ns / wall_ns" % eff)
+        ctlib.assert_close(self, eff, truth["parallelism"], rel=0.03,
+                           what="effective parallelism vs the helper's own utime+stime / wall")
 
 
 class Forker(RecordedHelper):
@@ -328,8 +342,8 @@ class Forker(RecordedHelper):
         gcs = self.lines("grandchild")
         self.assertEqual(len(gcs), 2, "conctrace returned before both grandchildren had "
                          "finished: their truth lines then: %s" % gcs)
-        self.assertGreaterEqual(case["wall_ns"], 300 * MS,
-                                "wall_ns ends before the grandchildren's 300 ms life")
+        self.assertGreaterEqual(case["wall_ns"], 500 * MS,
+                                "wall_ns ends before the grandchildren's 500 ms life")
         procs = ctlib.processes_by_pid(case)
         for g in gcs:
             with self.subTest(pid=g["pid"]):
