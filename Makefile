@@ -83,12 +83,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libconctrace.a
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -Wall -Wextra -std=gnu11 -D_GNU_SOURCE $< -lpthread -o $@
+	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -Wall -Wextra -std=gnu11 -D_GNU_SOURCE $< -lpthread -o $@
 
 $(BUILD)/workloads/%: workloads/c/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -Wall -Wextra -std=gnu11 -D_GNU_SOURCE $< -lpthread -lm -o $@
+	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -Wall -Wextra -std=gnu11 -D_GNU_SOURCE $< -lpthread -lm -o $@
 
 test: all $(UNIT_BINS)
 	$(Q)tools/run-tests $(BUILD)

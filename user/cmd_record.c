@@ -11,6 +11,8 @@
 #include "render.h"
 #include "results.h"
 #include "runner.h"
+#include "stacks.h"
+#include "symbolize.h"
 #include "tracer.h"
 #include "util.h"
 
@@ -20,6 +22,8 @@ struct record_opts {
 	double duration;
 	bool as_root;
 	bool quiet;
+	bool no_stacks;
+	int sample_hz;
 };
 
 static void usage(FILE *f)
@@ -36,6 +40,8 @@ static void usage(FILE *f)
 "  -p, --pid PID         attach to PID, its threads and descendants (new ones too)\n"
 "  -d, --duration SECS   with -p: stop after SECS (default: until Ctrl-C or exit)\n"
 "      --as-root         run CMD as root, not as the user who invoked sudo\n"
+"      --no-stacks       no stack collection (on-CPU samples and off-CPU stacks)\n"
+"      --sample-hz N     on-CPU samples per second per CPU (default 99)\n"
 "  -q, --quiet           do not print the report (still written to DIR/report.txt)\n"
 "  -h, --help            this help\n"
 "\n"
@@ -155,6 +161,18 @@ static int make_outdir(const struct record_opts *ro, const struct ct_user *u, ch
 	return err;
 }
 
+static void write_stacks(struct tracer *t, struct symbolizer *sym, const struct ct_raw *raw,
+			 const char *dir, const struct ct_user *u)
+{
+	json_t *st;
+
+	if (!sym)
+		return;
+	st = stacks_build(t, sym, raw);
+	stacks_write(st, dir, u);
+	json_decref(st);
+}
+
 static int write_outputs(json_t *run, const char *dir, const struct ct_user *u, bool quiet)
 {
 	struct render_opts ro = { .color = want_color(stdout), .dir = dir };
@@ -183,8 +201,14 @@ static int write_outputs(json_t *run, const char *dir, const struct ct_user *u, 
 	return err;
 }
 
-static int open_tracer(struct tracer **t)
+static void snapshot_proc(void *ctx, pid_t tgid)
 {
+	symbolizer__snapshot(ctx, tgid);
+}
+
+static int open_tracer(struct tracer **t, const struct record_opts *ro, struct symbolizer **sym)
+{
+	struct tracer_opts to = { .stacks = !ro->no_stacks, .sample_hz = ro->sample_hz };
 	char msg[256];
 	int code = tracer_preflight(msg, sizeof(msg)), err;
 
@@ -192,7 +216,12 @@ static int open_tracer(struct tracer **t)
 		pr_warn("%s\n", msg);
 		return code;
 	}
-	err = tracer__open(t, NULL);
+	err = tracer__open(t, &to);
+	if (!err && to.stacks) {
+		*sym = symbolizer__new();
+		if (*sym)
+			tracer__on_process(*t, snapshot_proc, *sym);
+	}
 	if (err == -EPERM || err == -EACCES) {
 		pr_warn("not permitted to load BPF programs (%s): run as root\n", strerror(-err));
 		return CT_EXIT_PERM;
@@ -223,6 +252,7 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 	struct runner_result res = {};
 	struct case_meta meta = { .argv = argv };
 	struct tracer *t = NULL;
+	struct symbolizer *sym = NULL;
 	struct runner r;
 	struct ct_raw raw;
 	char resolved[4096], *dir = NULL;
@@ -237,7 +267,7 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 			"command not found (check the name and PATH)");
 		return CT_EXIT_NOCMD;
 	}
-	code = open_tracer(&t);
+	code = open_tracer(&t, ro, &sym);
 	if (code)
 		return code;
 	if (make_outdir(ro, u, &dir)) {
@@ -278,6 +308,7 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 	meta.ru = res.ru;
 	run = results_new_run("record", argv[0]);
 	results_add_case(run, results_build_case(&raw, &meta));
+	write_stacks(t, sym, &raw, dir, u);
 	ct_raw_free(&raw);
 	created = false;
 	code = write_outputs(run, dir, u, ro->quiet) ? CT_EXIT_FAILURE :
@@ -289,6 +320,7 @@ out:
 		rmdir(dir);
 	free(dir);
 	tracer__close(t);
+	symbolizer__free(sym);
 	return code;
 }
 
@@ -296,6 +328,7 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 {
 	struct case_meta meta = { .attached = true };
 	struct tracer *t = NULL;
+	struct symbolizer *sym = NULL;
 	struct ct_raw raw;
 	char *dir = NULL, comm[64] = "", path[64];
 	char *argv[3] = {NULL};
@@ -307,7 +340,7 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 		pr_warn("no process with pid %d\n", ro->pid);
 		return CT_EXIT_NOPID;
 	}
-	code = open_tracer(&t);
+	code = open_tracer(&t, ro, &sym);
 	if (code)
 		return code;
 	snprintf(path, sizeof(path), "/proc/%d/comm", ro->pid);
@@ -317,10 +350,12 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 	if (track_tree(t, ro->pid, &nprocs) != 0) {
 		pr_warn("no process with pid %d (it exited)\n", ro->pid);
 		tracer__close(t);
+		symbolizer__free(sym);
 		return CT_EXIT_NOPID;
 	}
 	if (make_outdir(ro, u, &dir)) {
 		tracer__close(t);
+		symbolizer__free(sym);
 		free(dir);
 		return CT_EXIT_FAILURE;
 	}
@@ -343,12 +378,14 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 	meta.exit_code = -1;
 	run = results_new_run("record", comm[0] ? comm : argv[0]);
 	results_add_case(run, results_build_case(&raw, &meta));
+	write_stacks(t, sym, &raw, dir, u);
 	ct_raw_free(&raw);
 	code = write_outputs(run, dir, u, ro->quiet) ? CT_EXIT_FAILURE : CT_EXIT_OK;
 	json_decref(run);
 	free(argv[0]);
 	free(dir);
 	tracer__close(t);
+	symbolizer__free(sym);
 	return code;
 }
 
@@ -360,6 +397,8 @@ int cmd_record(int argc, char **argv)
 		{"duration", required_argument, NULL, 'd'},
 		{"as-root", no_argument, NULL, 'R'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"no-stacks", no_argument, NULL, 'S'},
+		{"sample-hz", required_argument, NULL, 'H'},
 		{"help", no_argument, NULL, 'h'},
 		{"verbose", no_argument, NULL, 'v'},
 		{},
@@ -389,6 +428,15 @@ int cmd_record(int argc, char **argv)
 			break;
 		case 'R': ro.as_root = true; break;
 		case 'q': ro.quiet = true; break;
+		case 'S': ro.no_stacks = true; break;
+		case 'H':
+			ro.sample_hz = strtol(optarg, &end, 10);
+			if (*end || ro.sample_hz < 1 || ro.sample_hz > 10000) {
+				pr_warn("record: --sample-hz needs a number from 1 to 10000, not '%s'\n",
+					optarg);
+				return CT_EXIT_USAGE;
+			}
+			break;
 		case 'v': log_init(log_verbosity + 1); break;
 		case 'h': usage(stdout); return CT_EXIT_OK;
 		default: usage(stderr); return CT_EXIT_USAGE;

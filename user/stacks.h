@@ -1,0 +1,20 @@
+/* Stacks of a case: the kernel's (stack id, count) pairs symbolised into a document with a
+ * frame table, one entry per (process, thread, reason, stack). */
+#ifndef CT_STACKS_H
+#define CT_STACKS_H
+#include <jansson.h>
+#include "symbolize.h"
+#include "tracer.h"
+
+/* Build {"frames": [...], "samples": [{pid, tid, comm, reason, stack: [root..leaf ids],
+ * count, ns, cut}], "sample_hz": N}. Processes without their own snapshot use their
+ * parent's when they did not exec (a forked worker has its parent's mappings). */
+json_t *stacks_build(struct tracer *t, struct symbolizer *sym, const struct ct_raw *raw);
+/* Write it as DIR/stacks.json (owned by u). */
+int stacks_write(json_t *stacks, const char *dir, const struct ct_user *u);
+json_t *stacks_load(const char *dir);
+
+/* A frame name to drop at the leaf of a kernel stack (tracing machinery), exposed for tests. */
+int stacks_kernel_skip(const char *const *names, int n, int oncpu);
+
+#endif
