@@ -25,6 +25,7 @@ char LICENSE[] SEC("license") = "GPL";
 /* Filled by the loader before load: syscall number -> enum ct_reason (+1; 0 = other). */
 const volatile __u8 syscall_reason[CT_NR_SYSCALLS] = {};
 const volatile bool stacks_enabled = false;
+const volatile bool timeline_enabled = false;
 
 /* The tracked marker: present on every task of a tracked tree. */
 struct ct_task_mark {
@@ -99,6 +100,12 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 64 * 1024);
 } events SEC(".maps");
+
+/* sized by the loader when the timeline is on */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} timeline SEC(".maps");
 
 /* Parallelism profile: how long k tracked threads were on a CPU at once.
  * Updated with atomics only; the intervals telescope, so the sum is exact. */
@@ -252,15 +259,16 @@ static __always_inline void count_stack(struct ct_thread *t, __u32 reason, __u64
 	__sync_fetch_and_add(&v->total_ns, ns);
 }
 
-static __always_inline void switch_out(void *ctx, struct task_struct *prev, bool preempt,
-				       unsigned int prev_state, __u64 now, __u32 cpu)
+/* Returns why prev left the CPU (CT_R_MAX: not accounted). */
+static __always_inline __u32 switch_out(void *ctx, struct task_struct *prev, bool preempt,
+					unsigned int prev_state, __u64 now, __u32 cpu)
 {
 	__u32 tid = prev->pid;
 	struct ct_thread *t = bpf_map_lookup_elem(&threads, &tid);
 	struct ct_cpu *c;
 
 	if (!t)
-		return;
+		return CT_R_MAX;
 	if (t->last_in_ns) {
 		__u64 d = now - t->last_in_ns;
 
@@ -280,7 +288,7 @@ static __always_inline void switch_out(void *ctx, struct task_struct *prev, bool
 		if (t->tid == t->tgid)
 			t->nvcsw++;
 		t->off_start_ns = 0;
-		return;
+		return CT_R_MAX;
 	}
 	if (preempt || prev_state == TASK_RUNNING) {
 		t->nivcsw++;
@@ -303,6 +311,7 @@ static __always_inline void switch_out(void *ctx, struct task_struct *prev, bool
 		if (t->kstack < 0 || t->ustack < 0)
 			__sync_fetch_and_add(&counters.stack_errors, 1);
 	}
+	return t->off_reason;
 }
 
 static __always_inline void switch_in(struct task_struct *next, __u64 now, __u32 cpu)
@@ -350,6 +359,27 @@ static __always_inline void switch_in(struct task_struct *next, __u64 now, __u32
 	}
 }
 
+static __always_inline void tl_emit(__u32 type, __u32 cpu, __u64 ts, __u32 ptid, __u32 ptgid,
+					__u32 ntid, __u32 ntgid, __u32 reason)
+{
+	struct ct_tl_rec *r = bpf_ringbuf_reserve(&timeline, sizeof(*r), 0);
+
+	if (!r) {
+		__sync_fetch_and_add(&counters.timeline_dropped, 1);
+		return;
+	}
+	r->type = type;
+	r->cpu = cpu;
+	r->ts = ts;
+	r->prev_tid = ptid;
+	r->prev_tgid = ptgid;
+	r->next_tid = ntid;
+	r->next_tgid = ntgid;
+	r->reason = reason;
+	r->pad = 0;
+	bpf_ringbuf_submit(r, 0);
+}
+
 static __always_inline void emit(__u32 type, __u32 tgid, __u32 tid, __u64 ts)
 {
 	struct ct_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -371,17 +401,19 @@ int BPF_PROG(ct_switch, bool preempt, struct task_struct *prev, struct task_stru
 	     unsigned int prev_state)
 {
 	bool tp = is_tracked(prev), tn = is_tracked(next);
+	__u32 cpu, reason = CT_R_MAX;
 	__u64 now;
-	__u32 cpu;
 
 	if (!tp && !tn)
 		return 0;
 	now = bpf_ktime_get_ns();
 	cpu = bpf_get_smp_processor_id();
 	if (tp)
-		switch_out(ctx, prev, preempt, prev_state, now, cpu);
+		reason = switch_out(ctx, prev, preempt, prev_state, now, cpu);
 	if (tn)
 		switch_in(next, now, cpu);
+	if (timeline_enabled)
+		tl_emit(CT_EV_SWITCH, cpu, now, prev->pid, prev->tgid, next->pid, next->tgid, reason);
 	struct ct_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
 	if (c)
 		c->switches++;
@@ -401,9 +433,14 @@ int BPF_PROG(ct_waking, struct task_struct *p)
 	t = bpf_map_lookup_elem(&threads, &tid);
 	if (!t)
 		return 0;
-	t->waker_tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns();
+
+	t->waker_tid = (__u32)id;
 	if (!t->runq_start_ns)
-		t->runq_start_ns = bpf_ktime_get_ns();
+		t->runq_start_ns = now;
+	if (timeline_enabled)
+		tl_emit(CT_EV_WAKE, bpf_get_smp_processor_id(), now, (__u32)id, id >> 32, tid,
+			p->tgid, 0);
 	return 0;
 }
 

@@ -30,6 +30,10 @@ struct tracer {
 	int nperf;
 	bool stacks;
 	int sample_hz;
+	bool timeline;
+	struct ring_buffer *tl;
+	FILE *tl_out;
+	uint64_t tl_records;
 	struct ring_buffer *rb;
 	struct pyinfo *py;
 	int npy, cappy;
@@ -132,6 +136,25 @@ static int on_event(void *ctx, void *data, size_t size)
 		t->proc_fn(t->proc_ctx, e->tgid);
 	}
 	return 0;
+}
+
+static int on_timeline(void *ctx, void *data, size_t size)
+{
+	struct tracer *t = ctx;
+
+	if (t->tl_out && size >= sizeof(struct ct_tl_rec)) {
+		fwrite(data, sizeof(struct ct_tl_rec), 1, t->tl_out);
+		t->tl_records++;
+	}
+	return 0;
+}
+
+void tracer__timeline_to(struct tracer *t, FILE *f)
+{
+	if (t->tl)
+		ring_buffer__consume(t->tl);
+	t->tl_out = f;
+	t->tl_records = 0;
 }
 
 static void run_pending(struct tracer *t)
@@ -258,6 +281,11 @@ int tracer__open(struct tracer **out, const struct tracer_opts *o)
 	t->stacks = o && o->stacks;
 	t->sample_hz = o && o->sample_hz > 0 ? o->sample_hz : 99;
 	t->skel->rodata->stacks_enabled = t->stacks;
+	t->timeline = o && o->timeline;
+	t->skel->rodata->timeline_enabled = t->timeline;
+	if (t->timeline)
+		bpf_map__set_max_entries(t->skel->maps.timeline,
+					 (o->timeline_mb > 0 ? o->timeline_mb : 16) << 20);
 	err = sched_bpf__load(t->skel);
 	if (err) {
 		pr_warn("cannot load the BPF programs: %s%s\n", strerror(-err),
@@ -280,6 +308,14 @@ int tracer__open(struct tracer **out, const struct tracer_opts *o)
 		pr_warn("cannot open the event ring buffer: %s\n", strerror(-err));
 		goto fail;
 	}
+	if (t->timeline) {
+		t->tl = ring_buffer__new(bpf_map__fd(t->skel->maps.timeline), on_timeline, t, NULL);
+		if (!t->tl) {
+			err = -errno;
+			pr_warn("cannot open the timeline ring buffer: %s\n", strerror(-err));
+			goto fail;
+		}
+	}
 	*out = t;
 	return 0;
 fail:
@@ -292,6 +328,7 @@ void tracer__close(struct tracer *t)
 	if (!t)
 		return;
 	ring_buffer__free(t->rb);
+	ring_buffer__free(t->tl);
 	for (int i = 0; i < t->nperf; i++) {
 		bpf_link__destroy(t->perf_links[i]);
 		close(t->perf_fds[i]);
@@ -413,6 +450,8 @@ int tracer__poll(struct tracer *t, int timeout_ms)
 	if (t->npending && timeout_ms > 2)
 		timeout_ms = 2;
 	n = ring_buffer__poll(t->rb, timeout_ms);
+	if (t->tl)
+		ring_buffer__consume(t->tl);
 	run_pending(t);
 	return n == -EINTR ? 0 : n;
 }
@@ -478,6 +517,11 @@ int tracer__collect(struct tracer *t, uint64_t end, struct ct_raw *raw)
 
 	memset(raw, 0, sizeof(*raw));
 	tracer__poll(t, 0);
+	if (t->tl) {
+		ring_buffer__consume(t->tl);
+		if (t->tl_out)
+			fflush(t->tl_out);
+	}
 	t->npending = 0;
 	if (t->proc_fn) {
 		pid_t live[1024];

@@ -3,6 +3,7 @@
 #define CT_TRACER_H
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include "conctrace/sched.h"
 #include "pyinfo.h"
@@ -10,6 +11,8 @@
 struct tracer_opts {
 	bool stacks;                /* on-CPU sampling and off-CPU stacks */
 	int sample_hz;              /* on-CPU samples per second per CPU (0: 99) */
+	bool timeline;              /* a record per switch, for per-core timelines and Perfetto */
+	int timeline_mb;            /* ring buffer size (0: 16 MiB) */
 	int max_threads;            /* 0: default */
 	int max_procs;
 	int max_locks;
@@ -52,6 +55,8 @@ void tracer__close(struct tracer *t);
 int tracer__begin(struct tracer *t, uint64_t start);
 /* Restart the parallelism clock (when the command is released). */
 void tracer__begin_clock(struct tracer *t, uint64_t start);
+/* Timeline records of the current case go to this file (NULL: discard). */
+void tracer__timeline_to(struct tracer *t, FILE *f);
 /* Track one task (a thread; tid == tgid for a process). ppid: tracked parent tgid or 0. */
 int tracer__track(struct tracer *t, pid_t tid, pid_t tgid, pid_t ppid, bool attached);
 /* Handle pending events (exec: recognise CPython). Waits up to timeout_ms. */

@@ -145,6 +145,19 @@ struct ct_cpu {
 enum ct_event_type {
 	CT_EV_EXEC = 1,
 	CT_EV_FORK = 2,              /* a new process (not a thread) */
+	CT_EV_SWITCH = 3,            /* timeline: a switch involving a tracked task */
+	CT_EV_WAKE = 4,              /* timeline: a tracked task was woken */
+};
+
+/* Timeline records (ring buffer `timeline`), written to the case's timeline.bin as is. */
+struct ct_tl_rec {
+	__u32 type;
+	__u32 cpu;
+	__u64 ts;
+	__u32 prev_tid, prev_tgid;   /* WAKE: the waker */
+	__u32 next_tid, next_tgid;   /* WAKE: the wakee */
+	__u32 reason;                /* SWITCH: why prev left (CT_R_MAX: prev not tracked) */
+	__u32 pad;
 };
 
 struct ct_event {
@@ -167,6 +180,7 @@ struct ct_counters {
 	__u64 stacks_full;           /* a stack count could not be added: map full */
 	__u64 stack_errors;          /* a stack walk failed (map full or no stack) */
 	__u64 samples;               /* on-CPU samples of tracked tasks */
+	__u64 timeline_dropped;      /* timeline records lost: ring buffer full */
 };
 
 #endif
