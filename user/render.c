@@ -5,8 +5,8 @@
 #include "render.h"
 
 static const struct renderer renderers[] = {
-	{"text", "report.txt", render_text},
-	{"json", "run.json", render_json},
+	{"text", "report.txt", render_text, NULL, false},
+	{"json", "run.json", render_json, NULL, false},
 };
 
 const struct renderer *renderer_list(int *n)

@@ -12,10 +12,17 @@ struct render_opts {
 	const char *dir;          /* the run directory, for renderers that write files */
 };
 
+/* A run renderer writes one output for the whole run (report.txt, run.json, report.html);
+ * a case renderer writes one per case into the case's directory (trace.json, profile.pb.gz,
+ * oncpu.folded, ...). A case's directory is DIR/<case "dir" field>; its stacks.json and
+ * timeline.bin are there too. */
 struct renderer {
 	const char *name;
-	const char *file;          /* default file name in the run directory, or NULL: stdout */
+	const char *file;          /* file name in the run (or case) directory */
 	int (*render)(json_t *run, FILE *out, const struct render_opts *o);
+	int (*render_case)(json_t *run, json_t *c, const char *case_dir, FILE *out,
+			   const struct render_opts *o);
+	bool binary;               /* not for a terminal */
 };
 
 int render_text(json_t *run, FILE *out, const struct render_opts *o);
