@@ -252,6 +252,9 @@ json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *m)
 	json_object_set_new(st, "error", m->error ? json_string(m->error) : json_null());
 	json_object_set_new(c, "status", st);
 	json_object_set_new(c, "wall_ns", json_integer(wall));
+	/* CLOCK_MONOTONIC of the case start: timeline.bin timestamps are on that clock */
+	json_object_set_new(c, "start_mono_ns", json_integer(start));
+	json_object_set_new(c, "dir", json_string("."));
 
 	json_t *pre = json_object();
 	json_object_set_new(pre, "on_cpu_ns", json_integer(m->pre_exec.on_cpu_ns));
