@@ -1,6 +1,8 @@
 /* conctrace report DIR: render a saved run again, in any format. */
+#include <errno.h>
 #include <getopt.h>
 #include <string.h>
+#include <unistd.h>
 #include "commands.h"
 #include "log.h"
 #include "render.h"
@@ -17,6 +19,32 @@ static void usage(FILE *f)
 	for (int i = 0; i < n; i++)
 		fprintf(f, " %s", r[i].name);
 	fprintf(f, " (default text, on stdout).\n");
+}
+
+static int render_case_files_one(json_t *run, const char *dir, const struct renderer *r)
+{
+	json_t *cases = json_object_get(run, "cases"), *c;
+	struct render_opts o = { .dir = dir };
+	int err = 0;
+	size_t i;
+
+	json_array_foreach(cases, i, c) {
+		char *cdir = case_dir_path(dir, c), *path = xasprintf("%s/%s", cdir, r->file);
+		FILE *f = fopen(path, "we");
+		int rc = f ? r->render_case(run, c, cdir, f, &o) : -errno;
+
+		if (f && fclose(f) && !rc)
+			rc = -EIO;
+		if (rc) {
+			pr_warn("cannot write %s: %s\n", path, strerror(-rc));
+			err = rc;
+		} else {
+			printf("%s\n", path);
+		}
+		free(cdir);
+		free(path);
+	}
+	return err;
 }
 
 int cmd_report(int argc, char **argv)
@@ -69,7 +97,30 @@ int cmd_report(int argc, char **argv)
 	}
 	ro.color = !outpath && want_color(stdout);
 	ro.dir = argv[optind];
-	rc = r->render(run, out, &ro);
+	if (r->render_case) {
+		json_t *cases = json_object_get(run, "cases");
+
+		if (!outpath && json_array_size(cases) != 1) {
+			/* several cases: one file in each case directory */
+			if (out != stdout)
+				fclose(out);
+			rc = render_case_files_one(run, argv[optind], r);
+			json_decref(run);
+			return rc ? CT_EXIT_FAILURE : CT_EXIT_OK;
+		}
+		if (!outpath && r->binary && isatty(1)) {
+			pr_warn("report: %s is binary: give -o FILE\n", format);
+			json_decref(run);
+			return CT_EXIT_USAGE;
+		}
+		json_t *c0 = json_array_get(cases, 0);
+		char *cdir = case_dir_path(argv[optind], c0);
+
+		rc = r->render_case(run, c0, cdir, out, &ro);
+		free(cdir);
+	} else {
+		rc = r->render(run, out, &ro);
+	}
 	if (out != stdout ? fclose(out) != 0 : fflush(out) != 0)
 		rc = -5;
 	json_decref(run);

@@ -1,8 +1,12 @@
 /* The table of output formats. A new format is a render_<name>.c and one line here. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "log.h"
 #include "render.h"
+#include "results.h"
+#include "util.h"
 
 static const struct renderer renderers[] = {
 	{"text", "report.txt", render_text, NULL, false},
@@ -30,4 +34,53 @@ bool want_color(FILE *f)
 	if (nc && *nc)
 		return false;
 	return isatty(fileno(f));
+}
+
+char *case_dir_path(const char *dir, json_t *c)
+{
+	const char *d = jget_str(c, "dir");
+
+	return d && strcmp(d, ".") ? xasprintf("%s/%s", dir, d) : xstrdup(dir);
+}
+
+int render_case_files(json_t *run, const char *dir, int uid, int gid)
+{
+	json_t *cases = json_object_get(run, "cases"), *c;
+	struct render_opts o = { .dir = dir };
+	int err = 0;
+	size_t i;
+
+	json_array_foreach(cases, i, c) {
+		char *cdir = case_dir_path(dir, c);
+
+		for (size_t k = 0; k < sizeof(renderers) / sizeof(renderers[0]); k++) {
+			const struct renderer *r = &renderers[k];
+			char *path;
+			FILE *f;
+			int rc;
+
+			if (!r->render_case)
+				continue;
+			path = xasprintf("%s/%s", cdir, r->file);
+			f = fopen(path, "we");
+			if (!f) {
+				pr_warn("cannot write %s: %s\n", path, strerror(errno));
+				err = err ? err : -errno;
+				free(path);
+				continue;
+			}
+			rc = r->render_case(run, c, cdir, f, &o);
+			if (fclose(f) != 0 && !rc)
+				rc = -EIO;
+			if (rc) {
+				pr_warn("cannot render %s (%s)\n", path, strerror(-rc));
+				err = err ? err : rc;
+			}
+			if (uid >= 0 && chown(path, uid, gid) < 0)
+				pr_debug("chown %s: %s\n", path, strerror(errno));
+			free(path);
+		}
+		free(cdir);
+	}
+	return err;
 }
