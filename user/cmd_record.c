@@ -23,6 +23,7 @@ struct record_opts {
 	bool as_root;
 	bool quiet;
 	bool no_stacks;
+	bool no_timeline;
 	int sample_hz;
 };
 
@@ -42,6 +43,7 @@ static void usage(FILE *f)
 "      --as-root         run CMD as root, not as the user who invoked sudo\n"
 "      --no-stacks       no stack collection (on-CPU samples and off-CPU stacks)\n"
 "      --sample-hz N     on-CPU samples per second per CPU (default 99)\n"
+"      --no-timeline     no per-switch timeline (no per-core timeline, no Perfetto slices)\n"
 "  -q, --quiet           do not print the report (still written to DIR/report.txt)\n"
 "  -h, --help            this help\n"
 "\n"
@@ -173,6 +175,34 @@ static void write_stacks(struct tracer *t, struct symbolizer *sym, const struct 
 	json_decref(st);
 }
 
+/* The timeline of the case streams into DIR/timeline.bin while it runs. */
+static FILE *open_timeline(struct tracer *t, const char *dir, const struct ct_user *u)
+{
+	char *path = xasprintf("%s/timeline.bin", dir);
+	FILE *f = fopen(path, "we");
+
+	if (f) {
+		chown_to(path, u);
+		tracer__timeline_to(t, f);
+	}
+	free(path);
+	return f;
+}
+
+static int close_timeline(struct tracer *t, FILE *f)
+{
+	int err = 0;
+
+	if (!f)
+		return 0;
+	tracer__timeline_to(t, NULL);
+	if (fclose(f) != 0) {
+		pr_warn("cannot write the timeline: %s\n", strerror(errno));
+		err = -EIO;
+	}
+	return err;
+}
+
 static int write_outputs(json_t *run, const char *dir, const struct ct_user *u, bool quiet)
 {
 	struct render_opts ro = { .color = want_color(stdout), .dir = dir };
@@ -180,6 +210,9 @@ static int write_outputs(json_t *run, const char *dir, const struct ct_user *u, 
 	char *path = xasprintf("%s/report.txt", dir);
 	FILE *f;
 	int err = results_write(run, dir, u);
+
+	if (render_case_files(run, dir, u->uid, u->gid))
+		err = -EIO;
 
 	f = fopen(path, "we");
 	if (f) {
@@ -208,7 +241,8 @@ static void snapshot_proc(void *ctx, pid_t tgid)
 
 static int open_tracer(struct tracer **t, const struct record_opts *ro, struct symbolizer **sym)
 {
-	struct tracer_opts to = { .stacks = !ro->no_stacks, .sample_hz = ro->sample_hz };
+	struct tracer_opts to = { .stacks = !ro->no_stacks, .sample_hz = ro->sample_hz,
+				  .timeline = !ro->no_timeline };
 	char msg[256];
 	int code = tracer_preflight(msg, sizeof(msg)), err;
 
@@ -256,6 +290,7 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 	struct runner r;
 	struct ct_raw raw;
 	char resolved[4096], *dir = NULL;
+	FILE *tl = NULL;
 	json_t *run;
 	int err, code;
 	bool created = false;
@@ -275,6 +310,7 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 		goto out;
 	}
 	created = true;
+	tl = open_timeline(t, dir, u);
 	err = runner_start(&r, &rop);
 	if (err) {
 		pr_warn("cannot start %s: %s\n", argv[0], strerror(-err));
@@ -299,6 +335,8 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 	}
 	runner_wait(&r, t, &res);
 	tracer__collect(t, res.end_ns, &raw);
+	close_timeline(t, tl);
+	tl = NULL;
 	raw.start_ns = res.start_ns;
 	raw.end_ns = case_end(&raw, res.end_ns);
 	meta.exit_code = res.exit_code;
@@ -316,8 +354,14 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 	json_decref(run);
 	free(res.report);
 out:
-	if (created && dir)
+	close_timeline(t, tl);
+	if (created && dir) {
+		char *p = xasprintf("%s/timeline.bin", dir);
+
+		unlink(p);
+		free(p);
 		rmdir(dir);
+	}
 	free(dir);
 	tracer__close(t);
 	symbolizer__free(sym);
@@ -331,6 +375,7 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 	struct symbolizer *sym = NULL;
 	struct ct_raw raw;
 	char *dir = NULL, comm[64] = "", path[64];
+	FILE *tl;
 	char *argv[3] = {NULL};
 	uint64_t start, end;
 	json_t *run;
@@ -359,6 +404,7 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 		free(dir);
 		return CT_EXIT_FAILURE;
 	}
+	tl = open_timeline(t, dir, u);
 	if (!ro->quiet)
 		fprintf(stderr, "conctrace: attached to pid %d (%s) and %d process(es); "
 			"Ctrl-C to stop\n", ro->pid, comm, nprocs);
@@ -370,6 +416,7 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 	}
 	meta.interrupted = ct_interrupted;
 	tracer__collect(t, now_ns(), &raw);
+	close_timeline(t, tl);
 	raw.start_ns = start;
 	raw.end_ns = case_end(&raw, raw.end_ns);
 	argv[0] = xasprintf("pid:%d", ro->pid);
@@ -399,6 +446,7 @@ int cmd_record(int argc, char **argv)
 		{"quiet", no_argument, NULL, 'q'},
 		{"no-stacks", no_argument, NULL, 'S'},
 		{"sample-hz", required_argument, NULL, 'H'},
+		{"no-timeline", no_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{"verbose", no_argument, NULL, 'v'},
 		{},
@@ -429,6 +477,7 @@ int cmd_record(int argc, char **argv)
 		case 'R': ro.as_root = true; break;
 		case 'q': ro.quiet = true; break;
 		case 'S': ro.no_stacks = true; break;
+		case 'T': ro.no_timeline = true; break;
 		case 'H':
 			ro.sample_hz = strtol(optarg, &end, 10);
 			if (*end || ro.sample_hz < 1 || ro.sample_hz > 10000) {
