@@ -457,6 +457,7 @@ int cmd_record(int argc, char **argv)
 	int c, code;
 
 	optind = 1;
+	opterr = 0;   /* our own messages, prefixed like every other */
 	while ((c = getopt_long(argc, argv, "+o:p:d:qhv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': ro.outdir = optarg; break;
@@ -488,7 +489,11 @@ int cmd_record(int argc, char **argv)
 			break;
 		case 'v': log_init(log_verbosity + 1); break;
 		case 'h': usage(stdout); return CT_EXIT_OK;
-		default: usage(stderr); return CT_EXIT_USAGE;
+		default:
+			pr_warn("%s: bad option '%s' (unknown, or missing its value)\n", "record",
+				argv[optind - 1]);
+			usage(stderr);
+			return CT_EXIT_USAGE;
 		}
 	}
 	if ((optind < argc) == (ro.pid != 0)) {

@@ -64,12 +64,17 @@ int cmd_report(int argc, char **argv)
 	int c, rc;
 
 	optind = 1;
+	opterr = 0;   /* our own messages, prefixed like every other */
 	while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': format = optarg; break;
 		case 'o': outpath = optarg; break;
 		case 'h': usage(stdout); return CT_EXIT_OK;
-		default: usage(stderr); return CT_EXIT_USAGE;
+		default:
+			pr_warn("%s: bad option '%s' (unknown, or missing its value)\n", "report",
+				argv[optind - 1]);
+			usage(stderr);
+			return CT_EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {

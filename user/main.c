@@ -59,12 +59,17 @@ int main(int argc, char **argv)
 	};
 	int c, verbosity = LOG_WARN;
 
+	opterr = 0;
+
 	while ((c = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'v': verbosity++; break;
 		case 'h': usage(stdout); return CT_EXIT_OK;
 		case 'V': return cmd_version(0, NULL);
-		default: usage(stderr); return CT_EXIT_USAGE;
+		default:
+			fprintf(stderr, "conctrace: bad option '%s'\n", argv[optind - 1]);
+			usage(stderr);
+			return CT_EXIT_USAGE;
 		}
 	}
 	log_init(verbosity);
