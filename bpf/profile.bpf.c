@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* On-CPU stack sampling of tracked tasks: a perf_event program on the cpu-clock of every
- * CPU. The loader points marks, threads, stack_traces, stack_counts and the counters at the
+ * CPU. The loader points threads, stack_traces, stack_counts and the counters at the
  * maps of bpf/sched.bpf.c before loading. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -9,16 +9,12 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-struct ct_task_mark {
-	__u32 tracked;
-};
-
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct ct_task_mark);
-} marks SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct ct_thread);
+} threads SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -43,11 +39,11 @@ SEC("perf_event")
 int ct_sample(struct bpf_perf_event_data *ctx)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct ct_task_mark *m = bpf_task_storage_get(&marks, task, 0, 0);
+	__u32 tid = task->pid;
 	struct ct_stack_key k = {};
 	struct ct_stack_val *v, zero = {};
 
-	if (!m || !m->tracked)
+	if (!tid || !bpf_map_lookup_elem(&threads, &tid))
 		return 0;
 	__sync_fetch_and_add(&samples, 1);
 	k.tgid = task->tgid;

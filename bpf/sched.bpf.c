@@ -27,18 +27,7 @@ const volatile __u8 syscall_reason[CT_NR_SYSCALLS] = {};
 const volatile bool stacks_enabled = false;
 const volatile bool timeline_enabled = false;
 
-/* The tracked marker: present on every task of a tracked tree. */
-struct ct_task_mark {
-	__u32 tracked;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct ct_task_mark);
-} marks SEC(".maps");
-
+/* A task is tracked when its TID has an entry here (the tracked set is the key set). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
@@ -116,11 +105,11 @@ struct ct_counters counters;
 /* never written: the initial value of a new thread entry (too big for the BPF stack) */
 struct ct_thread zero_thread;
 
-static __always_inline bool is_tracked(struct task_struct *t)
+static __always_inline struct ct_thread *tracked(struct task_struct *task)
 {
-	struct ct_task_mark *m = bpf_task_storage_get(&marks, t, 0, 0);
+	__u32 tid = task->pid;
 
-	return m && m->tracked;
+	return bpf_map_lookup_elem(&threads, &tid);
 }
 
 static __always_inline void par_change(__s64 delta, __u64 now)
@@ -260,15 +249,11 @@ static __always_inline void count_stack(struct ct_thread *t, __u32 reason, __u64
 }
 
 /* Returns why prev left the CPU (CT_R_MAX: not accounted). */
-static __always_inline __u32 switch_out(void *ctx, struct task_struct *prev, bool preempt,
-					unsigned int prev_state, __u64 now, __u32 cpu)
+static __always_inline __u32 switch_out(void *ctx, struct ct_thread *t, struct task_struct *prev,
+					bool preempt, unsigned int prev_state, __u64 now, __u32 cpu)
 {
-	__u32 tid = prev->pid;
-	struct ct_thread *t = bpf_map_lookup_elem(&threads, &tid);
 	struct ct_cpu *c;
 
-	if (!t)
-		return CT_R_MAX;
 	if (t->last_in_ns) {
 		__u64 d = now - t->last_in_ns;
 
@@ -314,14 +299,9 @@ static __always_inline __u32 switch_out(void *ctx, struct task_struct *prev, boo
 	return t->off_reason;
 }
 
-static __always_inline void switch_in(struct task_struct *next, __u64 now, __u32 cpu)
+static __always_inline void switch_in(struct ct_thread *t, __u64 now, __u32 cpu)
 {
-	__u32 tid = next->pid;
-	struct ct_thread *t = bpf_map_lookup_elem(&threads, &tid);
 	__u32 r;
-
-	if (!t)
-		return;
 	t->last_in_ns = now;
 	if (t->off_start_ns) {
 		__u64 d = now - t->off_start_ns;
@@ -400,18 +380,23 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(ct_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
-	bool tp = is_tracked(prev), tn = is_tracked(next);
+	struct ct_thread *tp = tracked(prev), *tn = tracked(next);
 	__u32 cpu, reason = CT_R_MAX;
 	__u64 now;
 
+	/* an exited thread never runs again: an entry that matches a new task is a reused TID */
+	if (tn && (tn->flags & CT_TF_EXITED))
+		tn = NULL;
+	if (tp && (tp->flags & CT_TF_EXITED) && !(prev_state & TASK_DEAD))
+		tp = NULL;
 	if (!tp && !tn)
 		return 0;
 	now = bpf_ktime_get_ns();
 	cpu = bpf_get_smp_processor_id();
 	if (tp)
-		reason = switch_out(ctx, prev, preempt, prev_state, now, cpu);
+		reason = switch_out(ctx, tp, prev, preempt, prev_state, now, cpu);
 	if (tn)
-		switch_in(next, now, cpu);
+		switch_in(tn, now, cpu);
 	if (timeline_enabled)
 		tl_emit(CT_EV_SWITCH, cpu, now, prev->pid, prev->tgid, next->pid, next->tgid, reason);
 	struct ct_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
@@ -424,13 +409,9 @@ int BPF_PROG(ct_switch, bool preempt, struct task_struct *prev, struct task_stru
 SEC("tp_btf/sched_waking")
 int BPF_PROG(ct_waking, struct task_struct *p)
 {
-	struct ct_thread *t;
-	__u32 tid;
+	struct ct_thread *t = tracked(p);
+	__u32 tid = p->pid;
 
-	if (!is_tracked(p))
-		return 0;
-	tid = p->pid;
-	t = bpf_map_lookup_elem(&threads, &tid);
 	if (!t)
 		return 0;
 	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns();
@@ -447,13 +428,8 @@ int BPF_PROG(ct_waking, struct task_struct *p)
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(ct_wakeup_new, struct task_struct *p)
 {
-	struct ct_thread *t;
-	__u32 tid;
+	struct ct_thread *t = tracked(p);
 
-	if (!is_tracked(p))
-		return 0;
-	tid = p->pid;
-	t = bpf_map_lookup_elem(&threads, &tid);
 	if (t)
 		t->runq_start_ns = bpf_ktime_get_ns();
 	return 0;
@@ -462,20 +438,13 @@ int BPF_PROG(ct_wakeup_new, struct task_struct *p)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(ct_fork, struct task_struct *parent, struct task_struct *child)
 {
-	struct ct_task_mark *m;
 	struct ct_thread *th;
 	struct ct_proc *pp;
 	__u32 tid = child->pid, tgid = child->tgid, ptgid = parent->tgid;
 	__u64 now;
 
-	if (!is_tracked(parent))
+	if (!tracked(parent))
 		return 0;
-	m = bpf_task_storage_get(&marks, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!m) {
-		__sync_fetch_and_add(&counters.storage_fail, 1);
-		return 0;
-	}
-	m->tracked = 1;
 	now = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&threads, &tid, &zero_thread, BPF_ANY))
 		__sync_fetch_and_add(&counters.threads_full, 1);
@@ -514,11 +483,10 @@ int BPF_PROG(ct_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	struct ct_thread *t;
 	struct ct_proc *pr;
 
-	if (!is_tracked(p))
+	t = tracked(p);
+	if (!t)
 		return 0;
-	t = bpf_map_lookup_elem(&threads, &tid);
-	if (t)
-		bpf_probe_read_kernel_str(t->comm, sizeof(t->comm), p->comm);
+	bpf_probe_read_kernel_str(t->comm, sizeof(t->comm), p->comm);
 	pr = bpf_map_lookup_elem(&procs, &tgid);
 	if (pr) {
 		bpf_probe_read_kernel_str(pr->comm, sizeof(pr->comm), p->comm);
@@ -533,16 +501,16 @@ int BPF_PROG(ct_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(ct_exit, struct task_struct *p, bool group_dead)
 {
-	__u32 tid = p->pid, tgid = p->tgid;
+	__u32 tgid = p->tgid;
 	struct ct_thread *t;
 	struct ct_proc *pr;
 	__u64 now;
 
-	if (!is_tracked(p))
+	t = tracked(p);
+	if (!t)
 		return 0;
 	now = bpf_ktime_get_ns();
-	t = bpf_map_lookup_elem(&threads, &tid);
-	if (t) {
+	{
 		t->end_ns = now;
 		t->exit_code = p->exit_code;
 		t->utime_ns = p->utime;

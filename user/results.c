@@ -398,7 +398,6 @@ json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *m)
 	json_object_set_new(cnt, "locks_map_full", json_integer(raw->counters.locks_full));
 	json_object_set_new(cnt, "edges_map_full", json_integer(raw->counters.edges_full));
 	json_object_set_new(cnt, "events_dropped", json_integer(raw->counters.events_dropped));
-	json_object_set_new(cnt, "task_storage_failed", json_integer(raw->counters.storage_fail));
 	json_object_set_new(cnt, "parallelism_underflow", json_integer(raw->counters.par_underflow));
 	json_object_set_new(cnt, "stacks_map_full", json_integer(raw->counters.stacks_full));
 	json_object_set_new(cnt, "timeline_dropped", json_integer(raw->counters.timeline_dropped));

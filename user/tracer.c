@@ -18,9 +18,6 @@
 #include "tracer.h"
 #include "util.h"
 
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
-#endif
 
 struct tracer {
 	struct sched_bpf *skel;
@@ -59,11 +56,6 @@ static void pending_add(struct tracer *t, pid_t tgid, uint64_t due, bool python)
 	t->pending[t->npending].due = due;
 	t->pending[t->npending].python = python;
 	t->npending++;
-}
-
-static int pidfd_open_thread(pid_t tid, bool leader)
-{
-	return syscall(SYS_pidfd_open, tid, leader ? 0 : PIDFD_THREAD);
 }
 
 int tracer_preflight(char *msg, size_t len)
@@ -186,7 +178,7 @@ static void run_pending(struct tracer *t)
 	}
 }
 
-/* The sampling program shares the tracked marks and the stack maps of the sched object. */
+/* The sampling program shares the tracked set (threads) and the stack maps of the sched object. */
 static int open_profiler(struct tracer *t)
 {
 	struct perf_event_attr attr = {
@@ -198,7 +190,9 @@ static int open_profiler(struct tracer *t)
 	t->prof = profile_bpf__open();
 	if (!t->prof)
 		return -errno;
-	if ((err = bpf_map__reuse_fd(t->prof->maps.marks, bpf_map__fd(t->skel->maps.marks))) ||
+	if (bpf_map__max_entries(t->skel->maps.threads) != bpf_map__max_entries(t->prof->maps.threads))
+		bpf_map__set_max_entries(t->prof->maps.threads, bpf_map__max_entries(t->skel->maps.threads));
+	if ((err = bpf_map__reuse_fd(t->prof->maps.threads, bpf_map__fd(t->skel->maps.threads))) ||
 	    (err = bpf_map__reuse_fd(t->prof->maps.stack_traces,
 				     bpf_map__fd(t->skel->maps.stack_traces))) ||
 	    (err = bpf_map__reuse_fd(t->prof->maps.stack_counts,
@@ -400,8 +394,8 @@ int tracer__track(struct tracer *t, pid_t tid, pid_t tgid, pid_t ppid, bool atta
 {
 	struct sched_bpf *s = t->skel;
 	struct ct_thread th = { .tid = tid, .tgid = tgid, .start_ns = now_ns() };
-	__u32 mark = 1, ktid = tid, ktgid = tgid;
-	int fd, err;
+	__u32 ktid = tid, ktgid = tgid;
+	int err;
 
 	if (attached) {
 		th.flags |= CT_TF_ATTACHED;
@@ -435,12 +429,7 @@ int tracer__track(struct tracer *t, pid_t tid, pid_t tgid, pid_t ppid, bool atta
 					     BPF_EXIST);
 		}
 	}
-	fd = pidfd_open_thread(tid, tid == tgid);
-	if (fd < 0)
-		return -errno;
-	err = bpf_map__update_elem(s->maps.marks, &fd, sizeof(fd), &mark, sizeof(mark), BPF_ANY);
-	close(fd);
-	return err;
+	return 0;
 }
 
 int tracer__poll(struct tracer *t, int timeout_ms)

@@ -175,7 +175,6 @@ struct ct_counters {
 	__u64 locks_full;
 	__u64 edges_full;
 	__u64 events_dropped;
-	__u64 storage_fail;          /* task storage could not be created on fork */
 	__u64 par_underflow;         /* running count went negative (should not happen) */
 	__u64 stacks_full;           /* a stack count could not be added: map full */
 	__u64 stack_errors;          /* a stack walk failed (map full or no stack) */
