@@ -512,6 +512,7 @@ int BPF_PROG(ct_exit, struct task_struct *p, bool group_dead)
 	now = bpf_ktime_get_ns();
 	{
 		t->end_ns = now;
+		t->exit_on_cpu_ns = t->on_cpu_ns + (t->last_in_ns ? now - t->last_in_ns : 0);
 		t->exit_code = p->exit_code;
 		t->utime_ns = p->utime;
 		t->stime_ns = p->stime;

@@ -293,6 +293,8 @@ json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *m)
 		json_object_set_new(o, "end_ns", json_integer(rel(t->end_ns, start)));
 		status_fields(o, t->exit_code, t->flags & CT_TF_EXITED);
 		json_object_set_new(o, "on_cpu_ns", json_integer(t->on_cpu_ns));
+		json_object_set_new(o, "on_cpu_at_exit_ns", t->flags & CT_TF_EXITED ?
+				    json_integer(t->exit_on_cpu_ns) : json_null());
 		json_object_set_new(o, "utime_ns", json_integer(t->utime_ns));
 		json_object_set_new(o, "stime_ns", json_integer(t->stime_ns));
 		json_object_set_new(o, "nvcsw", json_integer(t->nvcsw));

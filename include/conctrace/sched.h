@@ -44,6 +44,7 @@ struct ct_thread {
 	__u64 on_cpu_ns;
 	__u64 utime_ns;              /* task->utime/stime at exit */
 	__u64 stime_ns;
+	__u64 exit_on_cpu_ns;        /* on-CPU time when exit began (the rest is teardown) */
 	__u64 nvcsw;
 	__u64 nivcsw;
 	__u64 migrations;            /* switched in on another CPU than the last time */
