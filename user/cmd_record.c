@@ -256,7 +256,7 @@ static int open_tracer(struct tracer **t, const struct record_opts *ro, struct s
 		if (*sym)
 			tracer__on_process(*t, snapshot_proc, *sym);
 	}
-	if (err == -EPERM || err == -EACCES) {
+	if (err == -EPERM) {
 		pr_warn("not permitted to load BPF programs (%s): run as root\n", strerror(-err));
 		return CT_EXIT_PERM;
 	}

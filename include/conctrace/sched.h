@@ -34,6 +34,7 @@ enum ct_reason {
 #define CT_TF_ONCPU      (1u << 1)    /* counted in the running total right now */
 #define CT_TF_SEEN_CPU   (1u << 2)    /* last_cpu is valid */
 #define CT_TF_ATTACHED   (1u << 3)    /* existed before tracing started (record -p) */
+#define CT_TF_DEAD       (1u << 4)    /* its final switch happened: it never runs again */
 
 /* Value of the `threads` hash, keyed by TID. Accumulators first, then hot state. */
 struct ct_thread {
