@@ -260,13 +260,23 @@ static __always_inline __u32 switch_out(void *ctx, struct ct_thread *t, struct t
 	if (t->flags & CT_TF_DEAD)
 		return CT_R_MAX;
 
-	if (t->last_in_ns) {
-		__u64 d = now - t->last_in_ns;
+	/* The slice comes from the kernel's own runtime counter (already updated by
+	 * put_prev_task when this tracepoint fires): exact, and right even when the
+	 * switch-in before it was not seen (that happens rarely, and is counted). */
+	{
+		__u64 sum = BPF_CORE_READ(prev, se.sum_exec_runtime);
+		__u64 d = sum - t->last_sum_exec;
 
-		t->on_cpu_ns += d;
-		c = bpf_map_lookup_elem(&cpus, &cpu);
-		if (c)
-			c->on_cpu_ns += d;
+		if (!t->last_in_ns && !(t->flags & CT_TF_ATTACHED))
+			__sync_fetch_and_add(&counters.missed_switch_in, 1);
+		if (t->last_sum_exec || !(t->flags & CT_TF_ATTACHED)) {
+			t->on_cpu_ns += d;
+			c = bpf_map_lookup_elem(&cpus, &cpu);
+			if (c)
+				c->on_cpu_ns += d;
+		}
+		t->last_sum_exec = sum;
+		t->flags &= ~CT_TF_ATTACHED;
 	}
 	t->last_in_ns = 0;
 	if (t->flags & CT_TF_ONCPU) {
@@ -521,7 +531,8 @@ int BPF_PROG(ct_exit, struct task_struct *p, bool group_dead)
 	now = bpf_ktime_get_ns();
 	{
 		t->end_ns = now;
-		t->exit_on_cpu_ns = t->on_cpu_ns + (t->last_in_ns ? now - t->last_in_ns : 0);
+		t->exit_on_cpu_ns = t->on_cpu_ns + (t->last_in_ns ? now - t->last_in_ns :
+			BPF_CORE_READ(p, se.sum_exec_runtime) - t->last_sum_exec);
 		t->exit_code = p->exit_code;
 		t->utime_ns = p->utime;
 		t->stime_ns = p->stime;

@@ -403,6 +403,7 @@ json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *m)
 	json_object_set_new(cnt, "parallelism_underflow", json_integer(raw->counters.par_underflow));
 	json_object_set_new(cnt, "stacks_map_full", json_integer(raw->counters.stacks_full));
 	json_object_set_new(cnt, "timeline_dropped", json_integer(raw->counters.timeline_dropped));
+	json_object_set_new(cnt, "missed_switch_in", json_integer(raw->counters.missed_switch_in));
 	json_object_set_new(cnt, "stack_walks_failed", json_integer(raw->counters.stack_errors));
 	json_object_set_new(c, "samples", json_integer(raw->counters.samples));
 	json_object_set_new(c, "counters", cnt);

@@ -397,10 +397,16 @@ int tracer__track(struct tracer *t, pid_t tid, pid_t tgid, pid_t ppid, bool atta
 	__u32 ktid = tid, ktgid = tgid;
 	int err;
 
-	if (attached) {
-		th.flags |= CT_TF_ATTACHED;
-		th.last_in_ns = th.start_ns;   /* if it is on a CPU now, its slice starts here */
+	{
+		/* on-CPU time is counted from here: what the task used before is not ours */
+		char path[64], buf[128];
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", tgid, tid);
+		if (read_file_str(path, buf, sizeof(buf)) == 0)
+			th.last_sum_exec = strtoull(buf, NULL, 10);
 	}
+	if (attached)
+		th.flags |= CT_TF_ATTACHED;
 	read_comm(tgid, tid, th.comm);
 	err = bpf_map__update_elem(s->maps.threads, &ktid, sizeof(ktid), &th, sizeof(th), BPF_ANY);
 	if (err)

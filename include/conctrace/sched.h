@@ -61,6 +61,7 @@ struct ct_thread {
 	char comm[CT_COMM_LEN];
 	/* hot state, meaningless to userspace */
 	__u64 last_in_ns;            /* switch-in time while on CPU */
+	__u64 last_sum_exec;         /* task->se.sum_exec_runtime at the last switch-out */
 	__u64 off_start_ns;          /* switch-out time while off CPU */
 	__u64 runq_start_ns;         /* became runnable (waking, wakeup_new, preemption) */
 	__u64 futex_uaddr;           /* lock waited on, for lock reasons */
@@ -182,6 +183,7 @@ struct ct_counters {
 	__u64 stack_errors;          /* a stack walk failed (map full or no stack) */
 	__u64 samples;               /* on-CPU samples of tracked tasks */
 	__u64 timeline_dropped;      /* timeline records lost: ring buffer full */
+	__u64 missed_switch_in;      /* a switch-out with no switch-in seen before it */
 };
 
 #endif
