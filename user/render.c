@@ -11,6 +11,8 @@
 static const struct renderer renderers[] = {
 	{"text", "report.txt", render_text, NULL, false},
 	{"json", "run.json", render_json, NULL, false},
+	{"perfetto", "trace.json", NULL, render_perfetto_case, false},
+	{"pprof", "profile.pb.gz", NULL, render_pprof_case, true},
 };
 
 const struct renderer *renderer_list(int *n)

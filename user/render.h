@@ -38,4 +38,12 @@ const struct renderer *renderer_find(const char *name);
 const struct renderer *renderer_list(int *n);
 bool want_color(FILE *f);
 
+/* Case renderers: trace.json (Perfetto / Chrome trace events) from the case's timeline.bin,
+ * profile.pb.gz (gzip-compressed pprof) from its stacks.json. A missing input file gives the
+ * output that can be made without it. */
+int render_perfetto_case(json_t *run, json_t *c, const char *case_dir, FILE *out,
+			 const struct render_opts *o);
+int render_pprof_case(json_t *run, json_t *c, const char *case_dir, FILE *out,
+		      const struct render_opts *o);
+
 #endif

@@ -257,6 +257,7 @@ int tracer__stack(struct tracer *t, int id, uint64_t *ips, int max)
 int tracer__open(struct tracer **out, const struct tracer_opts *o)
 {
 	struct tracer *t = xcalloc(1, sizeof(*t));
+	uint64_t t0 = now_ns();
 	int err;
 
 	t->skel = sched_bpf__open();
@@ -310,6 +311,7 @@ int tracer__open(struct tracer **out, const struct tracer_opts *o)
 			goto fail;
 		}
 	}
+	pr_info("BPF load + attach: %.1f ms\n", (now_ns() - t0) / 1e6);
 	*out = t;
 	return 0;
 fail:
