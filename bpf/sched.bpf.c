@@ -248,6 +248,31 @@ static __always_inline void count_stack(struct ct_thread *t, __u32 reason, __u64
 	__sync_fetch_and_add(&v->total_ns, ns);
 }
 
+/* prev is current: its stacks are the ones it blocks (or is preempted) in. Walking them costs
+ * microseconds, so a thread that leaves the CPU again from the same user frame (same ip, sp
+ * and frame pointer) in the same syscall reuses the ids of its previous walk: a loop that
+ * blocks in one place pays for one walk. */
+static __always_inline void take_stacks(void *ctx, struct ct_thread *t, struct task_struct *prev)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+	__u64 sig = 0;
+
+	if (regs) {
+		sig = BPF_CORE_READ(regs, ip) ^ (BPF_CORE_READ(regs, sp) << 1) ^
+		      (BPF_CORE_READ(regs, bp) << 2) ^ ((__u64)BPF_CORE_READ(regs, orig_ax) << 48) ^
+		      ((__u64)t->off_reason << 56);
+		if (sig == t->stack_sig && t->kstack >= 0 && t->ustack >= 0) {
+			__sync_fetch_and_add(&counters.stacks_reused, 1);
+			return;
+		}
+	}
+	t->kstack = bpf_get_stackid(ctx, &stack_traces, 0);
+	t->ustack = bpf_get_stackid(ctx, &stack_traces, BPF_F_USER_STACK);
+	t->stack_sig = sig;
+	if (t->kstack < 0 || t->ustack < 0)
+		__sync_fetch_and_add(&counters.stack_errors, 1);
+}
+
 /* Returns why prev left the CPU (CT_R_MAX: not accounted). */
 static __always_inline __u32 switch_out(void *ctx, struct ct_thread *t, struct task_struct *prev,
 					bool preempt, unsigned int prev_state, __u64 now, __u32 cpu)
@@ -306,13 +331,8 @@ static __always_inline __u32 switch_out(void *ctx, struct ct_thread *t, struct t
 		t->waker_tid = 0;
 	}
 	t->off_start_ns = now;
-	if (stacks_enabled) {
-		/* prev is current: its stacks are the ones it blocks (or is preempted) in */
-		t->kstack = bpf_get_stackid(ctx, &stack_traces, 0);
-		t->ustack = bpf_get_stackid(ctx, &stack_traces, BPF_F_USER_STACK);
-		if (t->kstack < 0 || t->ustack < 0)
-			__sync_fetch_and_add(&counters.stack_errors, 1);
-	}
+	if (stacks_enabled)
+		take_stacks(ctx, t, prev);
 	return t->off_reason;
 }
 

@@ -70,6 +70,7 @@ struct ct_thread {
 	__u32 waker_tid;             /* who woke it last (sched_waking's current) */
 	__s32 ustack;                /* stack ids at switch-out, for off-CPU stacks */
 	__s32 kstack;
+	__u64 stack_sig;             /* user ip^sp^bp^syscall of the walk that gave them */
 	__u32 pad;
 };
 
@@ -184,6 +185,7 @@ struct ct_counters {
 	__u64 samples;               /* on-CPU samples of tracked tasks */
 	__u64 timeline_dropped;      /* timeline records lost: ring buffer full */
 	__u64 missed_switch_in;      /* a switch-out with no switch-in seen before it */
+	__u64 stacks_reused;         /* off-CPU stacks taken from the thread's previous walk */
 };
 
 #endif
