@@ -11,6 +11,7 @@
 #include "render.h"
 #include "results.h"
 #include "runner.h"
+#include "capture.h"
 #include "stacks.h"
 #include "symbolize.h"
 #include "tracer.h"
@@ -163,45 +164,8 @@ static int make_outdir(const struct record_opts *ro, const struct ct_user *u, ch
 	return err;
 }
 
-static void write_stacks(struct tracer *t, struct symbolizer *sym, const struct ct_raw *raw,
-			 const char *dir, const struct ct_user *u)
-{
-	json_t *st;
 
-	if (!sym)
-		return;
-	st = stacks_build(t, sym, raw);
-	stacks_write(st, dir, u);
-	json_decref(st);
-}
 
-/* The timeline of the case streams into DIR/timeline.bin while it runs. */
-static FILE *open_timeline(struct tracer *t, const char *dir, const struct ct_user *u)
-{
-	char *path = xasprintf("%s/timeline.bin", dir);
-	FILE *f = fopen(path, "we");
-
-	if (f) {
-		chown_to(path, u);
-		tracer__timeline_to(t, f);
-	}
-	free(path);
-	return f;
-}
-
-static int close_timeline(struct tracer *t, FILE *f)
-{
-	int err = 0;
-
-	if (!f)
-		return 0;
-	tracer__timeline_to(t, NULL);
-	if (fclose(f) != 0) {
-		pr_warn("cannot write the timeline: %s\n", strerror(errno));
-		err = -EIO;
-	}
-	return err;
-}
 
 static int write_outputs(json_t *run, const char *dir, const struct ct_user *u, bool quiet)
 {
@@ -234,10 +198,6 @@ static int write_outputs(json_t *run, const char *dir, const struct ct_user *u, 
 	return err;
 }
 
-static void snapshot_proc(void *ctx, pid_t tgid)
-{
-	symbolizer__snapshot(ctx, tgid);
-}
 
 static int open_tracer(struct tracer **t, const struct record_opts *ro, struct symbolizer **sym)
 {
@@ -254,7 +214,7 @@ static int open_tracer(struct tracer **t, const struct record_opts *ro, struct s
 	if (!err && to.stacks) {
 		*sym = symbolizer__new();
 		if (*sym)
-			tracer__on_process(*t, snapshot_proc, *sym);
+			tracer__on_process(*t, capture_snapshot, *sym);
 	}
 	if (err == -EPERM) {
 		pr_warn("not permitted to load BPF programs (%s): run as root\n", strerror(-err));
@@ -310,7 +270,7 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 		goto out;
 	}
 	created = true;
-	tl = open_timeline(t, dir, u);
+	tl = capture_open_timeline(t, dir, u);
 	err = runner_start(&r, &rop);
 	if (err) {
 		pr_warn("cannot start %s: %s\n", argv[0], strerror(-err));
@@ -335,7 +295,7 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 	}
 	runner_wait(&r, t, &res);
 	tracer__collect(t, res.end_ns, &raw);
-	close_timeline(t, tl);
+	capture_close_timeline(t, tl);
 	tl = NULL;
 	raw.start_ns = res.start_ns;
 	raw.end_ns = case_end(&raw, res.end_ns);
@@ -346,7 +306,7 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 	meta.ru = res.ru;
 	run = results_new_run("record", argv[0]);
 	results_add_case(run, results_build_case(&raw, &meta));
-	write_stacks(t, sym, &raw, dir, u);
+	capture_write_stacks(t, sym, &raw, dir, u);
 	ct_raw_free(&raw);
 	created = false;
 	code = write_outputs(run, dir, u, ro->quiet) ? CT_EXIT_FAILURE :
@@ -354,7 +314,7 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 	json_decref(run);
 	free(res.report);
 out:
-	close_timeline(t, tl);
+	capture_close_timeline(t, tl);
 	if (created && dir) {
 		char *p = xasprintf("%s/timeline.bin", dir);
 
@@ -404,7 +364,7 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 		free(dir);
 		return CT_EXIT_FAILURE;
 	}
-	tl = open_timeline(t, dir, u);
+	tl = capture_open_timeline(t, dir, u);
 	if (!ro->quiet)
 		fprintf(stderr, "conctrace: attached to pid %d (%s) and %d process(es); "
 			"Ctrl-C to stop\n", ro->pid, comm, nprocs);
@@ -416,7 +376,7 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 	}
 	meta.interrupted = ct_interrupted;
 	tracer__collect(t, now_ns(), &raw);
-	close_timeline(t, tl);
+	capture_close_timeline(t, tl);
 	raw.start_ns = start;
 	raw.end_ns = case_end(&raw, raw.end_ns);
 	argv[0] = xasprintf("pid:%d", ro->pid);
@@ -425,7 +385,7 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 	meta.exit_code = -1;
 	run = results_new_run("record", comm[0] ? comm : argv[0]);
 	results_add_case(run, results_build_case(&raw, &meta));
-	write_stacks(t, sym, &raw, dir, u);
+	capture_write_stacks(t, sym, &raw, dir, u);
 	ct_raw_free(&raw);
 	code = write_outputs(run, dir, u, ro->quiet) ? CT_EXIT_FAILURE : CT_EXIT_OK;
 	json_decref(run);

@@ -14,6 +14,7 @@ static const struct cmd {
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 } cmds[] = {
+	{"run", cmd_run, "run a workload spec in every concurrency model and compare them"},
 	{"record", cmd_record, "trace one command, or a running process tree (-p PID)"},
 	{"report", cmd_report, "render a saved run directory again"},
 	{"help", cmd_help, "this help"},

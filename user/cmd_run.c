@@ -1,0 +1,462 @@
+/* conctrace run SPEC: every workload in every model, traced, compared side by side. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "capture.h"
+#include "commands.h"
+#include "log.h"
+#include "paths.h"
+#include "render.h"
+#include "results.h"
+#include "runner.h"
+#include "spec.h"
+#include "tracer.h"
+#include "util.h"
+
+struct run_opts {
+	const char *outdir;
+	const char *only;
+	const char *models;
+	int repeat;
+	bool dry_run;
+	bool quiet;
+	bool as_root;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: conctrace run [OPTIONS] SPEC.yaml\n"
+"\n"
+"Run every workload of SPEC in each of its concurrency models, trace every case with eBPF,\n"
+"and compare the models side by side (tables and findings). See docs/spec.md.\n"
+"\n"
+"  -o, --output DIR      run directory (default conctrace-out/NAME-TIMESTAMP)\n"
+"      --only LIST       only these workloads (comma-separated names)\n"
+"      --models LIST     only these models (comma-separated)\n"
+"      --repeat N        repeat each case N times (overrides the spec)\n"
+"  -n, --dry-run         print the plan (every case and its command) and stop\n"
+"      --as-root         run the workloads as root, not as the invoking user\n"
+"  -q, --quiet           no report on stdout (still written to DIR/report.txt)\n"
+"  -h, --help            this help\n");
+}
+
+static void print_plan(const struct spec *s, const struct plan *p, FILE *out)
+{
+	fprintf(out, "plan for %s: %d case(s)\n", s->name, p->ncases);
+	for (int i = 0; i < p->ncases; i++) {
+		const struct plan_case *c = &p->cases[i];
+
+		fprintf(out, "  %3d  %-12s %-16s r%d%s  ", i + 1, c->wl->name, c->model->name,
+			c->repeat + 1, c->is_baseline ? "*" : " ");
+		for (int a = 0; c->argv[a]; a++)
+			fprintf(out, "%s%s", a ? " " : "", c->argv[a]);
+		fputc('\n', out);
+	}
+	fprintf(out, "(* baseline)\n");
+}
+
+/* Ask the spec's python (as the workload user) for its real executable and version, so that
+ * a shim (pyenv, asdf) is not part of every case's process tree. */
+static int resolve_python(struct spec *s, const struct ct_user *u, bool as_root, json_t **info)
+{
+	char *words = xstrdup(s->python), *save = NULL, *first = strtok_r(words, " ", &save);
+	char buf[1024] = "", *nl;
+	int pfd[2], st = 0;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	*info = NULL;
+	if (!first || pipe2(pfd, O_CLOEXEC) < 0) {
+		free(words);
+		return -EINVAL;
+	}
+	pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		if (!as_root)
+			ct_user_drop(u);
+		execlp(first, first, "-c", "import sys, platform; print(sys.executable); "
+		       "print(platform.python_version()); print(platform.python_implementation())",
+		       (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	while (pid > 0 && (n = read(pfd[0], buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += n;
+	close(pfd[0]);
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	buf[got] = '\0';
+	if (pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st) || !(nl = strchr(buf, '\n'))) {
+		free(words);
+		return -ENOENT;
+	}
+	*nl = '\0';
+	char *ver = nl + 1, *impl = strchr(ver, '\n');
+	if (impl) {
+		*impl++ = '\0';
+		impl[strcspn(impl, "\n")] = '\0';
+	}
+	*info = json_object();
+	json_object_set_new(*info, "command", json_string(s->python));
+	json_object_set_new(*info, "executable", json_string(buf));
+	json_object_set_new(*info, "version", json_string(ver));
+	json_object_set_new(*info, "implementation", json_string(impl ? impl : ""));
+	if (buf[0] == '/') {
+		char *rest = save && *save ? xasprintf("%s %s", buf, save) : xstrdup(buf);
+
+		free(s->python);
+		s->python = rest;
+	}
+	free(words);
+	return 0;
+}
+
+static bool spec_uses_python(const struct spec *s)
+{
+	for (int i = 0; i < s->nworkloads; i++)
+		for (int m = 0; s->workloads[i].kind && m < s->workloads[i].nmodels; m++)
+			if (strncmp(s->workloads[i].models[m].name, "c-", 2))
+				return true;
+	return false;
+}
+
+static json_t *parse_report(const char *line, char *err, size_t len)
+{
+	json_error_t je;
+	json_t *j;
+
+	if (!line || !*line)
+		return NULL;
+	j = json_loads(line, 0, &je);
+	if (!j)
+		snprintf(err, len, "its fd-3 report is not JSON: %s", je.text);
+	else if (!json_is_object(j)) {
+		snprintf(err, len, "its fd-3 report is not a JSON object");
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
+}
+
+static void progress(int i, int n, const struct plan_case *c, uint64_t started, bool tty)
+{
+	uint64_t el = now_ns() - started;
+	char left[32] = "";
+
+	if (!tty)
+		return;
+	if (i > 0)
+		snprintf(left, sizeof(left), ", ~%.0fs left", el / 1e9 / i * (n - i));
+	fprintf(stderr, "\r\033[K[%d/%d] %s / %s, repeat %d%s", i + 1, n, c->wl->name,
+		c->model->name, c->repeat + 1, left);
+	fflush(stderr);
+}
+
+static char *case_dir(const char *dir, const struct plan_case *c, const struct ct_user *u)
+{
+	char *d = xasprintf("%s/cases/%03d-%s-%s-r%d", dir, c->index + 1, c->wl->name,
+			    c->model->name, c->repeat + 1);
+
+	mkdir_p_owned(d, u);
+	return d;
+}
+
+/* One case: start held, track, release, wait, collect. Never fails the run. */
+static json_t *run_case(struct tracer *t, struct symbolizer *sym, bool timeline,
+			const struct plan_case *pc, const char *dir, const struct run_opts *ro,
+			const struct ct_user *u)
+{
+	struct runner_opts rop = {
+		.argv = pc->argv, .env = pc->env, .cwd = pc->cwd, .timeout_ns = pc->timeout_ns,
+		.user = u, .as_root = ro->as_root, .own_pgrp = true, .report_fd3 = true,
+		.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
+	};
+	struct case_meta meta = {
+		.workload = pc->wl->name, .model = pc->model->name, .kind = pc->wl->kind,
+		.repeat = pc->repeat,
+		.argv = pc->argv, .is_baseline = pc->is_baseline, .exit_code = -1,
+	};
+	struct runner_result res = {};
+	struct ct_raw raw = {};
+	struct runner r;
+	char *cdir = case_dir(dir, pc, u), *log = xasprintf("%s/output.log", cdir);
+	char errbuf[256] = "";
+	int logfd, nullfd, err;
+	FILE *tl = NULL;
+	json_t *c;
+
+	logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	chown_to(log, u);
+	rop.stdout_fd = rop.stderr_fd = logfd;
+	rop.stdin_fd = nullfd;
+	tracer__begin(t, now_ns());
+	if (timeline)
+		tl = capture_open_timeline(t, cdir, u);
+	err = runner_start(&r, &rop);
+	if (err) {
+		snprintf(errbuf, sizeof(errbuf), "cannot start %s: %s", pc->argv[0],
+			 err == -ENOENT ? "command not found" : strerror(-err));
+		goto failed;
+	}
+	err = tracer__track(t, r.pid, r.pid, 0, false);
+	if (err) {
+		snprintf(errbuf, sizeof(errbuf), "cannot track pid %d: %s", r.pid, strerror(-err));
+		runner_abort(&r);
+		goto failed;
+	}
+	runner_pre_exec(r.pid, &meta.pre_exec.on_cpu_ns, &meta.pre_exec.nvcsw, &meta.pre_exec.nivcsw);
+	tracer__begin_clock(t, now_ns());
+	err = runner_release(&r, &res.start_ns);
+	if (err) {
+		snprintf(errbuf, sizeof(errbuf), "cannot execute %s: %s", pc->argv[0], strerror(-err));
+		goto failed;
+	}
+	runner_wait(&r, t, &res);
+	if (res.interrupted) {
+		/* Ctrl-C: the case's group did not get it; end the tree now */
+		kill(-r.pid, SIGKILL);
+		while (waitpid(-1, NULL, 0) > 0)
+			;
+	}
+	tracer__collect(t, res.end_ns, &raw);
+	capture_close_timeline(t, tl);
+	tl = NULL;
+	raw.start_ns = res.start_ns;
+	meta.exit_code = res.exit_code;
+	meta.signal = res.signal;
+	meta.timed_out = res.timed_out;
+	meta.interrupted = res.interrupted;
+	meta.have_rusage = true;
+	meta.ru = res.ru;
+	meta.workload_report = parse_report(res.report, errbuf, sizeof(errbuf));
+	if (errbuf[0])
+		meta.error = errbuf;
+	c = results_build_case(&raw, &meta);
+	capture_write_stacks(t, sym, &raw, cdir, u);
+	ct_raw_free(&raw);
+	free(res.report);
+	goto out;
+failed:
+	capture_close_timeline(t, tl);
+	meta.error = errbuf;
+	raw.start_ns = raw.end_ns = now_ns();
+	c = results_build_case(&raw, &meta);
+out:
+	json_object_set_new(c, "dir", json_string(cdir + strlen(dir) + 1));
+	json_object_set_new(c, "timeout_ns", json_integer(pc->timeout_ns));
+	if (logfd >= 0)
+		close(logfd);
+	if (nullfd >= 0)
+		close(nullfd);
+	free(log);
+	free(cdir);
+	return c;
+}
+
+static int write_report(json_t *run, const char *dir, const struct ct_user *u, bool quiet)
+{
+	struct render_opts fo = { .dir = dir };
+	char *path = xasprintf("%s/report.txt", dir);
+	FILE *f = fopen(path, "we");
+	int err = 0;
+
+	if (!f || render_text(run, f, &fo) || fclose(f)) {
+		pr_warn("cannot write %s\n", path);
+		err = -EIO;
+	}
+	chown_to(path, u);
+	free(path);
+	if (!quiet) {
+		struct render_opts so = { .color = want_color(stdout), .dir = dir };
+
+		render_text(run, stdout, &so);
+		printf("\nrun directory: %s\n", dir);
+		if (fflush(stdout))
+			err = -EIO;
+	}
+	return err;
+}
+
+static int do_run(const struct run_opts *ro, const char *specpath)
+{
+	struct plan_opts po = { .only = ro->only, .models = ro->models, .repeat = ro->repeat };
+	char harness[4096], cbase[4096], err[1024], msg[256];
+	struct spec *s = NULL;
+	struct plan *p = NULL;
+	struct tracer *t = NULL;
+	struct symbolizer *sym = NULL;
+	struct ct_user u = {};
+	char *dir = NULL;
+	json_t *run = NULL, *spec_json, *python_info = NULL;
+	int code = CT_EXIT_OK, rc;
+	bool tty = isatty(2) && !ro->quiet;
+	uint64_t started;
+
+	if (spec_load(specpath, &s, err, sizeof(err))) {
+		fprintf(stderr, "conctrace: %s\n", err);
+		return CT_EXIT_USAGE;
+	}
+	path_harness(harness, sizeof(harness));
+	path_cbase(cbase, sizeof(cbase));
+	po.harness = harness;
+	po.cbase = cbase;
+	if (ct_user_resolve(&u) != 0) {
+		pr_warn("SUDO_UID is not a number\n");
+		code = CT_EXIT_USAGE;
+		goto out;
+	}
+	if (spec_uses_python(s) && resolve_python(s, &u, ro->as_root, &python_info)) {
+		fprintf(stderr, "conctrace: %s: the spec's python '%s' does not run (set "
+			"defaults.python to an interpreter)\n", specpath, s->python);
+		code = CT_EXIT_NOCMD;
+		goto out;
+	}
+	if (spec_plan(s, &po, &p, err, sizeof(err))) {
+		fprintf(stderr, "conctrace: %s\n", err);
+		code = CT_EXIT_USAGE;
+		goto out;
+	}
+	if (ro->dry_run) {
+		print_plan(s, p, stdout);
+		goto out;
+	}
+	if (u.uid == 0 && !u.from_sudo && !ro->as_root)
+		pr_info("running workloads as root: no SUDO_UID (invoke with sudo from your account)\n");
+	rc = tracer_preflight(msg, sizeof(msg));
+	if (rc) {
+		pr_warn("%s\n", msg);
+		code = rc;
+		goto out;
+	}
+	struct tracer_opts to = { .stacks = s->stacks, .sample_hz = s->sample_hz,
+				  .timeline = s->timeline };
+
+	rc = tracer__open(&t, &to);
+	if (!rc && s->stacks) {
+		sym = symbolizer__new();
+		if (sym)
+			tracer__on_process(t, capture_snapshot, sym);
+	}
+	if (rc) {
+		code = rc == -EPERM ? CT_EXIT_PERM : CT_EXIT_BPF;
+		goto out;
+	}
+	if (ro->outdir) {
+		dir = xstrdup(ro->outdir);
+	} else {
+		char ts[32];
+
+		timestamp_compact(ts, sizeof(ts));
+		dir = xasprintf("conctrace-out/%s-%s", s->name, ts);
+	}
+	if (mkdir_p_owned(dir, &u)) {
+		pr_warn("cannot create the run directory %s\n", dir);
+		code = CT_EXIT_FAILURE;
+		goto out;
+	}
+	run = results_new_run("run", s->name);
+	spec_json = json_object();
+	json_object_set_new(spec_json, "path", json_string(specpath));
+	json_object_set_new(spec_json, "baseline", s->baseline ? json_string(s->baseline) : json_null());
+	json_object_set_new(run, "spec", spec_json);
+	if (python_info)
+		json_object_set_new(run, "python", python_info);
+	python_info = NULL;
+	started = now_ns();
+	for (int i = 0; i < p->ncases && !ct_interrupted; i++) {
+		json_t *c;
+
+		progress(i, p->ncases, &p->cases[i], started, tty);
+		c = run_case(t, sym, s->timeline, &p->cases[i], dir, ro, &u);
+		results_add_case(run, c);
+		/* after every case, so that a crash or Ctrl-C loses nothing finished */
+		results_write(run, dir, &u);
+		if (!tty && !ro->quiet) {
+			json_t *st = json_object_get(c, "status");
+
+			fprintf(stderr, "conctrace: case %d/%d %s/%s r%d done%s\n", i + 1, p->ncases,
+				p->cases[i].wl->name, p->cases[i].model->name, p->cases[i].repeat + 1,
+				jget_str(st, "error") || json_is_true(json_object_get(st, "timed_out")) ?
+				" (failed)" : "");
+		}
+	}
+	if (tty)
+		fprintf(stderr, "\r\033[K");
+	if (ct_interrupted)
+		json_object_set_new(run, "interrupted", json_true());
+	if (results_write(run, dir, &u) || render_case_files(run, dir, u.uid, u.gid) ||
+	    write_report(run, dir, &u, ro->quiet))
+		code = CT_EXIT_FAILURE;
+out:
+	json_decref(python_info);
+	json_decref(run);
+	tracer__close(t);
+	symbolizer__free(sym);
+	plan_free(p);
+	spec_free(s);
+	ct_user_free(&u);
+	free(dir);
+	return code;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"only", required_argument, NULL, 'O'},
+		{"models", required_argument, NULL, 'm'},
+		{"repeat", required_argument, NULL, 'r'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"as-root", no_argument, NULL, 'R'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	struct run_opts ro = {};
+	char *end;
+	int c;
+
+	optind = 1;
+	opterr = 0;   /* our own messages, prefixed like every other */
+	while ((c = getopt_long(argc, argv, "o:nqvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': ro.outdir = optarg; break;
+		case 'O': ro.only = optarg; break;
+		case 'm': ro.models = optarg; break;
+		case 'r':
+			ro.repeat = strtol(optarg, &end, 10);
+			if (*end || ro.repeat <= 0 || ro.repeat > 1000) {
+				pr_warn("run: --repeat needs a number from 1 to 1000, not '%s'\n", optarg);
+				return CT_EXIT_USAGE;
+			}
+			break;
+		case 'n': ro.dry_run = true; break;
+		case 'R': ro.as_root = true; break;
+		case 'q': ro.quiet = true; break;
+		case 'v': log_init(log_verbosity + 1); break;
+		case 'h': usage(stdout); return CT_EXIT_OK;
+		default:
+			pr_warn("%s: bad option '%s' (unknown, or missing its value)\n", "run",
+				argv[optind - 1]);
+			usage(stderr);
+			return CT_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		pr_warn("run: give one spec file (e.g. workloads/python-models.yaml)\n");
+		usage(stderr);
+		return CT_EXIT_USAGE;
+	}
+	ct_install_signal_handlers();
+	return do_run(&ro, argv[optind]);
+}
