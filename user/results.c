@@ -475,7 +475,7 @@ int results_write(json_t *run, const char *dir, const struct ct_user *u)
 	char *tmp = xasprintf("%s/.run.json.tmp", dir), *final = xasprintf("%s/run.json", dir);
 	int err = 0;
 
-	if (json_dump_file(run, tmp, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_REAL_PRECISION(6))) {
+	if (json_dump_file(run, tmp, JSON_INDENT(1) | JSON_SORT_KEYS)) {
 		err = -EIO;
 		pr_warn("cannot write %s\n", tmp);
 		unlink(tmp);
