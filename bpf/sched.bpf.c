@@ -564,8 +564,23 @@ int BPF_PROG(ct_exit, struct task_struct *p, bool group_dead)
 		if (pr) {
 			pr->end_ns = now;
 			pr->exit_code = p->exit_code;
-			/* pages; set from the mm's high-water mark just before this point */
-			pr->maxrss_kb = BPF_CORE_READ(p, signal, maxrss) * 4;
+			struct mm_struct *mm = p->mm;
+
+			/* The mm's own high-water mark: signal->maxrss would also hold the mm
+			 * before exec, which for the root is conctrace's own (it was cloned). */
+			if (mm) {
+				__s64 file = BPF_CORE_READ(mm, rss_stat[0].count);
+				__s64 anon = BPF_CORE_READ(mm, rss_stat[1].count);
+				__s64 shmem = BPF_CORE_READ(mm, rss_stat[3].count);
+				__u64 rss = (__u64)((file > 0 ? file : 0) + (anon > 0 ? anon : 0) +
+						    (shmem > 0 ? shmem : 0));
+				__u64 hw = BPF_CORE_READ(mm, hiwater_rss);
+
+				pr->maxrss_kb = (hw > rss ? hw : rss) * 4;
+				pr->anon_kb = (anon > 0 ? anon : 0) * 4;
+			} else {
+				pr->maxrss_kb = BPF_CORE_READ(p, signal, maxrss) * 4;
+			}
 			pr->flags |= CT_PF_EXITED;
 		}
 	}

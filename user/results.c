@@ -229,7 +229,7 @@ json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *m)
 	uint64_t start = raw->start_ns, wall = raw->end_ns > start ? raw->end_ns - start : 0;
 	uint64_t on_cpu = 0, nv = 0, niv = 0, mig = 0;
 	__u64 off[CT_R_MAX] = {}, offc[CT_R_MAX] = {};
-	uint64_t rq_count = 0, rq_total = 0, rq_max = 0, rss_sum = 0;
+	uint64_t rq_count = 0, rq_total = 0, rq_max = 0, rss_sum = 0, anon_sum = 0;
 	uint32_t rq_hist[CT_HIST_SLOTS] = {};
 	struct ct_thread *ts = xcalloc(raw->nthreads + 1, sizeof(*ts));
 	int cpus_used = 0;
@@ -336,6 +336,7 @@ json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *m)
 		json_object_set_new(o, "end_ns", json_integer(rel(p->end_ns, start)));
 		status_fields(o, p->exit_code, p->flags & CT_PF_EXITED);
 		json_object_set_new(o, "maxrss_kb", json_integer(p->maxrss_kb));
+		json_object_set_new(o, "anon_kb", json_integer(p->anon_kb));
 		json_object_set_new(o, "threads", json_integer(p->nthreads));
 		json_object_set_new(o, "execs", json_integer(p->execs));
 		if (pi) {
@@ -352,6 +353,7 @@ json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *m)
 		}
 		json_array_append_new(procs, o);
 		rss_sum += p->maxrss_kb;
+		anon_sum += p->anon_kb;
 	}
 
 	for (int i = 0; i < raw->ncpus; i++) {
@@ -388,6 +390,7 @@ json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *m)
 	json_object_set_new(totals, "parallelism", par);
 	json_object_set_new(totals, "cpus_used", json_integer(cpus_used));
 	json_object_set_new(totals, "peak_rss_kb_sum", json_integer(rss_sum));
+	json_object_set_new(totals, "anon_kb_sum", json_integer(anon_sum));
 	json_object_set_new(c, "totals", totals);
 	json_object_set_new(c, "cpus", cpus);
 	json_object_set_new(c, "processes", procs);

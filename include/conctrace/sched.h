@@ -84,7 +84,8 @@ struct ct_proc {
 	__u32 ppid;                  /* tgid of the tracked parent at fork (0: root) */
 	__u64 start_ns;
 	__u64 end_ns;
-	__u64 maxrss_kb;             /* signal->maxrss at group exit */
+	__u64 maxrss_kb;             /* peak RSS of the process's own mm (after its last exec) */
+	__u64 anon_kb;               /* anonymous RSS at exit */
 	__s32 exit_code;             /* wait status of the group leader */
 	__u32 flags;
 	__u32 nthreads;              /* threads ever seen */
