@@ -25,8 +25,9 @@ def with_fd3(argv):
     """Run argv with a pipe on fd 3; return (returncode, fd-3 text, stderr)."""
     r, w = os.pipe()
     try:
+        # the pipe is close-on-exec; dup2 onto fd 3 makes an inheritable copy there
         p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                             pass_fds=(w,), preexec_fn=lambda: os.dup2(w, 3))
+                             close_fds=False, preexec_fn=lambda: os.dup2(w, 3))
         os.close(w)
         w = -1
         with os.fdopen(r, "r") as f:
