@@ -27,6 +27,8 @@ struct run_opts {
 	bool dry_run;
 	bool quiet;
 	bool as_root;
+	bool no_stacks;
+	int sample_hz;
 };
 
 static void usage(FILE *f)
@@ -43,6 +45,8 @@ static void usage(FILE *f)
 "      --repeat N        repeat each case N times (overrides the spec)\n"
 "  -n, --dry-run         print the plan (every case and its command) and stop\n"
 "      --as-root         run the workloads as root, not as the invoking user\n"
+"      --no-stacks       no stack collection (overrides the spec's trace.stacks)\n"
+"      --sample-hz N     on-CPU samples per second per CPU (overrides trace.sample_hz)\n"
 "  -q, --quiet           no report on stdout (still written to DIR/report.txt)\n"
 "  -h, --help            this help\n");
 }
@@ -337,6 +341,10 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 		code = rc;
 		goto out;
 	}
+	if (ro->no_stacks)
+		s->stacks = false;
+	if (ro->sample_hz)
+		s->sample_hz = ro->sample_hz;
 	struct tracer_opts to = { .stacks = s->stacks, .sample_hz = s->sample_hz,
 				  .timeline = s->timeline };
 
@@ -417,6 +425,8 @@ int cmd_run(int argc, char **argv)
 		{"repeat", required_argument, NULL, 'r'},
 		{"dry-run", no_argument, NULL, 'n'},
 		{"as-root", no_argument, NULL, 'R'},
+		{"no-stacks", no_argument, NULL, 'S'},
+		{"sample-hz", required_argument, NULL, 'H'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -442,6 +452,14 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'n': ro.dry_run = true; break;
 		case 'R': ro.as_root = true; break;
+		case 'S': ro.no_stacks = true; break;
+		case 'H':
+			ro.sample_hz = strtol(optarg, &end, 10);
+			if (*end || ro.sample_hz < 1 || ro.sample_hz > 10000) {
+				pr_warn("run: --sample-hz needs a number from 1 to 10000, not '%s'\n", optarg);
+				return CT_EXIT_USAGE;
+			}
+			break;
 		case 'q': ro.quiet = true; break;
 		case 'v': log_init(log_verbosity + 1); break;
 		case 'h': usage(stdout); return CT_EXIT_OK;
