@@ -25,6 +25,7 @@ struct record_opts {
 	bool quiet;
 	bool no_stacks;
 	bool no_timeline;
+	bool bench_floor;
 	int sample_hz;
 };
 
@@ -202,7 +203,7 @@ static int write_outputs(json_t *run, const char *dir, const struct ct_user *u, 
 static int open_tracer(struct tracer **t, const struct record_opts *ro, struct symbolizer **sym)
 {
 	struct tracer_opts to = { .stacks = !ro->no_stacks, .sample_hz = ro->sample_hz,
-				  .timeline = !ro->no_timeline };
+				  .timeline = !ro->no_timeline, .bench_floor = ro->bench_floor };
 	char msg[256];
 	int code = tracer_preflight(msg, sizeof(msg)), err;
 
@@ -407,6 +408,7 @@ int cmd_record(int argc, char **argv)
 		{"no-stacks", no_argument, NULL, 'S'},
 		{"sample-hz", required_argument, NULL, 'H'},
 		{"no-timeline", no_argument, NULL, 'T'},
+		{"bench-floor", no_argument, NULL, 'F'},   /* undocumented: make bench's floor */
 		{"help", no_argument, NULL, 'h'},
 		{"verbose", no_argument, NULL, 'v'},
 		{},
@@ -439,6 +441,7 @@ int cmd_record(int argc, char **argv)
 		case 'q': ro.quiet = true; break;
 		case 'S': ro.no_stacks = true; break;
 		case 'T': ro.no_timeline = true; break;
+		case 'F': ro.bench_floor = true; break;
 		case 'H':
 			ro.sample_hz = strtol(optarg, &end, 10);
 			if (*end || ro.sample_hz < 1 || ro.sample_hz > 10000) {

@@ -276,6 +276,7 @@ int tracer__open(struct tracer **out, const struct tracer_opts *o)
 	t->stacks = o && o->stacks;
 	t->sample_hz = o && o->sample_hz > 0 ? o->sample_hz : 99;
 	t->skel->rodata->stacks_enabled = t->stacks;
+	t->skel->rodata->bench_floor = o && o->bench_floor;
 	t->timeline = o && o->timeline;
 	t->skel->rodata->timeline_enabled = t->timeline;
 	if (t->timeline)

@@ -13,6 +13,7 @@ struct tracer_opts {
 	int sample_hz;              /* on-CPU samples per second per CPU (0: 99) */
 	bool timeline;              /* a record per switch, for per-core timelines and Perfetto */
 	int timeline_mb;            /* ring buffer size (0: 16 MiB) */
+	bool bench_floor;           /* benchmark only: the switch program returns at once */
 	int max_threads;            /* 0: default */
 	int max_procs;
 	int max_locks;
