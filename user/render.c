@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include "log.h"
 #include "render.h"
+#include "render_flame.h"
 #include "results.h"
 #include "util.h"
 
@@ -13,6 +14,10 @@ static const struct renderer renderers[] = {
 	{"json", "run.json", render_json, NULL, false},
 	{"perfetto", "trace.json", NULL, render_perfetto_case, false},
 	{"pprof", "profile.pb.gz", NULL, render_pprof_case, true},
+	{"oncpu-folded", "oncpu.folded", NULL, render_oncpu_folded, false},
+	{"offcpu-folded", "offcpu.folded", NULL, render_offcpu_folded, false},
+	{"oncpu-svg", "oncpu.svg", NULL, render_oncpu_svg, false},
+	{"offcpu-svg", "offcpu.svg", NULL, render_offcpu_svg, false},
 };
 
 const struct renderer *renderer_list(int *n)

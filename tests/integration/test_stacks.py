@@ -87,6 +87,21 @@ class HotAndBlocking(unittest.TestCase):
         ns = self.off_cpu("io", "read_pipe_here")
         self.assertGreater(ns, 180 * ctlib.MS, "io under read_pipe_here: %d ns" % ns)
 
+    def test_folded_and_svg_files(self):
+        """record wrote the folded stacks and flame graphs; the folded totals are the stacks'."""
+        oncpu = sum(s["count"] for s in self.st["samples"] if s["reason"] == "oncpu")
+        offcpu = sum(s["ns"] for s in self.st["samples"] if s["reason"] != "oncpu")
+        for name, want in (("oncpu.folded", oncpu), ("offcpu.folded", offcpu)):
+            with open(os.path.join(self.out, name)) as f:
+                lines = [l for l in f.read().splitlines() if l]
+            self.assertEqual(sum(int(l.rsplit(" ", 1)[1]) for l in lines), want, name)
+            if name == "offcpu.folded":
+                roots = {l.split(";", 1)[0] for l in lines}
+                self.assertTrue(roots <= set(ctlib.REASONS), roots)
+        import xml.dom.minidom
+        for name in ("oncpu.svg", "offcpu.svg"):
+            xml.dom.minidom.parse(os.path.join(self.out, name))
+
     def test_off_cpu_matches_thread_figures(self):
         """The stacks' off-CPU time per reason equals the thread table's (same events)."""
         with open(os.path.join(self.out, "run.json")) as f:
