@@ -158,6 +158,15 @@ static void fill_row(struct model_row *r, json_t **all, int nall)
 	free(cs);
 }
 
+void compare_cases_row(json_t **cases, int n, struct model_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->model = n ? jget_str(cases[0], "model") : NULL;
+	r->kind = n ? jget_str(cases[0], "kind") : NULL;
+	fill_row(r, cases, n);
+	r->speedup = NAN;
+}
+
 int compare_run(json_t *run, struct workload_cmp **out, int *nout)
 {
 	json_t *cases = json_object_get(run, "cases"), *c;

@@ -34,6 +34,8 @@ struct workload_cmp {
 	int nrows;
 };
 
+/* One row from the repeats of a model (medians over the successful ones). */
+void compare_cases_row(json_t **cases, int n, struct model_row *r);
 /* Group the cases of a run. Strings point into `run`. */
 int compare_run(json_t *run, struct workload_cmp **out, int *n);
 void compare_free(struct workload_cmp *w, int n);

@@ -16,6 +16,7 @@ static const struct cmd {
 } cmds[] = {
 	{"run", cmd_run, "run a workload spec in every concurrency model and compare them"},
 	{"record", cmd_record, "trace one command, or a running process tree (-p PID)"},
+	{"diff", cmd_diff, "what changed between two runs (or two cases), with diff flame graphs"},
 	{"report", cmd_report, "render a saved run directory again"},
 	{"help", cmd_help, "this help"},
 	{"version", cmd_version, "print the version"},

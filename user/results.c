@@ -499,7 +499,9 @@ json_t *results_load(const char *dir, char *err, size_t errlen)
 	json_error_t je;
 	json_t *r = json_load_file(path, 0, &je);
 
-	if (!r) {
+	if (!r && je.line < 1) {
+		snprintf(err, errlen, "%s: %s", path, je.text);
+	} else if (!r) {
 		snprintf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
 	} else if (!json_is_object(r) || !jget_str(r, "schema") ||
 		   strcmp(jget_str(r, "schema"), CT_SCHEMA) != 0) {
