@@ -176,7 +176,8 @@ static int write_outputs(json_t *run, const char *dir, const struct ct_user *u, 
 	FILE *f;
 	int err = results_write(run, dir, u);
 
-	if (render_case_files(run, dir, u->uid, u->gid))
+	if (render_case_files(run, dir, u->uid, u->gid) ||
+	    render_html_file(run, dir, u->uid, u->gid))
 		err = -EIO;
 
 	f = fopen(path, "we");

@@ -402,7 +402,7 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 	if (ct_interrupted)
 		json_object_set_new(run, "interrupted", json_true());
 	if (results_write(run, dir, &u) || render_case_files(run, dir, u.uid, u.gid) ||
-	    write_report(run, dir, &u, ro->quiet))
+	    render_html_file(run, dir, u.uid, u.gid) || write_report(run, dir, &u, ro->quiet))
 		code = CT_EXIT_FAILURE;
 out:
 	json_decref(python_info);

@@ -12,6 +12,7 @@
 static const struct renderer renderers[] = {
 	{"text", "report.txt", render_text, NULL, false},
 	{"json", "run.json", render_json, NULL, false},
+	{"html", "report.html", render_html, NULL, false},
 	{"perfetto", "trace.json", NULL, render_perfetto_case, false},
 	{"pprof", "profile.pb.gz", NULL, render_pprof_case, true},
 	{"oncpu-folded", "oncpu.folded", NULL, render_oncpu_folded, false},
@@ -48,6 +49,23 @@ char *case_dir_path(const char *dir, json_t *c)
 	const char *d = jget_str(c, "dir");
 
 	return d && strcmp(d, ".") ? xasprintf("%s/%s", dir, d) : xstrdup(dir);
+}
+
+int render_html_file(json_t *run, const char *dir, int uid, int gid)
+{
+	struct render_opts o = { .dir = dir };
+	char *path = xasprintf("%s/report.html", dir);
+	FILE *f = fopen(path, "we");
+	int err = f ? render_html(run, f, &o) : -errno;
+
+	if (f && fclose(f) && !err)
+		err = -EIO;
+	if (err)
+		pr_warn("cannot write %s: %s\n", path, strerror(-err));
+	else if (uid >= 0 && chown(path, uid, gid) < 0)
+		pr_debug("chown %s: %s\n", path, strerror(errno));
+	free(path);
+	return err;
 }
 
 int render_case_files(json_t *run, const char *dir, int uid, int gid)

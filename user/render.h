@@ -27,6 +27,7 @@ struct renderer {
 
 int render_text(json_t *run, FILE *out, const struct render_opts *o);
 int render_json(json_t *run, FILE *out, const struct render_opts *o);
+int render_html(json_t *run, FILE *out, const struct render_opts *o);
 /* The case-level report that record prints, used by render_text. */
 void render_text_case(json_t *c, FILE *out, const struct render_opts *o);
 
@@ -34,6 +35,8 @@ void render_text_case(json_t *c, FILE *out, const struct render_opts *o);
  * -1: leave). Returns 0 or the first error; a failing renderer does not stop the others. */
 int render_case_files(json_t *run, const char *dir, int uid, int gid);
 char *case_dir_path(const char *dir, json_t *c);
+/* DIR/report.html (after the case files, which it reads). */
+int render_html_file(json_t *run, const char *dir, int uid, int gid);
 const struct renderer *renderer_find(const char *name);
 const struct renderer *renderer_list(int *n);
 bool want_color(FILE *f);
