@@ -42,10 +42,14 @@ HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SR
 CWL_SRCS  := $(wildcard workloads/c/*.c)
 CWL_BINS  := $(patsubst workloads/c/%.c,$(BUILD)/workloads/%,$(CWL_SRCS))
 
-all: $(BUILD)/conctrace conctrace $(CWL_BINS) $(HELPER_BINS)
+all: $(BUILD)/conctrace $(CWL_BINS) $(HELPER_BINS)
+ifeq ($(BUILD),build)
+all: conctrace
+endif
 
+# ./conctrace always points at the default build, never at build-san/
 conctrace: $(BUILD)/conctrace
-	$(Q)ln -sf $(BUILD)/conctrace conctrace
+	$(Q)ln -sf build/conctrace conctrace
 
 $(BUILD)/vmlinux.h:
 	$(call msg,GEN,$@)
