@@ -148,6 +148,7 @@ static void fill_row(struct model_row *r, json_t **all, int nall)
 	r->rq_p99 = agg(cs, n, g_path, "totals.runq.p99_ns", NULL, NULL) / 1e9;
 	r->migrations = agg(cs, n, g_path, "totals.migrations", NULL, NULL);
 	r->rss_kb = agg(cs, n, g_path, "totals.peak_rss_kb_sum", NULL, NULL);
+	r->anon_kb = agg(cs, n, g_path, "totals.anon_kb_sum", NULL, NULL);
 	r->threads = agg(cs, n, g_path, "totals.threads", NULL, NULL);
 	r->procs = agg(cs, n, g_path, "totals.processes", NULL, NULL);
 	r->root_threads = agg(cs, n, g_root_threads, NULL, NULL, NULL);
@@ -322,7 +323,9 @@ int findings_evaluate(const struct workload_cmp *w, int n, int ncpus, struct fin
 		x->verdict = ratio >= 1.5 ? V_YES : V_NO;
 		snprintf(x->evidence, sizeof(x->evidence),
 			 "%s: peak RSS summed over %.0f processes %.1f MiB vs %.1f MiB sequential "
-			 "(%.1fx)", wn, mp->procs, mp->rss_kb / 1024, seq->rss_kb / 1024, ratio);
+			 "(%.1fx); anonymous memory at exit %.1f vs %.1f MiB", wn, mp->procs,
+			 mp->rss_kb / 1024, seq->rss_kb / 1024, ratio, mp->anon_kb / 1024,
+			 seq->anon_kb / 1024);
 	} else {
 		snprintf(x->evidence, sizeof(x->evidence), "needs a cpu workload with sequential "
 			 "and multiprocessing");

@@ -22,6 +22,7 @@ struct model_row {
 	double rq_p99;               /* seconds */
 	double migrations;
 	double rss_kb;               /* peak RSS summed over processes */
+	double anon_kb;              /* anonymous (private) RSS at exit, summed over processes */
 	double root_threads;         /* threads of the workload's main process */
 	double threads, procs;
 	double ops_per_s, lat_p50_ms, lat_p99_ms, lag_p99_ms;   /* NAN when not reported */

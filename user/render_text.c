@@ -368,9 +368,9 @@ static void compare_tables(const struct workload_cmp *w, FILE *out, const struct
 	heading(out, o, "");
 	fprintf(out, "%sWorkload %s%s%s%s\n", BOLD(o), w->name, w->kind ? " (kind " : "",
 		w->kind ? w->kind : "", w->kind ? ")" : "");
-	fprintf(out, "  %-15s %8s %13s %7s %5s %8s %5s %7s %7s %8s %6s %8s\n", "model", "wall",
+	fprintf(out, "  %-15s %8s %11s %7s %5s %8s %4s %6s %7s %8s %5s %13s\n", "model", "wall",
 		"min-max", "speedup", "par", "on-CPU", "CPUs", "vcsw/s", "ivcsw/s", "rq p99", "migr",
-		"RSS sum");
+		"RSS/anon sum");
 	for (int m = 0; m < w->nrows; m++) {
 		const struct model_row *r = &w->rows[m];
 		char range[40], name[40];
@@ -382,12 +382,15 @@ static void compare_tables(const struct workload_cmp *w, FILE *out, const struct
 			continue;
 		}
 		snprintf(range, sizeof(range), "%.2f-%.2fs", r->wall_min, r->wall_max);
-		fprintf(out, "  %-15s %8s %13s %7s %5s %8s %5s %7s %7s %8s %6s %8s%s\n", name,
+		char mem[40];
+
+		snprintf(mem, sizeof(mem), "%s/%s", isnan(r->rss_kb) ? "-" : fmt_kb((uint64_t)r->rss_kb, b[9], 32),
+			 isnan(r->anon_kb) ? "-" : fmt_kb((uint64_t)r->anon_kb, b[10], 32));
+		fprintf(out, "  %-15s %8s %11s %7s %5s %8s %4s %6s %7s %8s %5s %13s%s\n", name,
 			fsec(r->wall, b[0], 32), r->ok > 1 ? range : "", fnum(r->speedup, "%.2fx", b[1], 32),
 			fnum(r->par, "%.2f", b[2], 32), fsec(r->cpu, b[3], 32), fnum(r->cores, "%.0f", b[4], 32),
 			fnum(r->vcs, "%.0f", b[5], 32), fnum(r->ivcs, "%.0f", b[6], 32),
-			fsec(r->rq_p99, b[7], 32), fnum(r->migrations, "%.0f", b[8], 32),
-			isnan(r->rss_kb) ? "-" : fmt_kb((uint64_t)r->rss_kb, b[9], 32),
+			fsec(r->rq_p99, b[7], 32), fnum(r->migrations, "%.0f", b[8], 32), mem,
 			r->ok < r->runs ? "  (some runs failed)" : "");
 	}
 	fprintf(out, "  %-15s %8s %8s %8s %8s %8s %8s %8s %8s\n", "off-CPU:", "lock", "gil",
