@@ -6,6 +6,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "conctrace/sched.h"
+#include "shared.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -29,13 +30,6 @@ const volatile bool timeline_enabled = false;
 /* the benchmark's floor: every program returns at once (conctrace record --bench-floor) */
 const volatile bool bench_floor = false;
 
-/* A task is tracked when its TID has an entry here (the tracked set is the key set). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct ct_thread);
-} threads SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -64,21 +58,6 @@ struct {
 	__type(key, struct ct_edge_key);
 	__type(value, struct ct_edge_val);
 } edges SEC(".maps");
-
-/* Shared with bpf/profile.bpf.c (the loader reuses these maps there). */
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 16384);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, CT_STACK_DEPTH * sizeof(__u64));
-} stack_traces SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct ct_stack_key);
-	__type(value, struct ct_stack_val);
-} stack_counts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -233,21 +212,9 @@ static __always_inline void count_stack(struct ct_thread *t, __u32 reason, __u64
 {
 	struct ct_stack_key k = { .tgid = t->tgid, .tid = t->tid, .ustack = t->ustack,
 				  .kstack = t->kstack, .reason = reason };
-	struct ct_stack_val *v, zero = {};
 
-	v = bpf_map_lookup_elem(&stack_counts, &k);
-	if (!v) {
-		if (bpf_map_update_elem(&stack_counts, &k, &zero, BPF_NOEXIST) &&
-		    !bpf_map_lookup_elem(&stack_counts, &k)) {
-			__sync_fetch_and_add(&counters.stacks_full, 1);
-			return;
-		}
-		v = bpf_map_lookup_elem(&stack_counts, &k);
-		if (!v)
-			return;
-	}
-	__sync_fetch_and_add(&v->count, 1);
-	__sync_fetch_and_add(&v->total_ns, ns);
+	if (!stack_count_add(&k, ns))
+		__sync_fetch_and_add(&counters.stacks_full, 1);
 }
 
 /* prev is current: its stacks are the ones it blocks (or is preempted) in. Walking them costs
