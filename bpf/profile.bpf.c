@@ -14,6 +14,7 @@ char LICENSE[] SEC("license") = "GPL";
 __u64 samples;
 __u64 stacks_full;
 __u64 stack_errors;
+struct ct_py_counts py_cnt;
 
 SEC("perf_event")
 int ct_sample(struct bpf_perf_event_data *ctx)
@@ -21,8 +22,14 @@ int ct_sample(struct bpf_perf_event_data *ctx)
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tid = task->pid;
 	struct ct_stack_key k = {};
+	struct ct_thread *t;
+	struct ct_py_proc *pp;
+	__u32 tgid;
 
-	if (!tid || !bpf_map_lookup_elem(&threads, &tid))
+	if (!tid)
+		return 0;
+	t = bpf_map_lookup_elem(&threads, &tid);
+	if (!t)
 		return 0;
 	__sync_fetch_and_add(&samples, 1);
 	k.tgid = task->tgid;
@@ -32,6 +39,19 @@ int ct_sample(struct bpf_perf_event_data *ctx)
 	k.ustack = bpf_get_stackid(ctx, &stack_traces, BPF_F_USER_STACK);
 	if (k.kstack < 0 && k.ustack < 0)
 		__sync_fetch_and_add(&stack_errors, 1);
+	tgid = k.tgid;
+	pp = bpf_map_lookup_elem(&py_procs, &tgid);
+	if (pp) {
+		/* the switch-out path may update the cache concurrently: a stale value is only
+		 * re-validated */
+		__u64 ts = py_tstate(pp, task, t->py_tstate);
+
+		t->py_tstate = ts;
+		if (ts)
+			k.pystack = py_walk(pp, tgid, ts, &py_cnt);
+		else
+			__sync_fetch_and_add(&py_cnt.no_tstate, 1);
+	}
 	if (!stack_count_add(&k, 0))
 		__sync_fetch_and_add(&stacks_full, 1);
 	return 0;

@@ -83,6 +83,7 @@ __s64 running;
 __u64 par_last_ns;
 __s64 par_ns[CT_MAX_PAR + 1];
 struct ct_counters counters;
+struct ct_py_counts py_cnt;
 /* never written: the initial value of a new thread entry (too big for the BPF stack) */
 struct ct_thread zero_thread;
 
@@ -211,7 +212,7 @@ edge:
 static __always_inline void count_stack(struct ct_thread *t, __u32 reason, __u64 ns)
 {
 	struct ct_stack_key k = { .tgid = t->tgid, .tid = t->tid, .ustack = t->ustack,
-				  .kstack = t->kstack, .reason = reason };
+				  .kstack = t->kstack, .reason = reason, .pystack = t->pystack };
 
 	if (!stack_count_add(&k, ns))
 		__sync_fetch_and_add(&counters.stacks_full, 1);
@@ -240,6 +241,24 @@ static __always_inline void take_stacks(void *ctx, struct ct_thread *t, struct t
 	t->stack_sig = sig;
 	if (t->kstack < 0 || t->ustack < 0)
 		__sync_fetch_and_add(&counters.stack_errors, 1);
+}
+
+/* A Python thread's frames are walked at every switch-out: its native stack (ip, sp, bp) can
+ * be the same for different Python callers, so the native reuse does not apply. */
+static __always_inline void take_py_stack(struct ct_thread *t, struct task_struct *prev)
+{
+	__u32 tgid = t->tgid;
+	struct ct_py_proc *pp = bpf_map_lookup_elem(&py_procs, &tgid);
+
+	t->pystack = 0;
+	if (!pp)
+		return;
+	t->py_tstate = py_tstate(pp, prev, t->py_tstate);
+	if (!t->py_tstate) {
+		__sync_fetch_and_add(&py_cnt.no_tstate, 1);
+		return;
+	}
+	t->pystack = py_walk(pp, tgid, t->py_tstate, &py_cnt);
 }
 
 /* Returns why prev left the CPU (CT_R_MAX: not accounted). */
@@ -300,8 +319,10 @@ static __always_inline __u32 switch_out(void *ctx, struct ct_thread *t, struct t
 		t->waker_tid = 0;
 	}
 	t->off_start_ns = now;
-	if (stacks_enabled)
+	if (stacks_enabled) {
 		take_stacks(ctx, t, prev);
+		take_py_stack(t, prev);
+	}
 	return t->off_reason;
 }
 
@@ -479,6 +500,9 @@ int BPF_PROG(ct_fork, struct task_struct *parent, struct task_struct *child)
 		g = bpf_map_lookup_elem(&gil_ranges, &ptgid);
 		if (g)
 			bpf_map_update_elem(&gil_ranges, &tgid, g, BPF_ANY);
+		struct ct_py_proc *pp = bpf_map_lookup_elem(&py_procs, &ptgid);
+		if (pp)
+			bpf_map_update_elem(&py_procs, &tgid, pp, BPF_ANY);
 		emit(CT_EV_FORK, tgid, tid, now);
 	} else {
 		pp = bpf_map_lookup_elem(&procs, &tgid);
@@ -506,6 +530,7 @@ int BPF_PROG(ct_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		pr->execs++;
 	}
 	bpf_map_delete_elem(&gil_ranges, &tgid);
+	bpf_map_delete_elem(&py_procs, &tgid);
 	emit(CT_EV_EXEC, tgid, tid, bpf_ktime_get_ns());
 	return 0;
 }

@@ -2,6 +2,7 @@
  * them from here; the loader makes profile.bpf.c use the sched object's maps (reuse_fd). */
 #ifndef CT_SHARED_BPF_H
 #define CT_SHARED_BPF_H
+#include <bpf/bpf_core_read.h>
 
 /* A task is tracked when its TID has an entry here (the tracked set is the key set). */
 struct {
@@ -43,6 +44,225 @@ static __always_inline bool stack_count_add(const struct ct_stack_key *k, __u64 
 	if (ns)
 		__sync_fetch_and_add(&v->total_ns, ns);
 	return true;
+}
+
+/* CPython processes: what the frame walker needs (set by the loader, inherited on fork). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct ct_py_proc);
+} py_procs SEC(".maps");
+
+/* Code objects met by the walker, read once each. Preallocated: a walk may meet a hundred
+ * new ones at once, more than the allocator of non-preallocated maps holds ready while
+ * interrupts are off (the updates failed with ENOMEM). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct ct_py_code_key);
+	__type(value, struct ct_py_code);
+} py_codes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct ct_py_stack);
+} py_stacks SEC(".maps");
+
+struct py_scratch {
+	struct ct_py_stack st;
+	struct ct_py_code code;
+};
+
+/* per object, not shared: the walk builds its stack and new code entries here */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct py_scratch);
+} py_scratch SEC(".maps");
+
+static __always_inline __u64 py_read_ptr(__u64 addr)
+{
+	__u64 v = 0;
+
+	if (bpf_probe_read_user(&v, sizeof(v), (void *)addr))
+		return 0;
+	return v;
+}
+
+/* The thread's PyThreadState: the cached one if it still names this thread, else a walk of
+ * the main interpreter's thread list. current must be the thread. */
+static __always_inline __u64 py_tstate(const struct ct_py_proc *pp, struct task_struct *task,
+				       __u64 cached)
+{
+	__u64 want = pp->id_is_pthread ? BPF_CORE_READ(task, thread.fsbase) : (__u64)task->pid;
+	__u64 ts, interp;
+
+	if (cached && py_read_ptr(cached + pp->tstate_id) == want)
+		return cached;
+	interp = py_read_ptr(pp->interp_head);
+	if (!interp)
+		return 0;
+	ts = py_read_ptr(interp + pp->interp_tstate_head);
+	for (int i = 0; i < 128 && ts; i++) {
+		if (py_read_ptr(ts + pp->tstate_id) == want)
+			return ts;
+		ts = py_read_ptr(ts + pp->tstate_next);
+	}
+	return 0;
+}
+
+/* Copy a str's text: compact ASCII only (identifiers and most paths); keep the tail of a long
+ * one (the end of a path names the file). false if it is not compact ASCII. */
+static __always_inline bool py_read_str(const struct ct_py_proc *pp, __u64 str, char *dst,
+					__u32 size)
+{
+	__u32 state = 0;
+	__s64 len = 0;
+
+	if (!str || bpf_probe_read_user(&state, sizeof(state), (void *)(str + 0x20)) ||
+	    bpf_probe_read_user(&len, sizeof(len), (void *)(str + 0x10)))
+		return false;
+	/* state: interned:2, kind:3, compact:1, ascii:1 */
+	if (!(state & (1u << 5)) || !(state & (1u << 6)) || len < 0)
+		return false;
+	__u64 data = str + pp->str_ascii;
+
+	if (len >= size)
+		data += len - (size - 1);
+	return bpf_probe_read_user_str(dst, size, (void *)data) > 0;
+}
+
+static __always_inline void py_intern(const struct ct_py_proc *pp, struct py_scratch *sc,
+				      __u32 tgid, __u64 code, struct ct_py_counts *cnt)
+{
+	struct ct_py_code_key key = { .tgid = tgid, .code = code };
+	struct ct_py_code *c = &sc->code;
+	__u64 lt;
+	__s64 size = 0;
+	__u32 len;
+
+	if (bpf_map_lookup_elem(&py_codes, &key))
+		return;
+	c->flags = 0;
+	c->firstlineno = 0;
+	c->linetable_len = 0;
+	c->name[0] = 0;
+	c->file[0] = 0;
+	bpf_probe_read_user(&c->firstlineno, sizeof(c->firstlineno),
+			    (void *)(code + pp->code_firstlineno));
+	if (!py_read_str(pp, py_read_ptr(code + pp->code_name), c->name, CT_PY_NAME))
+		c->flags |= CT_PYC_NAME_BAD;
+	if (!py_read_str(pp, py_read_ptr(code + pp->code_filename), c->file, CT_PY_FILE))
+		c->flags |= CT_PYC_FILE_BAD;
+	/* co_linetable is a bytes object: ob_size at 0x10, data at 0x20 */
+	lt = py_read_ptr(code + pp->code_linetable);
+	if (lt && !bpf_probe_read_user(&size, sizeof(size), (void *)(lt + 0x10)) && size > 0) {
+		len = size > CT_PY_LINETABLE ? CT_PY_LINETABLE : (__u32)size;
+		if (size > CT_PY_LINETABLE)
+			c->flags |= CT_PYC_TABLE_CUT;
+		barrier_var(len);
+		if (len > 0 && len <= CT_PY_LINETABLE &&
+		    !bpf_probe_read_user(c->linetable, len, (void *)(lt + 0x20)))
+			c->linetable_len = len;
+	}
+	if (bpf_map_update_elem(&py_codes, &key, c, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&py_codes, &key))
+		__sync_fetch_and_add(&cnt->codes_full, 1);
+}
+
+struct py_walk_ctx {
+	const struct ct_py_proc *pp;
+	struct py_scratch *sc;
+	struct ct_py_counts *cnt;
+	__u64 frame;
+	__u64 hash;
+	__u32 tgid;
+	__u32 n;
+};
+
+static long py_walk_step(__u64 i, void *arg)
+{
+	struct py_walk_ctx *w = arg;
+	const struct ct_py_proc *pp = w->pp;
+	__u64 frame = w->frame, code, back;
+	__s32 index;
+	__u32 n;
+
+	if (!frame)
+		return 1;
+	code = py_read_ptr(frame + pp->frame_code);
+	back = py_read_ptr(frame + pp->frame_back);
+	w->frame = back;
+	if (pp->frame_owner != CT_PY_NONE) {
+		__u8 owner = 0;
+
+		bpf_probe_read_user(&owner, 1, (void *)(frame + pp->frame_owner));
+		if (owner == pp->owner_cstack)
+			return 0;   /* the interpreter's entry shim */
+	}
+	if (!code || py_read_ptr(code + 8) != pp->code_type)
+		return 0;
+	if (pp->code_adaptive == CT_PY_NONE) {
+		index = 0;
+		bpf_probe_read_user(&index, sizeof(index), (void *)(frame + pp->frame_instr));
+	} else {
+		__u64 ip = py_read_ptr(frame + pp->frame_instr);
+
+		/* code units of 2 bytes; an arithmetic shift keeps -1 (before the first) */
+		index = ip ? (__s32)((__s64)(ip - (code + pp->code_adaptive)) >> 1) : -1;
+	}
+	n = w->n;
+	if (n >= CT_PY_DEPTH) {
+		__sync_fetch_and_add(&w->cnt->truncated, 1);
+		return 1;
+	}
+	w->sc->st.frames[n].code = code;
+	w->sc->st.frames[n].index = index;
+	w->sc->st.frames[n].pad = 0;
+	w->n = n + 1;
+	w->hash = (w->hash ^ code) * 0x100000001b3ULL;
+	w->hash = (w->hash ^ (__u32)index) * 0x100000001b3ULL;
+	py_intern(pp, w->sc, w->tgid, code, w->cnt);
+	return 0;
+}
+
+/* Walk the Python frames of the current thread (innermost first) into py_stacks; returns the
+ * stack's key, 0 if it has none. */
+static __always_inline __u64 py_walk(const struct ct_py_proc *pp, __u32 tgid, __u64 tstate,
+				     struct ct_py_counts *cnt)
+{
+	__u32 zero = 0;
+	struct py_scratch *sc = bpf_map_lookup_elem(&py_scratch, &zero);
+	struct py_walk_ctx w = { .pp = pp, .sc = sc, .cnt = cnt, .tgid = tgid,
+				 .hash = 0xcbf29ce484222325ULL };
+
+	if (!sc || !tstate)
+		return 0;
+	w.frame = py_read_ptr(tstate + pp->tstate_frame);
+	if (w.frame && pp->cframe_frame != CT_PY_NONE)
+		w.frame = py_read_ptr(w.frame + pp->cframe_frame);
+	if (!w.frame)
+		return 0;
+	__sync_fetch_and_add(&cnt->walks, 1);
+	bpf_loop(CT_PY_DEPTH + 16, py_walk_step, &w, 0);
+	if (!w.n)
+		return 0;
+	sc->st.tgid = tgid;
+	sc->st.nframes = w.n;
+	w.hash ^= (__u64)tgid << 32;
+	if (!w.hash)
+		w.hash = 1;
+	if (!bpf_map_lookup_elem(&py_stacks, &w.hash) &&
+	    bpf_map_update_elem(&py_stacks, &w.hash, &sc->st, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&py_stacks, &w.hash)) {
+		__sync_fetch_and_add(&cnt->stacks_full, 1);
+		return 0;
+	}
+	return w.hash;
 }
 
 #endif

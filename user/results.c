@@ -109,7 +109,7 @@ static const struct pyinfo *py_of(const struct ct_raw *raw, uint32_t tgid)
 }
 
 /* Which pyinfo applies to a process: its own, or (a fork without exec) its parent's. */
-static const struct pyinfo *py_of_proc(const struct ct_raw *raw, uint32_t tgid)
+const struct pyinfo *py_of_proc(const struct ct_raw *raw, uint32_t tgid)
 {
 	for (int depth = 0; depth < 64 && tgid; depth++) {
 		const struct pyinfo *pi = py_of(raw, tgid);
@@ -347,6 +347,10 @@ json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *m)
 			json_object_set_new(py, "object", json_string(pi->object));
 			snprintf(a, sizeof(a), "0x%llx", (unsigned long long)pi->gil);
 			json_object_set_new(py, "gil", json_string(pi->gil ? a : ""));
+			json_object_set_new(py, "frames", json_boolean(pi->frames));
+			if (!pi->frames)
+				json_object_set_new(py, "note", json_string(
+					"no frame layout known for this version: native frames only"));
 			json_object_set_new(o, "python", py);
 		} else {
 			json_object_set_new(o, "python", json_null());
@@ -408,6 +412,11 @@ json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *m)
 	json_object_set_new(cnt, "timeline_dropped", json_integer(raw->counters.timeline_dropped));
 	json_object_set_new(cnt, "missed_switch_in", json_integer(raw->counters.missed_switch_in));
 	json_object_set_new(cnt, "stack_walks_failed", json_integer(raw->counters.stack_errors));
+	json_object_set_new(cnt, "python_walks", json_integer(raw->counters.py_walks));
+	json_object_set_new(cnt, "python_no_thread_state", json_integer(raw->counters.py_no_tstate));
+	json_object_set_new(cnt, "python_truncated", json_integer(raw->counters.py_truncated));
+	json_object_set_new(cnt, "python_codes_map_full", json_integer(raw->counters.py_codes_full));
+	json_object_set_new(cnt, "python_stacks_map_full", json_integer(raw->counters.py_stacks_full));
 	json_object_set_new(c, "samples", json_integer(raw->counters.samples));
 	json_object_set_new(c, "counters", cnt);
 	json_object_set_new(c, "workload_report", m->workload_report ? m->workload_report : json_null());

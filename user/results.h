@@ -50,4 +50,7 @@ const char *jget_str(const json_t *o, const char *key);
 uint64_t jpath_u64(const json_t *o, const char *path);   /* "totals.runq.p99_ns" */
 double jpath_real(const json_t *o, const char *path);
 
+/* The interpreter of a process: its own (exec) or, for a fork without exec, its parent's. */
+const struct pyinfo *py_of_proc(const struct ct_raw *raw, uint32_t tgid);
+
 #endif

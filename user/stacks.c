@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "log.h"
+#include "pyframes.h"
 #include "reasons.h"
 #include "results.h"
 #include "stacks.h"
@@ -94,13 +95,109 @@ static int is_root_frame(const char *name)
 	return 0;
 }
 
+/* Sorted indexes of the Python stacks and code objects of a case. */
+struct py_index {
+	const struct ct_raw *raw;
+	int *stacks;
+	int *codes;
+};
+
+static const struct ct_raw *sort_raw;
+
+static int cmp_stack_idx(const void *a, const void *b)
+{
+	uint64_t x = sort_raw->py_stack_keys[*(const int *)a], y = sort_raw->py_stack_keys[*(const int *)b];
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_code_key(const struct ct_py_code_key *x, const struct ct_py_code_key *y)
+{
+	if (x->tgid != y->tgid)
+		return x->tgid < y->tgid ? -1 : 1;
+	return x->code < y->code ? -1 : x->code > y->code;
+}
+
+static int cmp_code_idx(const void *a, const void *b)
+{
+	return cmp_code_key(&sort_raw->py_code_keys[*(const int *)a],
+			    &sort_raw->py_code_keys[*(const int *)b]);
+}
+
+static void py_index_build(struct py_index *x, const struct ct_raw *raw)
+{
+	x->raw = raw;
+	x->stacks = xcalloc(raw->npy_stacks + 1, sizeof(int));
+	x->codes = xcalloc(raw->npy_codes + 1, sizeof(int));
+	for (int i = 0; i < raw->npy_stacks; i++)
+		x->stacks[i] = i;
+	for (int i = 0; i < raw->npy_codes; i++)
+		x->codes[i] = i;
+	sort_raw = raw;
+	qsort(x->stacks, raw->npy_stacks, sizeof(int), cmp_stack_idx);
+	qsort(x->codes, raw->npy_codes, sizeof(int), cmp_code_idx);
+}
+
+static const struct ct_py_stack *py_stack_find(const struct py_index *x, uint64_t key)
+{
+	int lo = 0, hi = x->raw->npy_stacks - 1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2, i = x->stacks[mid];
+		uint64_t k = x->raw->py_stack_keys[i];
+
+		if (k == key)
+			return &x->raw->py_stacks[i];
+		if (k < key)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return NULL;
+}
+
+static const struct ct_py_code *py_code_find(const struct py_index *x, uint32_t tgid, uint64_t code)
+{
+	struct ct_py_code_key key = { .tgid = tgid, .code = code };
+	int lo = 0, hi = x->raw->npy_codes - 1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2, i = x->codes[mid];
+		int c = cmp_code_key(&x->raw->py_code_keys[i], &key);
+
+		if (!c)
+			return &x->raw->py_codes[i];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return NULL;
+}
+
+/* A native frame of the interpreter itself (libpython or the python executable): with
+ * Python frames known, these are replaced by them. */
+static int is_interp_frame(const struct sym_result *r, const struct pyinfo *pi)
+{
+	const char *base;
+
+	if (!r->module || !pi)
+		return 0;
+	base = strrchr(pi->object, '/');
+	base = base ? base + 1 : pi->object;
+	return !strcmp(r->module, base) || strstr(r->module, "libpython") != NULL;
+}
+
 json_t *stacks_build(struct tracer *t, struct symbolizer *sym, const struct ct_raw *raw)
 {
+	struct py_index pyx;
+	int py_samples = 0;
 	struct interner in = { json_array(), json_object() };
 	json_t *doc = json_object(), *samples = json_array();
 	uint64_t uips[CT_STACK_DEPTH], kips[CT_STACK_DEPTH];
 	char buf[512];
 
+	py_index_build(&pyx, raw);
 	for (int i = 0; i < raw->nstacks; i++) {
 		const struct ct_stack_key *k = &raw->stack_keys[i];
 		const struct ct_stack_val *v = &raw->stack_vals[i];
@@ -123,8 +220,48 @@ json_t *stacks_build(struct tracer *t, struct symbolizer *sym, const struct ct_r
 		}
 		skip = stacks_kernel_skip(knames, nk, oncpu);
 		pid = nu ? snap_pid(sym, raw, k->tgid, uips[0]) : (int)k->tgid;
-		/* root first: user frames outermost first, then kernel frames */
-		if (nu) {
+		const struct ct_py_stack *ps = k->pystack ? py_stack_find(&pyx, k->pystack) : NULL;
+		const struct pyinfo *pi = ps ? py_of_proc(raw, k->tgid) : NULL;
+
+		if (ps && pi && ps->nframes) {
+			/* Python frames outermost first, then the native frames at the leaf up to
+			 * the interpreter (the futex or syscall wrapper, a C extension's function),
+			 * then the kernel's. The interpreter's own frames between are not shown:
+			 * the Python frames say more, and libpython is unwound only this far. */
+			int nleaf = 0;
+
+			for (int j = (int)ps->nframes - 1; j >= 0; j--) {
+				const struct ct_py_frame *f = &ps->frames[j < CT_PY_DEPTH ? j : 0];
+				const struct ct_py_code *c = py_code_find(&pyx, k->tgid, f->code);
+
+				if (c)
+					py_frame_name(pi->minor, c, f->index, buf, sizeof(buf));
+				else
+					snprintf(buf, sizeof(buf), "[python code 0x%llx]",
+						 (unsigned long long)f->code);
+				json_array_append_new(stack, json_integer(intern(&in, buf)));
+			}
+			while (nleaf < nu) {
+				struct sym_result r = {0};
+
+				symbolizer__user(sym, pid, nleaf ? uips[nleaf] - 1 : uips[nleaf], &r);
+				/* an unknown frame ends the trustworthy part of the walk too */
+				if (is_interp_frame(&r, pi) || (!r.name && !r.module))
+					break;
+				nleaf++;
+			}
+			for (int j = nleaf - 1; j >= 0; j--) {
+				struct sym_result r = {0};
+
+				symbolizer__user(sym, pid, j ? uips[j] - 1 : uips[j], &r);
+				sym_format(&r, buf, sizeof(buf));
+				json_array_append_new(stack, json_integer(intern(&in, buf)));
+			}
+			py_samples++;
+			nu = 0;
+			json_object_set_new(s, "python", json_true());
+		} else if (nu) {
+			/* root first: user frames outermost first, then kernel frames */
 			struct sym_result r = {0};
 			const char *outer = NULL;
 
@@ -164,7 +301,10 @@ json_t *stacks_build(struct tracer *t, struct symbolizer *sym, const struct ct_r
 	json_object_set_new(doc, "frames", in.frames);
 	json_object_set_new(doc, "samples", samples);
 	json_object_set_new(doc, "sample_hz", json_integer(tracer__sample_hz(t)));
+	json_object_set_new(doc, "python_stacks", json_integer(py_samples));
 	json_decref(in.index);
+	free(pyx.stacks);
+	free(pyx.codes);
 	return doc;
 }
 

@@ -104,6 +104,9 @@ static void detect_python(struct tracer *t, pid_t tgid, bool retry)
 	__u32 key = tgid;
 
 	bpf_map__update_elem(t->skel->maps.gil_ranges, &key, sizeof(key), &g, sizeof(g), BPF_ANY);
+	if (pi.frames)
+		bpf_map__update_elem(t->skel->maps.py_procs, &key, sizeof(key), &pi.walk,
+				     sizeof(pi.walk), BPF_ANY);
 	py_add(t, &pi);
 	pr_debug("pid %d: CPython %s, GIL at 0x%llx\n", tgid, pi.version,
 		 (unsigned long long)pi.gil_lo);
@@ -196,7 +199,10 @@ static int open_profiler(struct tracer *t)
 	    (err = bpf_map__reuse_fd(t->prof->maps.stack_traces,
 				     bpf_map__fd(t->skel->maps.stack_traces))) ||
 	    (err = bpf_map__reuse_fd(t->prof->maps.stack_counts,
-				     bpf_map__fd(t->skel->maps.stack_counts))))
+				     bpf_map__fd(t->skel->maps.stack_counts))) ||
+	    (err = bpf_map__reuse_fd(t->prof->maps.py_procs, bpf_map__fd(t->skel->maps.py_procs))) ||
+	    (err = bpf_map__reuse_fd(t->prof->maps.py_codes, bpf_map__fd(t->skel->maps.py_codes))) ||
+	    (err = bpf_map__reuse_fd(t->prof->maps.py_stacks, bpf_map__fd(t->skel->maps.py_stacks))))
 		return err;
 	err = profile_bpf__load(t->prof);
 	if (err) {
@@ -362,13 +368,18 @@ int tracer__begin(struct tracer *t, uint64_t start)
 	clear_map(s->maps.locks);
 	clear_map(s->maps.edges);
 	clear_map(s->maps.gil_ranges);
+	clear_map(s->maps.py_procs);
+	clear_map(s->maps.py_codes);
+	clear_map(s->maps.py_stacks);
 	clear_map(s->maps.stack_counts);
 	clear_map(s->maps.stack_traces);
 	if (t->prof) {
 		t->prof->bss->samples = 0;
 		t->prof->bss->stacks_full = 0;
 		t->prof->bss->stack_errors = 0;
+		memset(&t->prof->bss->py_cnt, 0, sizeof(t->prof->bss->py_cnt));
 	}
+	memset(&s->bss->py_cnt, 0, sizeof(s->bss->py_cnt));
 	for (__u32 i = 0; i < CT_MAX_CPUS; i++)
 		bpf_map__update_elem(s->maps.cpus, &i, sizeof(i), &zero, sizeof(zero), BPF_ANY);
 	memset(&s->bss->counters, 0, sizeof(s->bss->counters));
@@ -534,6 +545,10 @@ int tracer__collect(struct tracer *t, uint64_t end, struct ct_raw *raw)
 	dump_map(s->maps.edges, (void **)&raw->edge_keys, (void **)&raw->edge_vals, &raw->nedges);
 	dump_map(s->maps.stack_counts, (void **)&raw->stack_keys, (void **)&raw->stack_vals,
 		 &raw->nstacks);
+	dump_map(s->maps.py_stacks, (void **)&raw->py_stack_keys, (void **)&raw->py_stacks,
+		 &raw->npy_stacks);
+	dump_map(s->maps.py_codes, (void **)&raw->py_code_keys, (void **)&raw->py_codes,
+		 &raw->npy_codes);
 	raw->ncpus = libbpf_num_possible_cpus();
 	if (raw->ncpus > CT_MAX_CPUS)
 		raw->ncpus = CT_MAX_CPUS;
@@ -555,6 +570,18 @@ int tracer__collect(struct tracer *t, uint64_t end, struct ct_raw *raw)
 		raw->counters.stacks_full += t->prof->bss->stacks_full;
 		raw->counters.stack_errors += t->prof->bss->stack_errors;
 	}
+	for (int i = 0; i < 2; i++) {
+		const struct ct_py_counts *pc = i ? (t->prof ? &t->prof->bss->py_cnt : NULL)
+						  : &s->bss->py_cnt;
+
+		if (!pc)
+			continue;
+		raw->counters.py_walks += pc->walks;
+		raw->counters.py_no_tstate += pc->no_tstate;
+		raw->counters.py_truncated += pc->truncated;
+		raw->counters.py_codes_full += pc->codes_full;
+		raw->counters.py_stacks_full += pc->stacks_full;
+	}
 	raw->end_ns = end;
 	raw->py = t->py;
 	raw->npy = t->npy;
@@ -574,5 +601,9 @@ void ct_raw_free(struct ct_raw *raw)
 	free(raw->stack_keys);
 	free(raw->stack_vals);
 	free(raw->py);
+	free(raw->py_stack_keys);
+	free(raw->py_stacks);
+	free(raw->py_code_keys);
+	free(raw->py_codes);
 	memset(raw, 0, sizeof(*raw));
 }

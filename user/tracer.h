@@ -41,6 +41,12 @@ struct ct_raw {
 	uint64_t start_ns, end_ns;  /* CLOCK_MONOTONIC */
 	struct pyinfo *py;          /* CPython processes recognised: tgid -> interpreter */
 	int npy;
+	uint64_t *py_stack_keys;    /* Python stacks by key (ct_stack_key.pystack) */
+	struct ct_py_stack *py_stacks;
+	int npy_stacks;
+	struct ct_py_code_key *py_code_keys;
+	struct ct_py_code *py_codes;
+	int npy_codes;
 };
 
 struct tracer;

@@ -14,6 +14,10 @@
 #define CT_NR_SYSCALLS   512          /* size of the syscall -> reason table */
 #define CT_STACK_DEPTH   127          /* frames per stack in the stack-trace map */
 #define CT_ONCPU         CT_R_MAX     /* stack key reason of an on-CPU sample */
+#define CT_PY_DEPTH      64           /* Python frames walked per stack (innermost first) */
+#define CT_PY_NAME       96           /* bytes kept of a code object's qualified name */
+#define CT_PY_FILE       160          /* ... and of its file name (the tail when longer) */
+#define CT_PY_LINETABLE  2048         /* bytes kept of its line table */
 
 /* Why a thread left the CPU. The order is the ABI and the report order. */
 enum ct_reason {
@@ -71,7 +75,8 @@ struct ct_thread {
 	__s32 ustack;                /* stack ids at switch-out, for off-CPU stacks */
 	__s32 kstack;
 	__u64 stack_sig;             /* user ip^sp^bp^syscall of the walk that gave them */
-	__u32 pad;
+	__u64 pystack;               /* Python stack at switch-out (py_stacks key; 0: none) */
+	__u64 py_tstate;             /* its PyThreadState, found by walking the interpreter */
 };
 
 #define CT_PF_EXITED     (1u << 0)
@@ -98,6 +103,74 @@ struct ct_gil_range {
 	__u64 gil_lo, gil_hi;            /* cond + mutex: waiting for the GIL */
 	__u64 handoff_lo, handoff_hi;    /* switch_cond + switch_mutex: holder's hand-off */
 };
+
+/* Where a CPython process keeps what the frame walker reads: addresses in the process, then
+ * offsets per minor version (user/pyinfo.c), set by the loader after exec and inherited on
+ * fork. An offset of CT_PY_NONE is a field this version does not have. */
+#define CT_PY_NONE 0xffff
+struct ct_py_proc {
+	__u64 interp_head;           /* &_PyRuntime.interpreters.head */
+	__u64 code_type;             /* &PyCode_Type: a frame's code object must be of it */
+	__u64 gil;                   /* the main interpreter's struct _gil_runtime_state */
+	__u16 minor;                 /* 3.<minor> */
+	__u16 interp_tstate_head;    /* PyInterpreterState -> first PyThreadState */
+	__u16 tstate_next;
+	__u16 tstate_id;             /* native_thread_id (TID), or thread_id (pthread_t) */
+	__u16 tstate_frame;          /* 3.10: frame; 3.11/3.12: cframe; 3.13: current_frame */
+	__u16 cframe_frame;          /* _PyCFrame.current_frame, or NONE */
+	__u16 frame_code;
+	__u16 frame_back;
+	__u16 frame_instr;           /* 3.11+: instruction pointer; 3.10: int f_lasti */
+	__u16 frame_owner;           /* NONE before 3.12's shim frames */
+	__u16 code_filename;
+	__u16 code_name;             /* co_qualname, or co_name before 3.11 */
+	__u16 code_firstlineno;
+	__u16 code_linetable;
+	__u16 code_adaptive;         /* co_code_adaptive (3.11+), or NONE */
+	__u16 str_ascii;             /* data of a compact ASCII str */
+	__u8 id_is_pthread;          /* tstate_id holds pthread_self() (== fs base), not a TID */
+	__u8 owner_cstack;           /* owner value of a C-stack shim frame (skipped) */
+	__u8 pad[2];
+	__u32 gil_locked;            /* offsets in struct _gil_runtime_state */
+	__u32 gil_holder;            /* last_holder (a PyThreadState *) */
+	__u32 gil_switch_number;
+	__u32 pad2;
+};
+
+/* One Python frame: a code object and the index of its current instruction (code units;
+ * -1: before the first). */
+struct ct_py_frame {
+	__u64 code;
+	__s32 index;
+	__u32 pad;
+};
+
+/* A Python stack, innermost frame first; keyed by a 64-bit hash of its frames. */
+struct ct_py_stack {
+	__u32 tgid;
+	__u32 nframes;
+	struct ct_py_frame frames[CT_PY_DEPTH];
+};
+
+struct ct_py_code_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 code;
+};
+
+/* A code object's strings, read once when the walker first meets it. */
+struct ct_py_code {
+	__s32 firstlineno;
+	__u32 linetable_len;         /* bytes copied (the table may be longer) */
+	__u32 flags;                 /* CT_PYC_* */
+	__u32 pad;
+	char name[CT_PY_NAME];
+	char file[CT_PY_FILE];
+	__u8 linetable[CT_PY_LINETABLE];
+};
+#define CT_PYC_NAME_BAD   (1u << 0)  /* not an ASCII str: name unknown */
+#define CT_PYC_FILE_BAD   (1u << 1)
+#define CT_PYC_TABLE_CUT  (1u << 2)  /* the line table was longer than CT_PY_LINETABLE */
 
 struct ct_lock_key {
 	__u32 tgid;
@@ -134,6 +207,7 @@ struct ct_stack_key {
 	__s32 kstack;
 	__u32 reason;
 	__u32 pad;
+	__u64 pystack;               /* py_stacks key, 0: no Python frames */
 };
 
 struct ct_stack_val {
@@ -187,6 +261,17 @@ struct ct_counters {
 	__u64 timeline_dropped;      /* timeline records lost: ring buffer full */
 	__u64 missed_switch_in;      /* a switch-out with no switch-in seen before it */
 	__u64 stacks_reused;         /* off-CPU stacks taken from the thread's previous walk */
+	/* the frame walker's (both programs' summed) */
+	__u64 py_walks;              /* Python stacks walked */
+	__u64 py_no_tstate;          /* a Python thread whose thread state was not found */
+	__u64 py_truncated;          /* a Python stack deeper than CT_PY_DEPTH */
+	__u64 py_codes_full;         /* a code object could not be interned: map full */
+	__u64 py_stacks_full;
+};
+
+/* The frame walker's counters, one per BPF object (.bss `py_cnt`). */
+struct ct_py_counts {
+	__u64 walks, no_tstate, truncated, codes_full, stacks_full;
 };
 
 #endif

@@ -1,0 +1,121 @@
+/* Decoding CPython line tables. 3.10 (Objects/lnotab_notes.txt): pairs of an unsigned byte
+ * count and a signed line delta, -128 meaning "no line". 3.11 to 3.13 (InternalDocs
+ * locations.md): entries whose first byte has bit 7 set, code in bits 3-6 and the number of
+ * code units minus one in bits 0-2, followed by varint operands. */
+#include <stdio.h>
+#include <string.h>
+#include "pyframes.h"
+
+static int line_310(const uint8_t *t, size_t len, int first, int index)
+{
+	long addr = (long)index * 2, end = 0;
+	int line = first;
+
+	if (index < 0)
+		return first;
+	for (size_t i = 0; i + 1 < len; i += 2) {
+		int ldelta = (int8_t)t[i + 1], range_line;
+
+		end += t[i];
+		if (ldelta == -128) {
+			range_line = -1;
+		} else {
+			line += ldelta;
+			range_line = line;
+		}
+		if (addr < end)
+			return range_line;
+	}
+	return -1;
+}
+
+/* 6-bit chunks, least significant first; bit 6 says another chunk follows */
+static unsigned read_varint(const uint8_t *t, size_t len, size_t *i)
+{
+	unsigned v = 0, shift = 0;
+
+	while (*i < len) {
+		uint8_t b = t[(*i)++];
+
+		v |= (unsigned)(b & 63) << shift;
+		shift += 6;
+		if (!(b & 64) || shift > 30)
+			break;
+	}
+	return v;
+}
+
+static int read_svarint(const uint8_t *t, size_t len, size_t *i)
+{
+	unsigned u = read_varint(t, len, i);
+
+	return (u & 1) ? -(int)(u >> 1) : (int)(u >> 1);
+}
+
+static int line_311(const uint8_t *t, size_t len, int first, int index)
+{
+	long unit = 0;
+	int line = first;
+	size_t i = 0;
+
+	if (index < 0)
+		return first;
+	while (i < len) {
+		uint8_t b = t[i++];
+		int code = (b >> 3) & 15, n = (b & 7) + 1, delta = 0, has_line = 1;
+
+		if (!(b & 128))
+			return -1;   /* not at an entry's first byte: a corrupt or cut table */
+		if (code == 15) {
+			has_line = 0;
+		} else if (code == 14) {
+			delta = read_svarint(t, len, &i);
+			read_varint(t, len, &i);   /* end line delta */
+			read_varint(t, len, &i);   /* column + 1 */
+			read_varint(t, len, &i);   /* end column + 1 */
+		} else if (code == 13) {
+			delta = read_svarint(t, len, &i);
+		} else if (code >= 10) {
+			delta = code - 10;
+			i += 2;                    /* column, end column */
+		} else {
+			i += 1;                    /* short form: columns */
+		}
+		line += delta;
+		if (index < unit + n)
+			return has_line ? line : -1;
+		unit += n;
+	}
+	return -1;
+}
+
+int py_line_at(int minor, const uint8_t *table, size_t len, int firstlineno, int index)
+{
+	if (!table)
+		return -1;
+	if (minor <= 10)
+		return line_310(table, len, firstlineno, index);
+	return line_311(table, len, firstlineno, index);
+}
+
+const char *py_frame_name(int minor, const struct ct_py_code *c, int index, char *buf,
+			  size_t len)
+{
+	char name[CT_PY_NAME + 1], file[CT_PY_FILE + 1];
+	const char *base;
+	int line;
+
+	memcpy(name, c->name, CT_PY_NAME);
+	name[CT_PY_NAME] = '\0';
+	memcpy(file, c->file, CT_PY_FILE);
+	file[CT_PY_FILE] = '\0';
+	base = strrchr(file, '/');
+	base = base ? base + 1 : file;
+	line = py_line_at(minor, c->linetable, c->linetable_len > CT_PY_LINETABLE ?
+			  CT_PY_LINETABLE : c->linetable_len, c->firstlineno, index);
+	if (line < 0)
+		line = c->firstlineno;
+	snprintf(buf, len, "%s (%s:%d)", (c->flags & CT_PYC_NAME_BAD) || !name[0] ? "?" : name,
+		 (c->flags & CT_PYC_FILE_BAD) || !base[0] ? "?" : base, line);
+	return buf;
+}
