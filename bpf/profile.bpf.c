@@ -47,10 +47,22 @@ int ct_sample(struct bpf_perf_event_data *ctx)
 		__u64 ts = py_tstate(pp, task, t->py_tstate);
 
 		t->py_tstate = ts;
-		if (ts)
+		if (ts) {
 			k.pystack = py_walk(pp, tgid, ts, &py_cnt);
-		else
+			if (pp->gil) {
+				/* is it the GIL's holder? (locked, and last_holder is its state) */
+				__u32 locked = 0;
+
+				bpf_probe_read_user(&locked, sizeof(locked),
+						    (void *)(pp->gil + pp->gil_locked));
+				if (locked && py_read_ptr(pp->gil + pp->gil_holder) == ts)
+					__sync_fetch_and_add(&t->gil_held_samples, 1);
+				else
+					__sync_fetch_and_add(&t->gil_free_samples, 1);
+			}
+		} else {
 			__sync_fetch_and_add(&py_cnt.no_tstate, 1);
+		}
 	}
 	if (!stack_count_add(&k, 0))
 		__sync_fetch_and_add(&stacks_full, 1);

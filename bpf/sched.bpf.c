@@ -251,6 +251,7 @@ static __always_inline void take_py_stack(struct ct_thread *t, struct task_struc
 	struct ct_py_proc *pp = bpf_map_lookup_elem(&py_procs, &tgid);
 
 	t->pystack = 0;
+	t->gil_held_out = 0;
 	if (!pp)
 		return;
 	t->py_tstate = py_tstate(pp, prev, t->py_tstate);
@@ -259,6 +260,62 @@ static __always_inline void take_py_stack(struct ct_thread *t, struct task_struc
 		return;
 	}
 	t->pystack = py_walk(pp, tgid, t->py_tstate, &py_cnt);
+	if (pp->gil) {
+		__u32 locked = 0;
+
+		bpf_probe_read_user(&locked, sizeof(locked), (void *)(pp->gil + pp->gil_locked));
+		t->gil_held_out = locked && py_read_ptr(pp->gil + pp->gil_holder) == t->py_tstate;
+	}
+}
+
+static __always_inline void tl_emit(__u32 type, __u32 cpu, __u64 ts, __u32 ptid, __u32 ptgid,
+					__u32 ntid, __u32 ntgid, __u32 reason)
+{
+	struct ct_tl_rec *r = bpf_ringbuf_reserve(&timeline, sizeof(*r), 0);
+
+	if (!r) {
+		__sync_fetch_and_add(&counters.timeline_dropped, 1);
+		return;
+	}
+	r->type = type;
+	r->cpu = cpu;
+	r->ts = ts;
+	r->prev_tid = ptid;
+	r->prev_tgid = ptgid;
+	r->next_tid = ntid;
+	r->next_tgid = ntgid;
+	r->reason = reason;
+	r->pad = 0;
+	bpf_ringbuf_submit(r, 0);
+}
+
+/* ---- the GIL, from its futex words ----
+ * A thread that must wait for the GIL waits on gil.cond (and gil.mutex) until it takes it: one
+ * acquisition, from its first wait to the end of its last. It ends when the thread does
+ * anything else: another futex call, or leaving the CPU for another reason. The holder drops
+ * a contended GIL with a wake on gil.cond, and a forced drop with a wait on switch_cond. */
+static __always_inline void gil_acquired(struct ct_thread *t)
+{
+	__u64 d;
+
+	if (!t->gil_ep_start)
+		return;
+	d = t->gil_wait_end > t->gil_ep_start ? t->gil_wait_end - t->gil_ep_start : 0;
+	t->gil_acquisitions++;
+	t->gil_acq_wait_ns += d;
+	if (d > t->gil_acq_max_ns)
+		t->gil_acq_max_ns = d;
+	t->gil_acq_hist[log2_slot(d ? d : 1)]++;
+	if (timeline_enabled)
+		tl_emit(CT_EV_GIL, bpf_get_smp_processor_id(), t->gil_wait_end, t->tid, t->tgid,
+			0, 0, 1);
+	t->gil_ep_start = 0;
+}
+
+static __always_inline void gil_dropped(struct ct_thread *t, __u64 now)
+{
+	if (timeline_enabled)
+		tl_emit(CT_EV_GIL, bpf_get_smp_processor_id(), now, t->tid, t->tgid, 0, 0, 0);
 }
 
 /* Returns why prev left the CPU (CT_R_MAX: not accounted). */
@@ -315,6 +372,8 @@ static __always_inline __u32 switch_out(void *ctx, struct ct_thread *t, struct t
 		t->nvcsw++;
 		t->off_reason = classify(prev, &uaddr);
 		t->futex_uaddr = uaddr;
+		if (t->gil_ep_start && t->off_reason != CT_R_GIL)
+			gil_acquired(t);
 		t->runq_start_ns = 0;
 		t->waker_tid = 0;
 	}
@@ -343,6 +402,8 @@ static __always_inline void switch_in(struct ct_thread *t, __u64 now, __u32 cpu)
 		}
 		if (is_lock_reason(r))
 			account_lock(t, d);
+		if (t->gil_held_out)
+			t->gil_held_off_ns += d;
 		if (stacks_enabled && r < CT_R_MAX)
 			count_stack(t, r, d);
 		t->off_start_ns = 0;
@@ -369,27 +430,6 @@ static __always_inline void switch_in(struct ct_thread *t, __u64 now, __u32 cpu)
 	}
 }
 
-static __always_inline void tl_emit(__u32 type, __u32 cpu, __u64 ts, __u32 ptid, __u32 ptgid,
-					__u32 ntid, __u32 ntgid, __u32 reason)
-{
-	struct ct_tl_rec *r = bpf_ringbuf_reserve(&timeline, sizeof(*r), 0);
-
-	if (!r) {
-		__sync_fetch_and_add(&counters.timeline_dropped, 1);
-		return;
-	}
-	r->type = type;
-	r->cpu = cpu;
-	r->ts = ts;
-	r->prev_tid = ptid;
-	r->prev_tgid = ptgid;
-	r->next_tid = ntid;
-	r->next_tgid = ntgid;
-	r->reason = reason;
-	r->pad = 0;
-	bpf_ringbuf_submit(r, 0);
-}
-
 static __always_inline void emit(__u32 type, __u32 tgid, __u32 tid, __u64 ts)
 {
 	struct ct_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -404,6 +444,73 @@ static __always_inline void emit(__u32 type, __u32 tgid, __u32 tid, __u64 ts)
 	e->pad = 0;
 	e->ts = ts;
 	bpf_ringbuf_submit(e, 0);
+}
+
+#define FUTEX_WAKE 1
+
+SEC("tracepoint/syscalls/sys_enter_futex")
+int ct_futex_enter(struct syscall_trace_enter *ctx)
+{
+	struct ct_thread *t;
+	struct ct_gil_range *g;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), tgid, op;
+	__u64 uaddr, now;
+
+	if (bench_floor)
+		return 0;
+	t = bpf_map_lookup_elem(&threads, &tid);
+	if (!t)
+		return 0;
+	tgid = t->tgid;
+	g = bpf_map_lookup_elem(&gil_ranges, &tgid);
+	if (!g)
+		return 0;
+	uaddr = ctx->args[0];
+	op = ctx->args[1] & FUTEX_CMD_MASK;
+	now = bpf_ktime_get_ns();
+	if (uaddr >= g->gil_lo && uaddr < g->gil_hi) {
+		if (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET) {
+			if (!t->gil_ep_start)
+				t->gil_ep_start = now;
+			t->gil_futex = uaddr;
+			return 0;
+		}
+		/* a wake on gil.cond comes from drop_gil: this thread held the GIL */
+		if (op == FUTEX_WAKE && uaddr < g->gil_lo + 0x30) {
+			gil_acquired(t);
+			gil_dropped(t, now);
+			return 0;
+		}
+		return 0;
+	}
+	gil_acquired(t);
+	if (uaddr >= g->handoff_lo && uaddr < g->handoff_hi && op != FUTEX_WAKE &&
+	    uaddr < g->handoff_lo + 0x30) {
+		/* the holder waits on switch_cond for the thread that asked it to drop */
+		t->gil_forced_drops++;
+		gil_dropped(t, now);
+	}
+	return 0;
+}
+
+#define ETIMEDOUT 110
+
+SEC("tracepoint/syscalls/sys_exit_futex")
+int ct_futex_exit(struct syscall_trace_exit *ctx)
+{
+	struct ct_thread *t;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (bench_floor)
+		return 0;
+	t = bpf_map_lookup_elem(&threads, &tid);
+	if (!t || !t->gil_futex)
+		return 0;
+	t->gil_wait_end = bpf_ktime_get_ns();
+	if (ctx->ret == -ETIMEDOUT)
+		t->gil_drop_requests++;
+	t->gil_futex = 0;
+	return 0;
 }
 
 SEC("tp_btf/sched_switch")

@@ -146,6 +146,49 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Time a thread held the GIL: its on-CPU time times the share of its on-CPU samples that
+ * found it the GIL's holder, plus the time it spent off the CPU holding it (preempted: the
+ * GIL is read at every switch-out). -1 without samples. */
+static int64_t gil_held_ns(const struct ct_thread *t)
+{
+	uint64_t n = t->gil_held_samples + t->gil_free_samples;
+
+	if (!n)
+		return t->gil_held_off_ns ? (int64_t)t->gil_held_off_ns : -1;
+	return (int64_t)((double)t->on_cpu_ns * t->gil_held_samples / n) + t->gil_held_off_ns;
+}
+
+static json_t *gil_obj(const struct ct_thread *t, bool events)
+{
+	json_t *g = json_object();
+	int64_t held = gil_held_ns(t);
+
+	json_object_set_new(g, "wait_ns", json_integer(t->off_ns[CT_R_GIL]));
+	json_object_set_new(g, "waits", json_integer(t->off_count[CT_R_GIL]));
+	json_object_set_new(g, "handoff_ns", json_integer(t->off_ns[CT_R_GIL_HANDOFF]));
+	json_object_set_new(g, "held_ns", held < 0 ? json_null() : json_integer(held));
+	json_object_set_new(g, "held_off_cpu_ns", json_integer(t->gil_held_off_ns));
+	json_object_set_new(g, "on_cpu_without_gil_ns", held < 0 ? json_null() :
+			    json_integer(t->on_cpu_ns + t->gil_held_off_ns > (uint64_t)held ?
+					 t->on_cpu_ns + t->gil_held_off_ns - held : 0));
+	json_object_set_new(g, "held_samples", json_integer(t->gil_held_samples));
+	json_object_set_new(g, "free_samples", json_integer(t->gil_free_samples));
+	if (events) {
+		json_object_set_new(g, "acquisitions_waited", json_integer(t->gil_acquisitions));
+		json_object_set_new(g, "acquisition_wait_ns", json_integer(t->gil_acq_wait_ns));
+		json_object_set_new(g, "acquisition_wait_p50_ns", json_integer(
+			hist_percentile(t->gil_acq_hist, CT_HIST_SLOTS, 0.50, t->gil_acq_max_ns)));
+		json_object_set_new(g, "acquisition_wait_p99_ns", json_integer(
+			hist_percentile(t->gil_acq_hist, CT_HIST_SLOTS, 0.99, t->gil_acq_max_ns)));
+		json_object_set_new(g, "acquisition_wait_max_ns", json_integer(t->gil_acq_max_ns));
+		json_object_set_new(g, "drop_requests", json_integer(t->gil_drop_requests));
+		json_object_set_new(g, "forced_drops", json_integer(t->gil_forced_drops));
+	} else {
+		json_object_set_new(g, "acquisitions_waited", json_null());
+	}
+	return g;
+}
+
 static json_t *uniq_array(uint32_t *v, int n)
 {
 	json_t *a = json_array();
@@ -305,6 +348,8 @@ json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *m)
 		json_object_set_new(o, "off_count", reasons_obj(t->off_count));
 		json_object_set_new(o, "runq", runq_obj(t->runq_hist, t->runq_count, t->runq_ns,
 							 t->runq_max_ns));
+		const struct pyinfo *tpi = py_of_proc(raw, t->tgid);
+		json_object_set_new(o, "gil", tpi && tpi->gil ? gil_obj(t, raw->gil_events) : json_null());
 		json_array_append_new(threads, o);
 
 		on_cpu += t->on_cpu_ns;
@@ -348,6 +393,26 @@ json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *m)
 			snprintf(a, sizeof(a), "0x%llx", (unsigned long long)pi->gil);
 			json_object_set_new(py, "gil", json_string(pi->gil ? a : ""));
 			json_object_set_new(py, "frames", json_boolean(pi->frames));
+			if (pi->gil) {
+				/* the share of the process's life during which the GIL was held */
+				int64_t held = 0, any = 0;
+				uint64_t pend = p->end_ns ? p->end_ns : raw->end_ns;
+
+				for (int j = 0; j < raw->nthreads; j++) {
+					int64_t h;
+
+					if (raw->threads[j].tgid != p->tgid)
+						continue;
+					h = gil_held_ns(&raw->threads[j]);
+					if (h >= 0) {
+						held += h;
+						any = 1;
+					}
+				}
+				json_object_set_new(py, "gil_held_ns", any ? json_integer(held) : json_null());
+				json_object_set_new(py, "gil_held_share", any && pend > p->start_ns ?
+					json_real((double)held / (pend - p->start_ns)) : json_null());
+			}
 			if (!pi->frames)
 				json_object_set_new(py, "note", json_string(
 					"no frame layout known for this version: native frames only"));

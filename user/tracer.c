@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <linux/perf_event.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 struct tracer {
 	struct sched_bpf *skel;
 	struct profile_bpf *prof;
+	bool gil_futex;             /* the futex syscall tracepoints are attached */
 	struct bpf_link **perf_links;
 	int *perf_fds;
 	int nperf;
@@ -234,6 +236,11 @@ static int open_profiler(struct tracer *t)
 	return 0;
 }
 
+bool tracer__gil_events(const struct tracer *t)
+{
+	return t->gil_futex;
+}
+
 bool tracer__stacks_enabled(const struct tracer *t)
 {
 	return t->stacks;
@@ -258,6 +265,27 @@ int tracer__stack(struct tracer *t, int id, uint64_t *ips, int max)
 		n++;
 	}
 	return n;
+}
+
+/* The futex syscall tracepoints (GIL acquisitions) need tracefs: mount it where the kernel
+ * expects it when nothing is mounted there yet, as perf and bpftrace users do by hand. */
+static bool syscall_tracepoints(void)
+{
+	const char *id = "events/syscalls/sys_enter_futex/id";
+	const char *roots[] = {"/sys/kernel/tracing/", "/sys/kernel/debug/tracing/"};
+	char path[128];
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+			snprintf(path, sizeof(path), "%s%s", roots[i], id);
+			if (access(path, R_OK) == 0)
+				return true;
+		}
+		if (pass == 0 && access("/sys/kernel/tracing/events", F_OK) != 0 &&
+		    mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) != 0)
+			pr_debug("cannot mount tracefs on /sys/kernel/tracing: %s\n", strerror(errno));
+	}
+	return false;
 }
 
 int tracer__open(struct tracer **out, const struct tracer_opts *o)
@@ -288,6 +316,12 @@ int tracer__open(struct tracer **out, const struct tracer_opts *o)
 	if (t->timeline)
 		bpf_map__set_max_entries(t->skel->maps.timeline,
 					 (o->timeline_mb > 0 ? o->timeline_mb : 16) << 20);
+	t->gil_futex = syscall_tracepoints();
+	if (!t->gil_futex) {
+		pr_info("no syscall tracepoints (tracefs): GIL acquisitions are not counted\n");
+		bpf_program__set_autoload(t->skel->progs.ct_futex_enter, false);
+		bpf_program__set_autoload(t->skel->progs.ct_futex_exit, false);
+	}
 	err = sched_bpf__load(t->skel);
 	if (err) {
 		pr_warn("cannot load the BPF programs: %s%s\n", strerror(-err),
@@ -583,6 +617,7 @@ int tracer__collect(struct tracer *t, uint64_t end, struct ct_raw *raw)
 		raw->counters.py_stacks_full += pc->stacks_full;
 	}
 	raw->end_ns = end;
+	raw->gil_events = t->gil_futex;
 	raw->py = t->py;
 	raw->npy = t->npy;
 	t->py = NULL;

@@ -39,6 +39,7 @@ struct ct_raw {
 	int64_t par_ns[CT_MAX_PAR + 1];
 	struct ct_counters counters;
 	uint64_t start_ns, end_ns;  /* CLOCK_MONOTONIC */
+	bool gil_events;            /* GIL acquisitions were counted (futex tracepoints) */
 	struct pyinfo *py;          /* CPython processes recognised: tgid -> interpreter */
 	int npy;
 	uint64_t *py_stack_keys;    /* Python stacks by key (ct_stack_key.pystack) */
@@ -78,6 +79,8 @@ void ct_raw_free(struct ct_raw *raw);
  * returns the number of frames (leaf first), 0 when unknown. */
 int tracer__stack(struct tracer *t, int id, uint64_t *ips, int max);
 bool tracer__stacks_enabled(const struct tracer *t);
+/* GIL acquisitions and drop requests are counted (futex syscall tracepoints attached). */
+bool tracer__gil_events(const struct tracer *t);
 int tracer__sample_hz(const struct tracer *t);
 /* Checks before loading, with the exit status and message for each failure. */
 int tracer_preflight(char *msg, size_t len);

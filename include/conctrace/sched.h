@@ -63,7 +63,22 @@ struct ct_thread {
 	__s32 exit_code;             /* task->exit_code: wait status (code << 8 | signal) */
 	__u32 flags;
 	char comm[CT_COMM_LEN];
+	/* CPython's GIL, seen from its futex words and from on-CPU samples */
+	__u64 gil_acquisitions;      /* acquisitions that waited (one or more waits on the GIL) */
+	__u64 gil_acq_wait_ns;       /* first wait -> end of the last, summed over them */
+	__u64 gil_acq_max_ns;
+	__u32 gil_acq_hist[CT_HIST_SLOTS];
+	__u64 gil_drop_requests;     /* waits that timed out after the switch interval: the
+				      * waiter then asks the holder to drop the GIL */
+	__u64 gil_forced_drops;      /* the holder's hand-off waits: it dropped on request */
+	__u64 gil_held_samples;      /* on-CPU samples holding the GIL ... */
+	__u64 gil_free_samples;      /* ... and not holding it (native code, I/O, sleeping C) */
+	__u64 gil_held_off_ns;       /* off the CPU (preempted, page faults) holding the GIL */
 	/* hot state, meaningless to userspace */
+	__u64 gil_ep_start;          /* first GIL wait of the acquisition in progress */
+	__u64 gil_wait_end;          /* end of its latest wait */
+	__u64 gil_futex;             /* uaddr of a GIL futex wait in progress */
+	__u64 gil_held_out;          /* 1: it left the CPU holding the GIL */
 	__u64 last_in_ns;            /* switch-in time while on CPU */
 	__u64 last_sum_exec;         /* task->se.sum_exec_runtime at the last switch-out */
 	__u64 off_start_ns;          /* switch-out time while off CPU */
@@ -226,6 +241,8 @@ enum ct_event_type {
 	CT_EV_FORK = 2,              /* a new process (not a thread) */
 	CT_EV_SWITCH = 3,            /* timeline: a switch involving a tracked task */
 	CT_EV_WAKE = 4,              /* timeline: a tracked task was woken */
+	CT_EV_GIL = 5,               /* timeline: prev_tid took (reason 1) or dropped (0) the
+				      * GIL of prev_tgid, as far as its futex words show */
 };
 
 /* Timeline records (ring buffer `timeline`), written to the case's timeline.bin as is. */

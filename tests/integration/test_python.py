@@ -1,0 +1,200 @@
+"""Python-aware tracing, for every supported interpreter on this machine: Python frames with
+file and line in the folded stacks (on and off the CPU), and the GIL per thread, checked
+against an independent bpftrace trace of the GIL's futex words in the same run."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ctlib  # noqa: E402
+
+PROGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pyprogs")
+PYENV = "/root/.pyenv/versions"
+INTERPRETERS = [
+    ("3.10", os.path.join(PYENV, "3.10.13", "bin", "python3.10")),
+    ("3.11", os.path.join(PYENV, "3.11.7", "bin", "python3.11")),
+    ("3.12", os.path.join(PYENV, "3.12.1", "bin", "python3.12")),
+    ("3.13", os.path.join(PYENV, "3.13.0", "bin", "python3.13")),
+    ("3.11-debian", "/usr/bin/python3.11"),
+]
+
+
+def marker_lines(path):
+    """{marker: line number} of the `# LINE:marker` comments of a program."""
+    out = {}
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            m = re.search(r"# LINE:(\S+)", line)
+            if m:
+                out[m.group(1)] = n
+    return out
+
+
+def folded(path):
+    """[(frames, value)] of a folded file."""
+    out = []
+    with open(path) as f:
+        for line in f:
+            stack, _, value = line.rstrip("\n").rpartition(" ")
+            out.append((stack.split(";"), int(value)))
+    return out
+
+
+class PythonCase:
+    """Mixed into one TestCase class per interpreter (made below)."""
+    version = None
+    python = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="conctrace-py-")
+        cls.reason = ctlib._skip_reason()
+        if not cls.reason and not os.access(cls.python, os.X_OK):
+            cls.reason = "no CPython %s here (%s is absent)" % (cls.version, cls.python)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def setUp(self):
+        if self.reason:
+            print("\n*** %s SKIPPED: %s ***" % (self.id(), self.reason))
+            self.skipTest(self.reason)
+
+    def record(self, name, args, extra=()):
+        out = os.path.join(self.tmp, name)
+        p = subprocess.run([ctlib.CONCTRACE, "record", "-q", "--sample-hz", "499", *extra,
+                            "-o", out, "--", self.python, *args],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           env=ctlib.clean_env(), timeout=180)
+        self.assertEqual(p.returncode, 0, p.stderr.decode(errors="replace"))
+        with open(os.path.join(out, "run.json")) as f:
+            run = json.load(f)
+        return out, run["cases"][0]
+
+    def python_proc(self, case):
+        procs = [p for p in case["processes"] if p.get("python")]
+        self.assertEqual(len(procs), 1, "one CPython process expected: %r" % case["processes"])
+        py = procs[0]["python"]
+        self.assertTrue(py["frames"], "frames not walked for %s: %r" % (self.version, py))
+        return procs[0]
+
+    def test_frames_on_and_off_cpu(self):
+        prog = os.path.join(PROGS, "nested.py")
+        lines = marker_lines(prog)
+        out, case = self.record("nested", [prog])
+        self.python_proc(case)
+        spin = "spin (nested.py:%d)"
+        outer = "outer (nested.py:%d)" % lines["outer-call"]
+        spin_names = {spin % lines["spin-loop"], spin % lines["spin-add"]}
+        on = folded(os.path.join(out, "oncpu.folded"))
+        total = sum(v for _, v in on)
+        hot = sum(v for fr, v in on
+                  if any(fr[i] == outer and fr[i + 1] in spin_names for i in range(len(fr) - 1)))
+        self.assertGreater(total, 0)
+        # the main thread spins for 1.5 s of a run of about 1.6 s
+        self.assertGreater(hot / total, 0.5,
+                           "outer;spin holds %d of %d samples; top stacks: %r"
+                           % (hot, total, sorted(on, key=lambda x: -x[1])[:3]))
+        off = folded(os.path.join(out, "offcpu.folded"))
+        want = "waiter (nested.py:%d)" % lines["waiter-acquire"]
+        lock_ns = sum(v for fr, v in off if fr[0] == "lock" and want in fr)
+        self.assertGreater(lock_ns, 1.0 * ctlib.SEC,
+                           "waiter blocked ~1.5 s in lock.acquire(); off-CPU lock stacks: %r"
+                           % [(fr, v) for fr, v in off if fr[0] == "lock"][:5])
+        # the leaf native frames sit between the Python frames and the kernel's
+        st = [(fr, v) for fr, v in off if fr[0] == "lock" and want in fr]
+        fr = max(st, key=lambda x: x[1])[0]
+        i = fr.index(want)
+        self.assertTrue(any("futex" in f for f in fr[i + 1:]), fr)
+
+    def futex_trace(self):
+        """Start bpftrace summing futex syscall time per (thread, address) of the processes
+        named ctgilbound; returns the Popen once it is attached."""
+        if not shutil.which("bpftrace"):
+            self.skipTest("bpftrace is not installed: no independent GIL measurement")
+        script = ("tracepoint:syscalls:sys_enter_futex /comm == \"ctgilbound\"/ "
+                  "{ @s[tid] = nsecs; @a[tid] = args->uaddr; } "
+                  "tracepoint:syscalls:sys_exit_futex /@s[tid]/ "
+                  "{ @w[tid, @a[tid]] = sum(nsecs - @s[tid]); delete(@s[tid]); delete(@a[tid]); } "
+                  "END { clear(@s); clear(@a); }")
+        bt = subprocess.Popen(["bpftrace", "-e", script], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+        seen = []
+        while True:
+            line = bt.stdout.readline()
+            if not line or "Attaching" in line:
+                break
+            seen.append(line.strip())   # warnings (RLIMIT_MEMLOCK) come first
+        if not line:
+            bt.wait()
+            self.fail("bpftrace did not attach: %s" % " / ".join(seen))
+        time.sleep(0.5)
+        return bt
+
+    def test_gil_bound_waits_match_futex_trace(self):
+        bt = self.futex_trace()
+        try:
+            out, case = self.record("gilbound", [os.path.join(PROGS, "gilbound.py"), "25000000"])
+        finally:
+            bt.send_signal(2)
+            text, _ = bt.communicate(timeout=60)
+        waits = {}
+        for m in re.finditer(r"@w\[(\d+), (0x[0-9a-f]+|\d+)\]: (\d+)", text):
+            waits.setdefault(int(m.group(1)), []).append((int(m.group(2), 0), int(m.group(3))))
+        proc = self.python_proc(case)
+        gil = int(proc["python"]["gil"], 16)
+        lo, hi = gil + 0x20, gil + 0x78    # cond and mutex: waiting for the GIL
+        workers = [t for t in case["threads"] if t["pid"] == proc["pid"] and t["tid"] != t["pid"]]
+        self.assertEqual(len(workers), 2, case["threads"])
+        for t in workers:
+            g = t["gil"]
+            truth = sum(ns for a, ns in waits.get(t["tid"], []) if lo <= a < hi)
+            self.assertGreater(truth, 0.1 * ctlib.SEC, "bpftrace saw little GIL wait: %r" % waits)
+            ctlib.assert_close(self, g["wait_ns"], truth, rel=0.10,
+                               what="GIL wait of thread %d" % t["tid"])
+            self.assertGreater(g["acquisitions_waited"], 10, g)
+            self.assertGreater(g["drop_requests"], 10, g)
+            self.assertGreaterEqual(g["acquisition_wait_p99_ns"], g["acquisition_wait_p50_ns"], g)
+            # a wait ends when the holder drops after the 5 ms switch interval
+            self.assertGreater(g["acquisition_wait_p50_ns"], 2 * ctlib.MS, g)
+        share = proc["python"]["gil_held_share"]
+        self.assertGreater(share, 0.90, "GIL held share %.3f of a GIL-bound program" % share)
+        self.assertLessEqual(share, 1.02)
+
+    def test_sleeping_threads_do_not_wait_for_the_gil(self):
+        out, case = self.record("sleepers", [os.path.join(PROGS, "sleepers.py")])
+        proc = self.python_proc(case)
+        workers = [t for t in case["threads"] if t["pid"] == proc["pid"] and t["tid"] != t["pid"]]
+        self.assertEqual(len(workers), 3)
+        for t in workers:
+            # time.sleep is select() before 3.11
+            sleep = t["off_ns"]["sleep"] + t["off_ns"]["poll"]
+            self.assertGreater(sleep, 0.8 * ctlib.SEC, t)
+            self.assertLess(t["gil"]["wait_ns"], 0.01 * sleep, t["gil"])
+
+    def test_native_code_runs_without_the_gil(self):
+        out, case = self.record("hasher", [os.path.join(PROGS, "sleepers.py"), "hash"])
+        proc = self.python_proc(case)
+        workers = [t for t in case["threads"] if t["pid"] == proc["pid"] and t["tid"] != t["pid"]]
+        self.assertEqual(len(workers), 1)
+        g = workers[0]["gil"]
+        self.assertGreater(g["free_samples"], 4 * max(g["held_samples"], 1), g)
+        self.assertGreater(g["on_cpu_without_gil_ns"], 0.5 * workers[0]["on_cpu_ns"], g)
+
+
+for _version, _python in INTERPRETERS:
+    _name = "Python" + _version.replace(".", "").replace("-", "_")
+    globals()[_name] = type(_name, (PythonCase, unittest.TestCase),
+                            {"version": _version, "python": _python})
+del _version, _python, _name
+
+if __name__ == "__main__":
+    unittest.main()
