@@ -280,6 +280,73 @@ static void lock_table(json_t *c, FILE *out, const struct render_opts *o)
 	}
 }
 
+/* The GIL of each CPython process, and what each of its threads did with it. */
+static void gil_table(json_t *c, FILE *out, const struct render_opts *o)
+{
+	json_t *procs = json_object_get(c, "processes"), *threads = json_object_get(c, "threads");
+	json_t *p, *t;
+	size_t i, j;
+	char b[8][32];
+	int shown = 0;
+
+	json_array_foreach(procs, i, p) {
+		json_t *py = json_object_get(p, "python");
+		uint64_t pid = jget_u64(p, "pid");
+
+		if (!json_is_object(py))
+			continue;
+		if (!shown++)
+			heading(out, o, "Python");
+		if (!json_is_true(json_object_get(py, "frames")))
+			fprintf(out, "  pid %llu: CPython %s: %s\n", (unsigned long long)pid,
+				jget_str(py, "version"), jget_str(py, "note") ?: "frames not walked");
+		if (!jget_str(py, "gil") || !jget_str(py, "gil")[0])
+			continue;
+		json_t *share = json_object_get(py, "gil_held_share");
+		if (json_is_number(share))
+			fprintf(out, "  pid %llu (CPython %s): the GIL was held %.1f%% of the process's "
+				"life (%s)\n", (unsigned long long)pid, jget_str(py, "version"),
+				100 * json_number_value(share),
+				fmt_ns(jget_u64(py, "gil_held_ns"), b[0], 32));
+		else
+			fprintf(out, "  pid %llu (CPython %s): GIL held time not measured (no on-CPU "
+				"samples: --no-stacks)\n", (unsigned long long)pid, jget_str(py, "version"));
+		fprintf(out, "  %s%-7s %9s %9s %9s %7s %9s %9s %9s %7s %7s%s\n", DIM(o), "tid", "held",
+			"no GIL", "waiting", "waits", "acquired", "wait p50", "wait p99", "drop rq",
+			"forced", RESET(o));
+		json_array_foreach(threads, j, t) {
+			json_t *g = json_object_get(t, "gil");
+			bool ev = json_is_integer(json_object_get(g, "acquisitions_waited"));
+
+			if (jget_u64(t, "pid") != pid || !json_is_object(g))
+				continue;
+			fprintf(out, "  %-7llu %9s %9s %9s %7llu %9s %9s %9s %7s %7s\n",
+				(unsigned long long)jget_u64(t, "tid"),
+				json_is_integer(json_object_get(g, "held_ns")) ?
+					fmt_ns(jget_u64(g, "held_ns"), b[0], 32) : "-",
+				json_is_integer(json_object_get(g, "on_cpu_without_gil_ns")) ?
+					fmt_ns(jget_u64(g, "on_cpu_without_gil_ns"), b[1], 32) : "-",
+				fmt_ns(jget_u64(g, "wait_ns"), b[2], 32),
+				(unsigned long long)jget_u64(g, "waits"),
+				ev ? (snprintf(b[3], 32, "%llu", (unsigned long long)
+					       jget_u64(g, "acquisitions_waited")), b[3]) : "-",
+				ev ? fmt_ns(jget_u64(g, "acquisition_wait_p50_ns"), b[4], 32) : "-",
+				ev ? fmt_ns(jget_u64(g, "acquisition_wait_p99_ns"), b[5], 32) : "-",
+				ev ? (snprintf(b[6], 32, "%llu", (unsigned long long)
+					       jget_u64(g, "drop_requests")), b[6]) : "-",
+				ev ? (snprintf(b[7], 32, "%llu", (unsigned long long)
+					       jget_u64(g, "forced_drops")), b[7]) : "-");
+		}
+	}
+	if (shown)
+		fprintf(out, "  %sheld: on-CPU time holding the GIL (from samples) plus time preempted "
+			"holding it; no GIL: on the CPU\n  without it (native code, I/O); acquired: "
+			"acquisitions that had to wait, with their wait\n  p50/p99; drop rq: waits that "
+			"timed out and asked the holder to drop it; forced: drops on\n  request. Python "
+			"frames replace the interpreter's own native frames in stacks.%s\n", DIM(o),
+			RESET(o));
+}
+
 static void counters_line(json_t *c, FILE *out, const struct render_opts *o)
 {
 	json_t *cnt = json_object_get(c, "counters"), *v;
@@ -287,6 +354,8 @@ static void counters_line(json_t *c, FILE *out, const struct render_opts *o)
 	int any = 0;
 
 	json_object_foreach(cnt, k, v) {
+		if (!strcmp(k, "python_walks"))
+			continue;   /* work done, not a loss */
 		if (json_integer_value(v)) {
 			if (!any)
 				heading(out, o, "Not measured");
@@ -342,6 +411,7 @@ void render_text_case(json_t *c, FILE *out, const struct render_opts *o)
 	thread_table(c, out, o);
 	proc_table(c, out, o);
 	lock_table(c, out, o);
+	gil_table(c, out, o);
 	counters_line(c, out, o);
 }
 
