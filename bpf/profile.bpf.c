@@ -48,7 +48,8 @@ int ct_sample(struct bpf_perf_event_data *ctx)
 
 		t->py_tstate = ts;
 		if (ts) {
-			k.pystack = py_walk(pp, tgid, ts, &py_cnt);
+			if (py_frames_enabled)
+				k.pystack = py_walk(pp, tgid, ts, &py_cnt);
 			if (pp->gil) {
 				/* is it the GIL's holder? (locked, and last_holder is its state) */
 				__u32 locked = 0;

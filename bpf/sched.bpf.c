@@ -259,7 +259,8 @@ static __always_inline void take_py_stack(struct ct_thread *t, struct task_struc
 		__sync_fetch_and_add(&py_cnt.no_tstate, 1);
 		return;
 	}
-	t->pystack = py_walk(pp, tgid, t->py_tstate, &py_cnt);
+	if (py_frames_enabled)
+		t->pystack = py_walk(pp, tgid, t->py_tstate, &py_cnt);
 	if (pp->gil) {
 		__u32 locked = 0;
 

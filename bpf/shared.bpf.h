@@ -46,6 +46,9 @@ static __always_inline bool stack_count_add(const struct ct_stack_key *k, __u64 
 	return true;
 }
 
+/* Walk Python frames (conctrace --no-python-frames clears it; GIL figures stay) */
+const volatile bool py_frames_enabled = true;
+
 /* CPython processes: what the frame walker needs (set by the loader, inherited on fork). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -24,6 +24,7 @@ struct record_opts {
 	bool as_root;
 	bool quiet;
 	bool no_stacks;
+	bool no_python_frames;
 	bool no_timeline;
 	bool bench_floor;
 	int sample_hz;
@@ -44,6 +45,7 @@ static void usage(FILE *f)
 "  -d, --duration SECS   with -p: stop after SECS (default: until Ctrl-C or exit)\n"
 "      --as-root         run CMD as root, not as the user who invoked sudo\n"
 "      --no-stacks       no stack collection (on-CPU samples and off-CPU stacks)\n"
+"      --no-python-frames  stacks of CPython processes without their Python frames\n"
 "      --sample-hz N     on-CPU samples per second per CPU (default 99)\n"
 "      --no-timeline     no per-switch timeline (no per-core timeline, no Perfetto slices)\n"
 "  -q, --quiet           do not print the report (still written to DIR/report.txt)\n"
@@ -203,7 +205,8 @@ static int write_outputs(json_t *run, const char *dir, const struct ct_user *u, 
 
 static int open_tracer(struct tracer **t, const struct record_opts *ro, struct symbolizer **sym)
 {
-	struct tracer_opts to = { .stacks = !ro->no_stacks, .sample_hz = ro->sample_hz,
+	struct tracer_opts to = { .stacks = !ro->no_stacks, .no_python_frames = ro->no_python_frames,
+				  .sample_hz = ro->sample_hz,
 				  .timeline = !ro->no_timeline, .bench_floor = ro->bench_floor };
 	char msg[256];
 	int code = tracer_preflight(msg, sizeof(msg)), err;
@@ -407,6 +410,7 @@ int cmd_record(int argc, char **argv)
 		{"as-root", no_argument, NULL, 'R'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"no-stacks", no_argument, NULL, 'S'},
+		{"no-python-frames", no_argument, NULL, 'P'},
 		{"sample-hz", required_argument, NULL, 'H'},
 		{"no-timeline", no_argument, NULL, 'T'},
 		{"bench-floor", no_argument, NULL, 'F'},   /* undocumented: make bench's floor */
@@ -441,6 +445,7 @@ int cmd_record(int argc, char **argv)
 		case 'R': ro.as_root = true; break;
 		case 'q': ro.quiet = true; break;
 		case 'S': ro.no_stacks = true; break;
+		case 'P': ro.no_python_frames = true; break;
 		case 'T': ro.no_timeline = true; break;
 		case 'F': ro.bench_floor = true; break;
 		case 'H':

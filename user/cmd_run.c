@@ -28,6 +28,7 @@ struct run_opts {
 	bool quiet;
 	bool as_root;
 	bool no_stacks;
+	bool no_python_frames;
 	int sample_hz;
 };
 
@@ -46,6 +47,7 @@ static void usage(FILE *f)
 "  -n, --dry-run         print the plan (every case and its command) and stop\n"
 "      --as-root         run the workloads as root, not as the invoking user\n"
 "      --no-stacks       no stack collection (overrides the spec's trace.stacks)\n"
+"      --no-python-frames  stacks of CPython processes without their Python frames\n"
 "      --sample-hz N     on-CPU samples per second per CPU (overrides trace.sample_hz)\n"
 "  -q, --quiet           no report on stdout (still written to DIR/report.txt)\n"
 "  -h, --help            this help\n");
@@ -345,7 +347,8 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 		s->stacks = false;
 	if (ro->sample_hz)
 		s->sample_hz = ro->sample_hz;
-	struct tracer_opts to = { .stacks = s->stacks, .sample_hz = s->sample_hz,
+	struct tracer_opts to = { .stacks = s->stacks, .no_python_frames = ro->no_python_frames,
+				  .sample_hz = s->sample_hz,
 				  .timeline = s->timeline };
 
 	rc = tracer__open(&t, &to);
@@ -426,6 +429,7 @@ int cmd_run(int argc, char **argv)
 		{"dry-run", no_argument, NULL, 'n'},
 		{"as-root", no_argument, NULL, 'R'},
 		{"no-stacks", no_argument, NULL, 'S'},
+		{"no-python-frames", no_argument, NULL, 'P'},
 		{"sample-hz", required_argument, NULL, 'H'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
@@ -453,6 +457,7 @@ int cmd_run(int argc, char **argv)
 		case 'n': ro.dry_run = true; break;
 		case 'R': ro.as_root = true; break;
 		case 'S': ro.no_stacks = true; break;
+		case 'P': ro.no_python_frames = true; break;
 		case 'H':
 			ro.sample_hz = strtol(optarg, &end, 10);
 			if (*end || ro.sample_hz < 1 || ro.sample_hz > 10000) {

@@ -24,6 +24,7 @@ struct tracer {
 	struct sched_bpf *skel;
 	struct profile_bpf *prof;
 	bool gil_futex;             /* the futex syscall tracepoints are attached */
+	bool py_frames;
 	struct bpf_link **perf_links;
 	int *perf_fds;
 	int nperf;
@@ -195,6 +196,7 @@ static int open_profiler(struct tracer *t)
 	t->prof = profile_bpf__open();
 	if (!t->prof)
 		return -errno;
+	t->prof->rodata->py_frames_enabled = t->py_frames;
 	if (bpf_map__max_entries(t->skel->maps.threads) != bpf_map__max_entries(t->prof->maps.threads))
 		bpf_map__set_max_entries(t->prof->maps.threads, bpf_map__max_entries(t->skel->maps.threads));
 	if ((err = bpf_map__reuse_fd(t->prof->maps.threads, bpf_map__fd(t->skel->maps.threads))) ||
@@ -310,6 +312,8 @@ int tracer__open(struct tracer **out, const struct tracer_opts *o)
 	t->stacks = o && o->stacks;
 	t->sample_hz = o && o->sample_hz > 0 ? o->sample_hz : 99;
 	t->skel->rodata->stacks_enabled = t->stacks;
+	t->py_frames = !(o && o->no_python_frames);
+	t->skel->rodata->py_frames_enabled = t->py_frames;
 	t->skel->rodata->bench_floor = o && o->bench_floor;
 	t->timeline = o && o->timeline;
 	t->skel->rodata->timeline_enabled = t->timeline;

@@ -10,6 +10,7 @@
 
 struct tracer_opts {
 	bool stacks;                /* on-CPU sampling and off-CPU stacks */
+	bool no_python_frames;      /* stacks without Python frames (GIL figures stay) */
 	int sample_hz;              /* on-CPU samples per second per CPU (0: 99) */
 	bool timeline;              /* a record per switch, for per-core timelines and Perfetto */
 	int timeline_mb;            /* ring buffer size (0: 16 MiB) */
