@@ -101,6 +101,13 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -Wall -Wextra -std=gnu11 -D_GNU_SOURCE $< -lpthread -o $@
 
+# pyoffsets calls into the library (CPython offset and line-table checks)
+$(BUILD)/tests/helpers/pyoffsets: tests/helpers/pyoffsets.c $(BUILD)/libconctrace.a
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -Wno-missing-prototypes -std=gnu11 $< \
+		$(BUILD)/libconctrace.a $(LDFLAGS) $(LDLIBS) -o $@
+
 $(BUILD)/workloads/%: workloads/c/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)

@@ -29,12 +29,17 @@ static int line_310(const uint8_t *t, size_t len, int first, int index)
 	return -1;
 }
 
-/* 6-bit chunks, least significant first; bit 6 says another chunk follows */
-static unsigned read_varint(const uint8_t *t, size_t len, size_t *i)
+/* 6-bit chunks, least significant first; bit 6 says another chunk follows. *cut is set
+ * when the table ends inside the number (a table cut short). */
+static unsigned read_varint(const uint8_t *t, size_t len, size_t *i, int *cut)
 {
 	unsigned v = 0, shift = 0;
 
-	while (*i < len) {
+	for (;;) {
+		if (*i >= len) {
+			*cut = 1;
+			break;
+		}
 		uint8_t b = t[(*i)++];
 
 		v |= (unsigned)(b & 63) << shift;
@@ -45,9 +50,9 @@ static unsigned read_varint(const uint8_t *t, size_t len, size_t *i)
 	return v;
 }
 
-static int read_svarint(const uint8_t *t, size_t len, size_t *i)
+static int read_svarint(const uint8_t *t, size_t len, size_t *i, int *cut)
 {
-	unsigned u = read_varint(t, len, i);
+	unsigned u = read_varint(t, len, i, cut);
 
 	return (u & 1) ? -(int)(u >> 1) : (int)(u >> 1);
 }
@@ -62,25 +67,27 @@ static int line_311(const uint8_t *t, size_t len, int first, int index)
 		return first;
 	while (i < len) {
 		uint8_t b = t[i++];
-		int code = (b >> 3) & 15, n = (b & 7) + 1, delta = 0, has_line = 1;
+		int code = (b >> 3) & 15, n = (b & 7) + 1, delta = 0, has_line = 1, cut = 0, rest = 0;
 
 		if (!(b & 128))
 			return -1;   /* not at an entry's first byte: a corrupt or cut table */
 		if (code == 15) {
-			has_line = 0;
-		} else if (code == 14) {
-			delta = read_svarint(t, len, &i);
-			read_varint(t, len, &i);   /* end line delta */
-			read_varint(t, len, &i);   /* column + 1 */
-			read_varint(t, len, &i);   /* end column + 1 */
-		} else if (code == 13) {
-			delta = read_svarint(t, len, &i);
-		} else if (code >= 10) {
+			has_line = 0;                      /* no location */
+		} else if (code == 14) {               /* long form */
+			delta = read_svarint(t, len, &i, &cut);
+			read_varint(t, len, &i, &rest);    /* end line delta */
+			read_varint(t, len, &i, &rest);    /* column + 1 */
+			read_varint(t, len, &i, &rest);    /* end column + 1 */
+		} else if (code == 13) {               /* no column */
+			delta = read_svarint(t, len, &i, &cut);
+		} else if (code >= 10) {               /* one line: delta in the code */
 			delta = code - 10;
-			i += 2;                    /* column, end column */
+			i += 2;                            /* column, end column */
 		} else {
-			i += 1;                    /* short form: columns */
+			i += 1;                            /* short form: same line, columns */
 		}
+		if (cut)
+			return -1;   /* the line delta itself is cut off: no line rather than a wrong one */
 		line += delta;
 		if (index < unit + n)
 			return has_line ? line : -1;

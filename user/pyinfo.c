@@ -1,6 +1,10 @@
 /* CPython recognition: find _PyRuntime in the executable or a mapped libpython (.dynsym,
- * then .symtab), add the load bias, and place the GIL with a per-version offset measured
- * with gdb `ptype/o` on builds with debug info (see ../shared notes and docs/python.md). */
+ * then .symtab), add the load bias, and place the GIL and the frame walker's offsets. The
+ * version comes from Py_Version (3.11+) or the file name. From 3.13 the offsets are read from
+ * the build's own _Py_DebugOffsets (the initial image of _PyRuntime in the file); otherwise,
+ * and for what that table lacks, from per-version tables measured with gdb `ptype/o` on
+ * builds with debug info. tests/integration/test_pyoffsets.py checks every table entry
+ * against gdb; docs/python.md. */
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -16,11 +20,15 @@
 static const struct { int minor; uint64_t off; } gil_offsets[] = {
 	{10, 0x160}, {11, 0x168}, {12, 0x12e78}, {13, 0x17768},
 };
-/* Inside struct _gil_runtime_state (3.10-3.13): cond 0x20, mutex 0x50, switch_cond 0x78,
- * switch_mutex 0xa8, size 0xd0. */
-#define GIL_WAIT_LO    0x20
-#define GIL_WAIT_HI    0x78
-#define GIL_HANDOFF_HI 0xd0
+/* offsetof(_PyRuntimeState, _main_interpreter); gil_offsets = this + offsetof(_gil) */
+static const struct { int minor; uint64_t off; } main_interp_offsets[] = {
+	{12, 0x12a68}, {13, 0x15920},
+};
+/* Inside struct _gil_runtime_state: waits on cond + mutex, handoffs on switch_cond +
+ * switch_mutex. */
+#define GIL_WAIT_LO    PYINFO_GIL_COND
+#define GIL_WAIT_HI    PYINFO_GIL_SWITCH_COND
+#define GIL_HANDOFF_HI PYINFO_GIL_SIZE
 
 /* Offsets of the structures the frame walker follows, measured with gdb `ptype/o` on the
  * pyenv builds (which carry debug info); tests/integration/test_python.py walks a live
@@ -61,9 +69,9 @@ int pyinfo_walk_offsets(int major, int minor, struct ct_py_proc *out)
 			*out = walk_offsets[i];
 			/* struct _gil_runtime_state, 3.10-3.13: interval, last_holder, locked,
 			 * switch_number */
-			out->gil_holder = 0x8;
-			out->gil_locked = 0x10;
-			out->gil_switch_number = 0x18;
+			out->gil_holder = PYINFO_GIL_HOLDER;
+			out->gil_locked = PYINFO_GIL_LOCKED;
+			out->gil_switch_number = PYINFO_GIL_SWITCH_NUMBER;
 			return 0;
 		}
 	}
@@ -77,6 +85,152 @@ uint64_t pyinfo_gil_offset(int major, int minor)
 	for (size_t i = 0; i < sizeof(gil_offsets) / sizeof(gil_offsets[0]); i++)
 		if (gil_offsets[i].minor == minor)
 			return gil_offsets[i].off;
+	return 0;
+}
+
+uint64_t pyinfo_interp_head_offset(int major, int minor)
+{
+	if (major != 3 || minor < 0 ||
+	    minor >= (int)(sizeof(interp_head_offsets) / sizeof(interp_head_offsets[0])))
+		return 0;
+	return interp_head_offsets[minor];
+}
+
+uint64_t pyinfo_main_interp_offset(int major, int minor)
+{
+	if (major != 3)
+		return 0;
+	for (size_t i = 0; i < sizeof(main_interp_offsets) / sizeof(main_interp_offsets[0]); i++)
+		if (main_interp_offsets[i].minor == minor)
+			return main_interp_offsets[i].off;
+	return 0;
+}
+
+int pyinfo_version_from_hex(uint64_t hex, int *major, int *minor)
+{
+	/* PY_VERSION_HEX: major << 24 | minor << 16 | micro << 8 | level << 4 | serial */
+	if (hex >> 32 || (hex >> 24) != 3)
+		return -EINVAL;
+	*major = 3;
+	*minor = (hex >> 16) & 0xff;
+	return 0;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Word indexes of the fields used, in 3.13's _Py_DebugOffsets (all uint64_t; S: 3.13
+ * Include/internal/pycore_runtime.h; the integration test checks them with gdb). */
+enum {
+	D13_VERSION = 1, D13_FREE_THREADED = 2, D13_INTERP_HEAD = 5,
+	D13_THREADS_HEAD = 9, D13_GIL = 15, D13_GIL_LOCKED = 17, D13_GIL_HOLDER = 18,
+	D13_TS_NEXT = 21, D13_TS_FRAME = 23, D13_TS_NATIVE_ID = 25,
+	D13_FR_PREVIOUS = 29, D13_FR_EXECUTABLE = 30, D13_FR_INSTR = 31, D13_FR_OWNER = 33,
+	D13_CO_FILENAME = 35, D13_CO_QUALNAME = 37, D13_CO_LINETABLE = 38, D13_CO_FIRSTLINENO = 39,
+	D13_CO_ADAPTIVE = 43, D13_OB_TYPE = 45, D13_BYTES_SIZE = 65, D13_BYTES_SVAL = 66,
+	D13_STR_STATE = 68, D13_STR_LENGTH = 69, D13_STR_ASCII = 70,
+	D13_WORDS = 73,                /* sizeof(_Py_DebugOffsets) / 8 */
+};
+
+int pyinfo_parse_debug(const uint8_t *buf, size_t len, struct pyinfo_debug *out)
+{
+	int major, minor;
+
+	memset(out, 0, sizeof(*out));
+	if (len < 16)
+		return -EINVAL;
+	if (memcmp(buf, PYINFO_DEBUG_COOKIE, 8) != 0)
+		return -ENOENT;
+	out->version = le64(buf + 8);
+	/* the layout is only stable within a minor version: parse the ones known */
+	if (pyinfo_version_from_hex(out->version, &major, &minor) != 0 || minor != 13)
+		return -ENOTSUP;
+	if (len < D13_WORDS * 8)
+		return -EINVAL;
+#define W(i) le64(buf + (i) * 8)
+	out->free_threaded = W(D13_FREE_THREADED);
+	out->runtime_interp_head = W(D13_INTERP_HEAD);
+	out->interp_threads_head = W(D13_THREADS_HEAD);
+	out->interp_gil = W(D13_GIL);
+	out->interp_gil_locked = W(D13_GIL_LOCKED);
+	out->interp_gil_holder = W(D13_GIL_HOLDER);
+	out->tstate_next = W(D13_TS_NEXT);
+	out->tstate_current_frame = W(D13_TS_FRAME);
+	out->tstate_native_thread_id = W(D13_TS_NATIVE_ID);
+	out->frame_previous = W(D13_FR_PREVIOUS);
+	out->frame_executable = W(D13_FR_EXECUTABLE);
+	out->frame_instr_ptr = W(D13_FR_INSTR);
+	out->frame_owner = W(D13_FR_OWNER);
+	out->code_filename = W(D13_CO_FILENAME);
+	out->code_qualname = W(D13_CO_QUALNAME);
+	out->code_linetable = W(D13_CO_LINETABLE);
+	out->code_firstlineno = W(D13_CO_FIRSTLINENO);
+	out->code_adaptive = W(D13_CO_ADAPTIVE);
+	out->ob_type = W(D13_OB_TYPE);
+	out->bytes_ob_size = W(D13_BYTES_SIZE);
+	out->bytes_ob_sval = W(D13_BYTES_SVAL);
+	out->str_state = W(D13_STR_STATE);
+	out->str_length = W(D13_STR_LENGTH);
+	out->str_ascii = W(D13_STR_ASCII);
+#undef W
+	return 0;
+}
+
+static int fits16(uint64_t v)
+{
+	return v < CT_PY_NONE;
+}
+
+int pyinfo_walk_from_debug(const struct pyinfo_debug *d, struct ct_py_proc *out,
+			   uint64_t *gil_in_interp)
+{
+	int major, minor;
+	struct ct_py_proc w;
+
+	if (pyinfo_version_from_hex(d->version, &major, &minor) != 0 ||
+	    pyinfo_walk_offsets(major, minor, &w) != 0)
+		return -ENOTSUP;
+	/* the BPF walker hard-codes these: PyObject.ob_type, the bytes and str headers */
+	if (d->free_threaded || d->ob_type != 8 || d->bytes_ob_size != 0x10 ||
+	    d->bytes_ob_sval != 0x20 || d->str_state != 0x20 || d->str_length != 0x10)
+		return -ENOTSUP;
+	if (!fits16(d->interp_threads_head) || !fits16(d->tstate_next) ||
+	    !fits16(d->tstate_native_thread_id) || !fits16(d->tstate_current_frame) ||
+	    !fits16(d->frame_executable) || !fits16(d->frame_previous) ||
+	    !fits16(d->frame_instr_ptr) || !fits16(d->frame_owner) ||
+	    !fits16(d->code_filename) || !fits16(d->code_qualname) ||
+	    !fits16(d->code_firstlineno) || !fits16(d->code_linetable) ||
+	    !fits16(d->code_adaptive) || !fits16(d->str_ascii) ||
+	    d->interp_gil_holder < d->interp_gil || d->interp_gil_locked < d->interp_gil ||
+	    d->interp_gil_holder - d->interp_gil >= PYINFO_GIL_COND ||
+	    d->interp_gil_locked - d->interp_gil >= PYINFO_GIL_COND)
+		return -ENOTSUP;
+	w.interp_tstate_head = d->interp_threads_head;
+	w.tstate_next = d->tstate_next;
+	w.tstate_id = d->tstate_native_thread_id;
+	w.id_is_pthread = 0;
+	w.tstate_frame = d->tstate_current_frame;
+	w.cframe_frame = CT_PY_NONE;
+	w.frame_code = d->frame_executable;
+	w.frame_back = d->frame_previous;
+	w.frame_instr = d->frame_instr_ptr;
+	w.frame_owner = d->frame_owner;
+	w.code_filename = d->code_filename;
+	w.code_name = d->code_qualname;
+	w.code_firstlineno = d->code_firstlineno;
+	w.code_linetable = d->code_linetable;
+	w.code_adaptive = d->code_adaptive;
+	w.str_ascii = d->str_ascii;
+	w.gil_holder = d->interp_gil_holder - d->interp_gil;
+	w.gil_locked = d->interp_gil_locked - d->interp_gil;
+	*gil_in_interp = d->interp_gil;
+	*out = w;
 	return 0;
 }
 
@@ -95,61 +249,120 @@ int pyinfo_version_from_name(const char *path, int *major, int *minor)
 	return -ENOENT;
 }
 
-/* st_value of _PyRuntime and the ELF type, from the file. */
-static int find_runtime_sym(const char *path, uint64_t *value, int *etype, uint64_t *min_vaddr,
-			    uint64_t *code_type)
+/* Copy up to len bytes of the file's initial image at virtual address vaddr (from the
+ * allocated, non-NOBITS section that holds it). Returns the bytes read, 0 if none. */
+static size_t read_vaddr(Elf *e, int fd, uint64_t vaddr, uint8_t *buf, size_t len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err = -ENOENT;
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(e, scn)) != NULL) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS || !(sh.sh_flags & SHF_ALLOC))
+			continue;
+		if (vaddr < sh.sh_addr || vaddr >= sh.sh_addr + sh.sh_size)
+			continue;
+		uint64_t avail = sh.sh_addr + sh.sh_size - vaddr;
+		ssize_t n = pread(fd, buf, len < avail ? len : avail,
+				  (off_t)(vaddr - sh.sh_addr + sh.sh_offset));
+
+		return n > 0 ? (size_t)n : 0;
+	}
+	return 0;
+}
+
+int pyinfo_elf_read(const char *path, struct pyinfo_elf *out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
 	Elf *e;
 	Elf_Scn *scn = NULL;
 	GElf_Ehdr eh;
 	size_t nph;
+	uint64_t version_addr = 0, runtime_size = 0;
 
+	memset(out, 0, sizeof(*out));
 	if (fd < 0)
 		return -errno;
 	elf_version(EV_CURRENT);
-	e = elf_begin(fd, ELF_C_READ, NULL);
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);   /* READ would copy the whole file */
 	if (!e || !gelf_getehdr(e, &eh)) {
 		err = -EINVAL;
 		goto out;
 	}
-	*etype = eh.e_type;
-	*min_vaddr = UINT64_MAX;
+	out->etype = eh.e_type;
+	out->min_vaddr = UINT64_MAX;
 	if (elf_getphdrnum(e, &nph) == 0) {
 		for (size_t i = 0; i < nph; i++) {
 			GElf_Phdr ph;
 
-			if (gelf_getphdr(e, i, &ph) && ph.p_type == PT_LOAD && ph.p_vaddr < *min_vaddr)
-				*min_vaddr = ph.p_vaddr & ~0xfffULL;
+			if (gelf_getphdr(e, i, &ph) && ph.p_type == PT_LOAD &&
+			    (ph.p_vaddr & ~0xfffULL) < out->min_vaddr)
+				out->min_vaddr = ph.p_vaddr & ~0xfffULL;
 		}
 	}
 	while ((scn = elf_nextscn(e, scn)) != NULL) {
 		GElf_Shdr sh;
 		Elf_Data *d;
 
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB))
+		if (!gelf_getshdr(scn, &sh))
 			continue;
 		d = elf_getdata(scn, NULL);
 		if (!d || !sh.sh_entsize)
+			continue;
+		if (sh.sh_type == SHT_DYNAMIC) {
+			for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+				GElf_Dyn dyn;
+				const char *name;
+
+				if (!gelf_getdyn(d, i, &dyn) || dyn.d_tag == DT_NULL)
+					break;
+				if (dyn.d_tag != DT_NEEDED)
+					continue;
+				name = elf_strptr(e, sh.sh_link, dyn.d_un.d_val);
+				if (name && strncmp(name, "libpython", 9) == 0)
+					out->needs_libpython = 1;
+			}
+			continue;
+		}
+		/* .dynsym has them all; .symtab is read only when .dynsym lacks _PyRuntime */
+		if ((sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB) || out->runtime)
 			continue;
 		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
 			GElf_Sym sym;
 			const char *name;
 
-			if (!gelf_getsym(d, i, &sym))
+			if (!gelf_getsym(d, i, &sym) || !sym.st_value ||
+			    sym.st_shndx == SHN_UNDEF)
 				continue;
 			name = elf_strptr(e, sh.sh_link, sym.st_name);
-			if (!name || !sym.st_value)
+			if (!name || (name[0] != '_' && name[0] != 'P'))
 				continue;
 			if (strcmp(name, "_PyRuntime") == 0) {
-				*value = sym.st_value;
-				err = 0;
-			} else if (strcmp(name, "PyCode_Type") == 0) {
-				*code_type = sym.st_value;
+				out->runtime = sym.st_value;
+				runtime_size = sym.st_size;
+			} else if (strcmp(name, "PyCode_Type") == 0 && !out->code_type) {
+				out->code_type = sym.st_value;
+			} else if (strcmp(name, "Py_Version") == 0 && !version_addr) {
+				version_addr = sym.st_value;
 			}
 		}
-		if (!err)
-			break;   /* .dynsym has both; .symtab only when .dynsym lacks them */
+	}
+	if (version_addr) {
+		uint8_t v[4];
+
+		/* const unsigned long Py_Version: its low 32 bits, little-endian */
+		if (read_vaddr(e, fd, version_addr, v, sizeof(v)) == sizeof(v))
+			out->py_version = (uint64_t)v[0] | (uint64_t)v[1] << 8 |
+					  (uint64_t)v[2] << 16 | (uint64_t)v[3] << 24;
+	}
+	if (out->runtime) {
+		size_t want = sizeof(out->runtime_head);
+
+		if (runtime_size && runtime_size < want)
+			want = runtime_size;
+		out->runtime_len = read_vaddr(e, fd, out->runtime, out->runtime_head, want);
+	} else {
+		err = -ESRCH;
 	}
 out:
 	if (e)
@@ -158,27 +371,88 @@ out:
 	return err;
 }
 
+/* Version and offsets of a CPython whose _PyRuntime was found in `el`, into out (runtime,
+ * code_type and object already set). */
+static int fill_offsets(const struct pyinfo_elf *el, struct pyinfo *out)
+{
+	struct pyinfo_debug dbg;
+	uint64_t gil_in_interp = 0, off;
+	int err;
+
+	if (out->minor >= 13 || out->major != 3) {
+		err = pyinfo_parse_debug(el->runtime_head, el->runtime_len, &dbg);
+		if (err == 0) {
+			int major, minor;
+
+			if (pyinfo_version_from_hex(dbg.version, &major, &minor) == 0) {
+				out->major = major;
+				out->minor = minor;
+				snprintf(out->version, sizeof(out->version), "%d.%d", major, minor);
+			}
+			if (pyinfo_walk_from_debug(&dbg, &out->walk, &gil_in_interp) != 0)
+				return -ENOTSUP;   /* e.g. free-threaded: no GIL, other headers */
+			off = pyinfo_main_interp_offset(out->major, out->minor);
+			if (!off)
+				return -ENOTSUP;
+			out->from_debug = 1;
+			out->gil = out->runtime + off + gil_in_interp;
+			out->walk.interp_head = out->runtime + dbg.runtime_interp_head;
+		} else if (err != -ENOENT || out->minor > 13) {
+			/* a layout not parsed, or no debug offsets where they should be */
+			return -ENOTSUP;
+		}
+	}
+	if (!out->from_debug) {
+		off = pyinfo_gil_offset(out->major, out->minor);
+		if (!off)
+			return -ENOTSUP;
+		out->gil = out->runtime + off;
+		if (pyinfo_walk_offsets(out->major, out->minor, &out->walk) != 0 ||
+		    !pyinfo_interp_head_offset(out->major, out->minor))
+			return -ENOTSUP;
+		out->walk.interp_head = out->runtime + pyinfo_interp_head_offset(out->major, out->minor);
+	}
+	out->gil_lo = out->gil + GIL_WAIT_LO;
+	out->gil_hi = out->gil + GIL_WAIT_HI;
+	out->handoff_lo = out->gil + GIL_WAIT_HI;
+	out->handoff_hi = out->gil + GIL_HANDOFF_HI;
+	if (out->code_type) {
+		out->walk.code_type = out->code_type;
+		out->walk.gil = out->gil;
+		out->frames = 1;
+	} else {
+		memset(&out->walk, 0, sizeof(out->walk));
+	}
+	return 0;
+}
+
 int pyinfo_detect(pid_t tgid, struct pyinfo *out)
 {
 	char path[64], line[512], exe[256] = "";
 	FILE *f;
 	int saw_python = 0, err = -ENOENT;
 	ssize_t n;
+	struct pyinfo_elf *el = malloc(sizeof(*el));
 
 	memset(out, 0, sizeof(*out));
 	out->tgid = tgid;
+	if (!el)
+		return -ENOMEM;
 	snprintf(path, sizeof(path), "/proc/%d/exe", tgid);
 	n = readlink(path, exe, sizeof(exe) - 1);
 	if (n > 0)
 		exe[n] = '\0';
 	snprintf(path, sizeof(path), "/proc/%d/maps", tgid);
 	f = fopen(path, "re");
-	if (!f)
-		return -errno;
+	if (!f) {
+		err = -errno;
+		free(el);
+		return err;
+	}
 	/* candidates: the executable and libpython, each at its offset-0 mapping */
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long start, off;
-		char file[256] = "";
+		char file[256] = "", rooted[320];
 		int major, minor;
 
 		if (sscanf(line, "%llx-%*x %*4s %llx %*s %*u %255s", &start, &off, file) < 3)
@@ -189,20 +463,25 @@ int pyinfo_detect(pid_t tgid, struct pyinfo *out)
 			continue;
 		if (pyinfo_version_from_name(file, &major, &minor) == 0)
 			saw_python = 1;
-		uint64_t value, min_vaddr, code_type = 0;
-		int etype;
-		char rooted[320];
-
 		snprintf(rooted, sizeof(rooted), "/proc/%d/root%s", tgid, file);
-		if (find_runtime_sym(rooted, &value, &etype, &min_vaddr, &code_type) != 0 &&
-		    find_runtime_sym(file, &value, &etype, &min_vaddr, &code_type) != 0)
-			continue;
-		uint64_t bias = etype == ET_EXEC ? 0 : start - (min_vaddr == UINT64_MAX ? 0 : min_vaddr);
+		int rc = pyinfo_elf_read(rooted, el);
 
-		out->runtime = value + bias;
-		out->code_type = code_type ? code_type + bias : 0;
+		if (rc != 0 && rc != -ESRCH)
+			rc = pyinfo_elf_read(file, el);
+		if (rc != 0) {
+			if (strcmp(file, exe) == 0 && el->needs_libpython)
+				saw_python = 1;   /* a python executable linked with libpython */
+			continue;
+		}
+		uint64_t bias = el->etype == ET_EXEC ? 0 :
+				start - (el->min_vaddr == UINT64_MAX ? 0 : el->min_vaddr);
+
+		out->runtime = el->runtime + bias;
+		out->code_type = el->code_type ? el->code_type + bias : 0;
 		snprintf(out->object, sizeof(out->object), "%s", file);
-		if (pyinfo_version_from_name(file, &major, &minor) != 0 &&
+		/* Py_Version (3.11+), else the names: "python" alone (a venv copy) says nothing */
+		if (pyinfo_version_from_hex(el->py_version, &major, &minor) != 0 &&
+		    pyinfo_version_from_name(file, &major, &minor) != 0 &&
 		    pyinfo_version_from_name(exe, &major, &minor) != 0) {
 			major = minor = 0;
 		}
@@ -217,24 +496,12 @@ int pyinfo_detect(pid_t tgid, struct pyinfo *out)
 		/* a python executable whose libpython is not mapped yet (just after exec) */
 		int major, minor;
 
+		free(el);
 		if (saw_python || pyinfo_version_from_name(exe, &major, &minor) == 0)
 			return -EAGAIN;
 		return err;
 	}
-	uint64_t off = pyinfo_gil_offset(out->major, out->minor);
-	if (!off)
-		return -ENOTSUP;
-	out->gil = out->runtime + off;
-	out->gil_lo = out->gil + GIL_WAIT_LO;
-	out->gil_hi = out->gil + GIL_WAIT_HI;
-	out->handoff_lo = out->gil + GIL_WAIT_HI;
-	out->handoff_hi = out->gil + GIL_HANDOFF_HI;
-	if (out->code_type && out->minor < (int)(sizeof(interp_head_offsets) / sizeof(interp_head_offsets[0])) &&
-	    pyinfo_walk_offsets(out->major, out->minor, &out->walk) == 0) {
-		out->walk.interp_head = out->runtime + interp_head_offsets[out->minor];
-		out->walk.code_type = out->code_type;
-		out->walk.gil = out->gil;
-		out->frames = 1;
-	}
-	return 0;
+	err = fill_offsets(el, out);
+	free(el);
+	return err;
 }
