@@ -192,16 +192,69 @@ static void comparison(json_t *run, FILE *out)
 	compare_free(w, nw);
 }
 
+/* Add [a, b) of tid to the pixel columns of one lane: each column keeps the tid with the
+ * most time in it. */
+static void lane_add(uint32_t *best, uint64_t *bestns, uint64_t start, uint64_t wall, int w,
+		     uint64_t a, uint64_t b, uint32_t tid)
+{
+	for (uint64_t x = a; x < b;) {
+		int px = (int)((double)(x - start) / wall * w);
+		uint64_t colend = start + (uint64_t)((double)(px + 1) * wall / w);
+		uint64_t e = b < colend ? b : colend;
+
+		if (px < 0 || px >= w || e <= x)
+			break;
+		if (e - x > bestns[px]) {
+			bestns[px] = e - x;
+			best[px] = tid;
+		}
+		x = e;
+	}
+}
+
+static void lane_draw(const uint32_t *best, int w, int y, int h, uint64_t wall, const char *what,
+		      FILE *out)
+{
+	char col[40];
+
+	for (int px = 0; px < w;) {
+		uint32_t tid = best[px];
+		int run = 1;
+
+		while (px + run < w && best[px + run] == tid)
+			run++;
+		if (tid)
+			fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\">"
+				"<title>%s tid %u, %.2f-%.2f ms</title></rect>", 50 + px, y, run, h,
+				tid_colour(tid, col, sizeof(col)), what, tid, px * wall / 1e6 / w,
+				(px + run) * wall / 1e6 / w);
+		px += run;
+	}
+}
+
+#define MAX_GIL_LANES 8
+
+/* Who held a process's GIL, from the timeline's GIL records (as far as the GIL's futex words
+ * show: hand-overs between waiting threads). */
+struct gil_lane {
+	uint32_t tgid, holder;
+	uint64_t since;
+	uint32_t *best;
+	uint64_t *bestns;
+};
+
 /* The per-core timeline: a lane per CPU, each pixel column coloured by the traced thread
- * that ran longest in it (bounded size whatever the number of switches). */
+ * that ran longest in it (bounded size whatever the number of switches), then a lane per
+ * CPython process for its GIL's holder. */
 static void timeline(json_t *c, const char *cdir, FILE *out)
 {
 	enum { W = 1100, LANE = 22 };
 	char *path = xasprintf("%s/timeline.bin", cdir), col[40];
 	FILE *f = fopen(path, "re");
 	uint64_t start = jget_u64(c, "start_mono_ns"), wall = jget_u64(c, "wall_ns");
-	int ncpu = json_array_size(json_object_get(c, "cpus"));
+	int ncpu = json_array_size(json_object_get(c, "cpus")), ngil = 0;
 	json_t *threads = json_object_get(c, "threads"), *t;
+	struct gil_lane gil[MAX_GIL_LANES] = {0};
 	struct ct_tl_rec r;
 	uint32_t *cur;
 	uint64_t *since;
@@ -226,54 +279,66 @@ static void timeline(json_t *c, const char *cdir, FILE *out)
 		if (jget_u64(t, "tid") < (1 << 22))
 			traced_tid[jget_u64(t, "tid")] = true;
 	while (fread(&r, sizeof(r), 1, f) == 1) {
+		if (r.type == CT_EV_GIL) {
+			struct gil_lane *g = NULL;
+
+			for (int k = 0; k < ngil; k++)
+				if (gil[k].tgid == r.prev_tgid)
+					g = &gil[k];
+			if (!g && ngil < MAX_GIL_LANES) {
+				g = &gil[ngil++];
+				g->tgid = r.prev_tgid;
+				g->best = xcalloc(W, sizeof(uint32_t));
+				g->bestns = xcalloc(W, sizeof(uint64_t));
+			}
+			if (!g)
+				continue;
+			if (r.reason == 1 || g->holder == r.prev_tid) {
+				if (g->holder && r.ts > g->since)
+					lane_add(g->best, g->bestns, start, wall, W, g->since, r.ts, g->holder);
+				g->holder = r.reason == 1 ? r.prev_tid : 0;
+				g->since = r.ts;
+			}
+			continue;
+		}
 		if (r.type != CT_EV_SWITCH || (int)r.cpu >= ncpu)
 			continue;
 		uint32_t tid = cur[r.cpu];
 		uint64_t a = since[r.cpu] ? since[r.cpu] : start, bnd = r.ts;
 
-		if (tid && tid < (1 << 22) && traced_tid[tid] && bnd > a) {
-			/* add [a, bnd) to the columns it covers */
-			for (uint64_t x = a; x < bnd;) {
-				int px = (int)((double)(x - start) / wall * W);
-				uint64_t colend = start + (uint64_t)((double)(px + 1) * wall / W);
-				uint64_t e = bnd < colend ? bnd : colend;
-
-				if (px < 0 || px >= W || e <= x)
-					break;
-				size_t k = (size_t)r.cpu * W + px;
-				if (e - x > bestns[k]) {
-					bestns[k] = e - x;
-					best[k] = tid;
-				}
-				x = e;
-			}
-		}
+		if (tid && tid < (1 << 22) && traced_tid[tid] && bnd > a)
+			lane_add(best + (size_t)r.cpu * W, bestns + (size_t)r.cpu * W, start, wall, W,
+				 a, bnd, tid);
 		cur[r.cpu] = r.next_tid;
 		since[r.cpu] = r.ts;
 	}
 	fclose(f);
-	fprintf(out, "<svg class=\"timeline\" width=\"%d\" height=\"%d\">", W + 60, ncpu * LANE + 24);
+	for (int k = 0; k < ngil; k++)
+		if (gil[k].holder && start + wall > gil[k].since)
+			lane_add(gil[k].best, gil[k].bestns, start, wall, W, gil[k].since, start + wall,
+				 gil[k].holder);
+	int nlanes = ncpu + ngil;
+
+	fprintf(out, "<svg class=\"timeline\" width=\"%d\" height=\"%d\">", W + 60, nlanes * LANE + 24);
 	for (int cpu = 0; cpu < ncpu; cpu++) {
 		fprintf(out, "<text x=\"0\" y=\"%d\" font-size=\"12\">cpu%d</text>"
 			"<rect x=\"50\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#eef0f3\"/>",
 			cpu * LANE + 15, cpu, cpu * LANE, W, LANE - 4);
-		for (int px = 0; px < W;) {
-			uint32_t tid = best[(size_t)cpu * W + px];
-			int run = 1;
+		lane_draw(best + (size_t)cpu * W, W, cpu * LANE, LANE - 4, wall, "on CPU:", out);
+	}
+	for (int k = 0; k < ngil; k++) {
+		int y = (ncpu + k) * LANE;
 
-			while (px + run < W && best[(size_t)cpu * W + px + run] == tid)
-				run++;
-			if (tid)
-				fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\">"
-					"<title>tid %u, %.2f-%.2f ms</title></rect>", 50 + px, cpu * LANE, run,
-					LANE - 4, tid_colour(tid, col, sizeof(col)), tid,
-					px * wall / 1e6 / W, (px + run) * wall / 1e6 / W);
-			px += run;
-		}
+		fprintf(out, "<text x=\"0\" y=\"%d\" font-size=\"11\"><title>GIL holder of pid %u"
+			"</title>GIL %u</text><rect x=\"50\" y=\"%d\" width=\"%d\" height=\"%d\" "
+			"fill=\"#f3eef7\"/>", y + 15, gil[k].tgid, gil[k].tgid, y, W, LANE - 4);
+		lane_draw(gil[k].best, W, y, LANE - 4, wall, "GIL held by", out);
+		free(gil[k].best);
+		free(gil[k].bestns);
 	}
 	fprintf(out, "<text x=\"50\" y=\"%d\" font-size=\"11\" fill=\"#5a6275\">0</text>"
 		"<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"#5a6275\" text-anchor=\"end\">%.1f ms"
-		"</text></svg><div class=\"legend\">", ncpu * LANE + 14, W + 50, ncpu * LANE + 14,
+		"</text></svg><div class=\"legend\">", nlanes * LANE + 14, W + 50, nlanes * LANE + 14,
 		wall / 1e6);
 	json_array_foreach(threads, i, t) {
 		if (i >= 12)
@@ -284,11 +349,73 @@ static void timeline(json_t *c, const char *cdir, FILE *out)
 		fputs("</span>", out);
 	}
 	fputs("</div>", out);
+	if (ngil)
+		fputs("<p class=\"muted\">GIL lanes: the thread holding each CPython process's GIL, "
+		      "from the hand-overs seen on the GIL's futex words (a GIL taken and dropped "
+		      "without contention leaves no trace there).</p>", out);
 	free(best);
 	free(bestns);
 	free(cur);
 	free(since);
 	free(traced_tid);
+}
+
+/* Each CPython thread's GIL figures (the text report's Python section). */
+static void gil_html(json_t *c, FILE *out)
+{
+	json_t *p, *t;
+	size_t i, j;
+	char b[8][32];
+
+	json_array_foreach(json_object_get(c, "processes"), i, p) {
+		json_t *py = json_object_get(p, "python");
+		uint64_t pid = jget_u64(p, "pid");
+
+		if (!json_is_object(py))
+			continue;
+		fprintf(out, "<h3>Python: pid %llu, CPython ", (unsigned long long)pid);
+		esc(out, jget_str(py, "version") ?: "?");
+		fputs("</h3>", out);
+		if (!json_is_true(json_object_get(py, "frames"))) {
+			fputs("<p class=\"muted\">", out);
+			esc(out, jget_str(py, "note") ?: "Python frames not walked.");
+			fputs("</p>", out);
+		}
+		if (json_is_number(json_object_get(py, "gil_held_share")))
+			fprintf(out, "<p>The GIL was held <b>%.1f%%</b> of the process's life (%s).</p>",
+				100 * json_number_value(json_object_get(py, "gil_held_share")),
+				fmt_ns(jget_u64(py, "gil_held_ns"), b[0], 32));
+		fputs("<table><tr><th>tid</th><th>held</th><th>on CPU without the GIL</th>"
+		      "<th>waiting</th><th>waits</th><th>acquisitions that waited</th><th>wait p50</th>"
+		      "<th>wait p99</th><th>drop requests</th><th>forced drops</th></tr>", out);
+		json_array_foreach(json_object_get(c, "threads"), j, t) {
+			json_t *g = json_object_get(t, "gil");
+			bool ev = json_is_integer(json_object_get(g, "acquisitions_waited"));
+
+			if (jget_u64(t, "pid") != pid || !json_is_object(g))
+				continue;
+			fprintf(out, "<tr><td>%llu</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+				"<td class=\"n\">%s</td><td class=\"n\">%llu</td>",
+				(unsigned long long)jget_u64(t, "tid"),
+				json_is_integer(json_object_get(g, "held_ns")) ?
+					fmt_ns(jget_u64(g, "held_ns"), b[0], 32) : "-",
+				json_is_integer(json_object_get(g, "on_cpu_without_gil_ns")) ?
+					fmt_ns(jget_u64(g, "on_cpu_without_gil_ns"), b[1], 32) : "-",
+				fmt_ns(jget_u64(g, "wait_ns"), b[2], 32),
+				(unsigned long long)jget_u64(g, "waits"));
+			if (ev)
+				fprintf(out, "<td class=\"n\">%llu</td><td class=\"n\">%s</td><td class=\"n\">"
+					"%s</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td></tr>",
+					(unsigned long long)jget_u64(g, "acquisitions_waited"),
+					fmt_ns(jget_u64(g, "acquisition_wait_p50_ns"), b[3], 32),
+					fmt_ns(jget_u64(g, "acquisition_wait_p99_ns"), b[4], 32),
+					(unsigned long long)jget_u64(g, "drop_requests"),
+					(unsigned long long)jget_u64(g, "forced_drops"));
+			else
+				fputs("<td>-</td><td>-</td><td>-</td><td>-</td><td>-</td></tr>", out);
+		}
+		fputs("</table>", out);
+	}
 }
 
 static void flame_inline(json_t *stacks, bool oncpu, int idx, FILE *out)
@@ -368,7 +495,9 @@ static void case_section(json_t *run, json_t *c, int idx, const char *dir, FILE 
 			fprintf(out, "<td class=\"n\">%s</td>", fmt_ns(jget_u64(off, rs[k]), b[2], 32));
 		fputs("</tr>", out);
 	}
-	fputs("</table><h3>Locks</h3><table><tr><th>pid</th><th>lock</th><th>label</th><th>waits</th>"
+	fputs("</table>", out);
+	gil_html(c, out);
+	fputs("<h3>Locks</h3><table><tr><th>pid</th><th>lock</th><th>label</th><th>waits</th>"
 	      "<th>total</th><th>max</th><th>waiters</th><th>wakers</th><th>hand-offs (waker&rarr;"
 	      "waiter)</th></tr>", out);
 	json_array_foreach(json_object_get(c, "locks"), i, l) {

@@ -115,6 +115,50 @@ class PythonCase:
         i = fr.index(want)
         self.assertTrue(any("futex" in f for f in fr[i + 1:]), fr)
 
+    def test_asyncio_coroutine_chain_and_idle_loop(self):
+        prog = os.path.join(PROGS, "aio.py")
+        lines = marker_lines(prog)
+        out, case = self.record("aio", [prog])
+        self.python_proc(case)
+        chain = ["handler (aio.py:%d)" % lines["handler-call"],
+                 "parse (aio.py:%d)" % lines["parse-call"]]
+        leaf = {"checksum (aio.py:%d)" % (lines["checksum-loop"] + k) for k in (0, 1)}
+        on = folded(os.path.join(out, "oncpu.folded"))
+        total = sum(v for _, v in on)
+        hot = sum(v for fr, v in on
+                  if any(fr[i:i + 2] == chain and fr[i + 2] in leaf for i in range(len(fr) - 2)))
+        self.assertGreater(hot, 0.3 * total, "coroutine chain %r in %d of %d samples"
+                           % (chain, hot, total))
+        off = folded(os.path.join(out, "offcpu.folded"))
+        idle = "main (aio.py:%d)" % lines["main-idle"]
+        # the idle loop waits in its selector: reason poll, under the loop's own frames
+        poll = [(fr, v) for fr, v in off if fr[0] == "poll"]
+        self.assertTrue(poll, "no poll stacks: %r" % off[:5])
+        fr, ns = max(poll, key=lambda x: x[1])
+        self.assertGreater(ns, 0.8 * ctlib.SEC)
+        self.assertTrue(any("_run_once" in f for f in fr), fr)
+        self.assertTrue(any(f.endswith(".select (selectors.py:%s)" % f.rsplit(":", 1)[-1][:-1])
+                            for f in fr), fr)
+        self.assertNotIn(idle, fr, "a sleeping coroutine is not on the stack of the idle loop")
+
+    def test_multiprocessing_workers_are_walked(self):
+        prog = os.path.join(PROGS, "mp.py")
+        line = marker_lines(prog)["crunch-loop"]
+        for method in ("fork", "spawn"):
+            out, case = self.record("mp-" + method, [prog, method])
+            with open(os.path.join(out, "stacks.json")) as f:
+                st = json.load(f)
+            root = [p["pid"] for p in case["processes"] if p["ppid"] == 0][0]
+            workers = {}
+            for smp in st["samples"]:
+                if smp["reason"] != "oncpu" or smp["pid"] == root:
+                    continue
+                names = [st["frames"][i] for i in smp["stack"]]
+                if "crunch (mp.py:%d)" % line in names:
+                    workers[smp["pid"]] = workers.get(smp["pid"], 0) + smp["count"]
+            self.assertGreaterEqual(len(workers), 2, "%s: crunch() seen in workers %r"
+                                    % (method, workers))
+
     def futex_trace(self):
         """Start bpftrace summing futex syscall time per (thread, address) of the processes
         named ctgilbound; returns the Popen once it is attached."""
@@ -165,6 +209,11 @@ class PythonCase:
             self.assertGreaterEqual(g["acquisition_wait_p99_ns"], g["acquisition_wait_p50_ns"], g)
             # a wait ends when the holder drops after the 5 ms switch interval
             self.assertGreater(g["acquisition_wait_p50_ns"], 2 * ctlib.MS, g)
+        # the HTML report's timeline has a GIL lane where both workers take turns
+        with open(os.path.join(out, "report.html")) as f:
+            html = f.read()
+        for t in workers:
+            self.assertIn("GIL held by tid %d," % t["tid"], html)
         share = proc["python"]["gil_held_share"]
         self.assertGreater(share, 0.90, "GIL held share %.3f of a GIL-bound program" % share)
         self.assertLessEqual(share, 1.02)
