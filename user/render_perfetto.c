@@ -1,8 +1,10 @@
 /* trace.json: a case's timeline.bin as Chrome trace events (JSON object format) for
  * ui.perfetto.dev: a track per CPU, a track per traced thread with its Running / Runnable /
  * Blocked slices, and wakeup flows from waker to wakee. Times are microseconds since the case
- * start. Events are written one per line as they are made: no JSON tree of the whole trace is
- * built. */
+ * start. Events are written one per line as they are made, straight into an output buffer: no
+ * JSON object is built per event (a million switches make three to four million), numbers
+ * are formatted by hand (times as exact fixed-point microseconds, from integer nanoseconds),
+ * and strings are escaped here. Only otherData goes through jansson. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@ enum th_state { TS_UNKNOWN, TS_RUNNING, TS_RUNNABLE, TS_BLOCKED };
 struct tl_thread {
 	uint32_t tid, pid;
 	const char *comm;             /* borrowed from run.json; NULL: unknown */
+	char *name_json;              /* its comm (or "tid N"), escaped for a JSON string */
 	int64_t start_rel, end_rel;   /* ns since the case start; -1: unknown */
 	enum th_state state;
 	uint64_t since;               /* when the current state began (CLOCK_MONOTONIC ns) */
@@ -49,6 +52,8 @@ struct tl_proc {
 
 struct pf {
 	FILE *out;
+	char *buf;                    /* OUT_CAP bytes of output not yet written */
+	size_t len;
 	int err;
 	bool first;
 	uint64_t start;               /* case start */
@@ -59,69 +64,265 @@ struct pf {
 	struct tl_thread **cpu_cur;   /* the traced thread running on each CPU, or NULL */
 	uint64_t *cpu_last;           /* the last switch on each CPU, 0: none yet */
 	size_t ncpu;
+	char *reason_json[CT_R_MAX];  /* reason names, escaped */
 };
+
+/* ---- JSON strings ---- */
+
+/* Exported for the unit tests only (tests/unit/test_perfetto.c declares it too). */
+size_t perfetto_json_escape(char *dst, const char *src, size_t n);
+
+/* The length of the well-formed UTF-8 sequence at s (at most n bytes), 0 when there is none:
+ * no overlong forms, no surrogates, nothing above U+10FFFF, no truncated sequence. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len, k;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		if (s[0] == 0xe0)
+			lo = 0xa0;
+		else if (s[0] == 0xed)
+			hi = 0x9f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		if (s[0] == 0xf0)
+			lo = 0x90;
+		else if (s[0] == 0xf4)
+			hi = 0x8f;
+	} else {
+		return 0;
+	}
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (k = 2; k < len; k++)
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/* The n bytes at src as the inside of a JSON string (no quotes) at dst, which has room for
+ * 6 * n bytes; returns the length written. '"' and '\\' are escaped, control characters become
+ * \b \f \n \r \t or \u00XX, well-formed UTF-8 is kept, and every byte that is not part of a
+ * well-formed sequence (comm names are arbitrary bytes) becomes U+FFFD. */
+size_t perfetto_json_escape(char *dst, const char *src, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)src;
+	char *d = dst;
+	size_t i = 0, k;
+
+	while (i < n) {
+		unsigned char c = s[i];
+
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			*d++ = (char)c;
+			i++;
+		} else if (c < 0x80) {
+			*d++ = '\\';
+			switch (c) {
+			case '"':  *d++ = '"'; break;
+			case '\\': *d++ = '\\'; break;
+			case '\b': *d++ = 'b'; break;
+			case '\f': *d++ = 'f'; break;
+			case '\n': *d++ = 'n'; break;
+			case '\r': *d++ = 'r'; break;
+			case '\t': *d++ = 't'; break;
+			default:
+				memcpy(d, "u00", 3);
+				d[3] = hex[c >> 4];
+				d[4] = hex[c & 15];
+				d += 5;
+			}
+			i++;
+		} else if ((k = utf8_seq(s + i, n - i))) {
+			memcpy(d, s + i, k);
+			d += k;
+			i += k;
+		} else {
+			memcpy(d, "\xef\xbf\xbd", 3);
+			d += 3;
+			i++;
+		}
+	}
+	return (size_t)(d - dst);
+}
+
+/* s escaped, in a new string. */
+static char *json_escape_dup(const char *s)
+{
+	size_t n = strlen(s);
+	char *e = xcalloc(6 * n + 1, 1);
+
+	e[perfetto_json_escape(e, s, n)] = '\0';
+	return e;
+}
 
 /* ---- output ---- */
 
-static double us(const struct pf *p, uint64_t ts)
+#define OUT_CAP  (1u << 20)
+
+static void out_flush(struct pf *p)
 {
-	return (double)(int64_t)(ts - p->start) / 1000.0;
+	if (p->len && fwrite(p->buf, 1, p->len, p->out) != p->len && !p->err)
+		p->err = -EIO;
+	p->len = 0;
 }
 
-static void emit(struct pf *p, json_t *ev)
+/* Make room for n more bytes (n <= OUT_CAP). */
+static inline void out_room(struct pf *p, size_t n)
 {
-	if (!ev) {
-		p->err = p->err ? p->err : -ENOMEM;
+	if (p->len + n > OUT_CAP)
+		out_flush(p);
+}
+
+static inline void out_raw(struct pf *p, const char *s, size_t n)
+{
+	if (n > OUT_CAP) {
+		out_flush(p);
+		if (fwrite(s, 1, n, p->out) != n && !p->err)
+			p->err = -EIO;
 		return;
 	}
-	if (!p->first && fputs(",\n", p->out) < 0)
-		p->err = -EIO;
-	p->first = false;
-	if (json_dumpf(ev, p->out, JSON_COMPACT | JSON_REAL_PRECISION(15)) < 0)
-		p->err = -EIO;
-	json_decref(ev);
+	out_room(p, n);
+	memcpy(p->buf + p->len, s, n);
+	p->len += n;
 }
 
-/* The fields every event has. */
-static json_t *event(const char *ph, const char *name, uint32_t pid, uint32_t tid, double ts)
+/* A string literal, or text that is known to need no escaping. */
+#define out_lit(p, s)  out_raw((p), "" s, sizeof(s) - 1)
+
+static inline void out_text(struct pf *p, const char *s)
 {
-	return json_pack("{s:s, s:s, s:I, s:I, s:f}", "ph", ph, "name", name ? name : "?",
-			 "pid", (json_int_t)pid, "tid", (json_int_t)tid, "ts", ts);
+	out_raw(p, s, strlen(s));
 }
 
-static void meta(struct pf *p, const char *what, uint32_t pid, uint32_t tid, json_t *value)
+static inline void out_u64(struct pf *p, uint64_t v)
 {
-	json_t *ev = event("M", what, pid, tid, 0);
+	char tmp[20], *e = tmp + sizeof(tmp), *d = e;
 
-	if (ev)
-		json_object_set_new(ev, "args", json_pack("{s:o}", strstr(what, "sort") ?
-							  "sort_index" : "name", value));
-	else
-		json_decref(value);
-	emit(p, ev);
+	do {
+		*--d = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	out_raw(p, d, (size_t)(e - d));
 }
 
-/* A complete ("X") event; empty spans are left out. args is stolen. */
-static void slice(struct pf *p, uint32_t pid, uint32_t tid, const char *name, const char *cat,
-		  const char *cname, uint64_t b, uint64_t e, json_t *args)
+static inline void out_i64(struct pf *p, int64_t v)
 {
-	json_t *ev;
-
-	if (e <= b) {
-		json_decref(args);
-		return;
-	}
-	ev = event("X", name, pid, tid, us(p, b));
-	if (ev) {
-		json_object_set_new(ev, "dur", json_real((double)(e - b) / 1000.0));
-		json_object_set_new(ev, "cat", json_string(cat));
-		if (cname)
-			json_object_set_new(ev, "cname", json_string(cname));
-		json_object_set_new(ev, "args", args ? args : json_object());
+	if (v < 0) {
+		out_lit(p, "-");
+		out_u64(p, -(uint64_t)v);
 	} else {
-		json_decref(args);
+		out_u64(p, (uint64_t)v);
 	}
-	emit(p, ev);
+}
+
+/* ns nanoseconds as microseconds, exactly: 1234567 -> 1234.567, 1500 -> 1.5, 2000 -> 2. */
+static inline void out_ns_as_us(struct pf *p, int64_t ns)
+{
+	uint64_t v = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
+	unsigned frac = (unsigned)(v % 1000);
+	char f[4];
+	size_t n = 4;
+
+	if (ns < 0)
+		out_lit(p, "-");
+	out_u64(p, v / 1000);
+	if (!frac)
+		return;
+	f[0] = '.';
+	f[1] = (char)('0' + frac / 100);
+	f[2] = (char)('0' + frac / 10 % 10);
+	f[3] = (char)('0' + frac % 10);
+	while (f[n - 1] == '0')
+		n--;
+	out_raw(p, f, n);
+}
+
+/* Any text, escaped: the inside of a JSON string. */
+static void out_esc(struct pf *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n <= OUT_CAP / 6) {
+		out_room(p, 6 * n);
+		p->len += perfetto_json_escape(p->buf + p->len, s, n);
+	} else {
+		char *e = json_escape_dup(s);
+
+		out_text(p, e);
+		free(e);
+	}
+}
+
+/* A time since the case start, in microseconds. */
+static inline void out_ts(struct pf *p, uint64_t ts)
+{
+	out_ns_as_us(p, (int64_t)(ts - p->start));
+}
+
+/* An event is written in three steps: ev_open (up to the opening quote of its name), its name
+ * (escaped), and ev_ids (from the closing quote to "tid"); then the fields of its phase. */
+static void ev_open(struct pf *p, const char *ph)
+{
+	if (!p->first)
+		out_lit(p, ",\n");
+	p->first = false;
+	out_lit(p, "{\"ph\":\"");
+	out_text(p, ph);
+	out_lit(p, "\",\"name\":\"");
+}
+
+static void ev_ids(struct pf *p, uint32_t pid, uint32_t tid)
+{
+	out_lit(p, "\",\"pid\":");
+	out_u64(p, pid);
+	out_lit(p, ",\"tid\":");
+	out_u64(p, tid);
+}
+
+/* Metadata: a name (any text) or a sort index. Metadata events have no "ts" (trace
+ * processors take 0). */
+static void meta_name(struct pf *p, const char *what, uint32_t pid, uint32_t tid,
+		      const char *name)
+{
+	ev_open(p, "M");
+	out_text(p, what);
+	ev_ids(p, pid, tid);
+	out_lit(p, ",\"args\":{\"name\":\"");
+	out_esc(p, name);
+	out_lit(p, "\"}}");
+}
+
+static void meta_sort(struct pf *p, const char *what, uint32_t pid, uint32_t tid, int64_t index)
+{
+	ev_open(p, "M");
+	out_text(p, what);
+	ev_ids(p, pid, tid);
+	out_lit(p, ",\"args\":{\"sort_index\":");
+	out_i64(p, index);
+	out_lit(p, "}}");
+}
+
+/* The rest of a complete ("X") event of [b, e) after ev_ids, up to the inside of "args"; the
+ * caller writes the args and "}}". cat and cname (NULL: none) need no escaping. */
+static void slice_rest(struct pf *p, const char *cat, const char *cname, uint64_t b, uint64_t e)
+{
+	out_lit(p, ",\"ts\":");
+	out_ts(p, b);
+	out_lit(p, ",\"dur\":");
+	out_ns_as_us(p, (int64_t)(e - b));
+	out_lit(p, ",\"cat\":\"");
+	out_text(p, cat);
+	if (cname) {
+		out_lit(p, "\",\"cname\":\"");
+		out_text(p, cname);
+	}
+	out_lit(p, "\",\"args\":{");
 }
 
 /* A wakeup flow: from the waker's track at the wakeup to the wakee's Running slice [b, e). The
@@ -129,24 +330,25 @@ static void slice(struct pf *p, uint32_t pid, uint32_t tid, const char *name, co
  * timestamps does not matter. */
 static void flow(struct pf *p, const struct tl_thread *t, uint64_t b, uint64_t e)
 {
-	json_t *s, *f;
-
 	if (e - b < 2)
 		return;
 	p->flow_id++;
-	s = event("s", "wakeup", t->flow_pid, t->flow_tid, us(p, t->flow_ts));
-	f = event("f", "wakeup", t->pid, t->tid, us(p, b + (e - b) / 2));
-	if (s) {
-		json_object_set_new(s, "cat", json_string("wakeup"));
-		json_object_set_new(s, "id", json_integer(p->flow_id));
-	}
-	if (f) {
-		json_object_set_new(f, "cat", json_string("wakeup"));
-		json_object_set_new(f, "id", json_integer(p->flow_id));
-		json_object_set_new(f, "bp", json_string("e"));
-	}
-	emit(p, s);
-	emit(p, f);
+	ev_open(p, "s");
+	out_lit(p, "wakeup");
+	ev_ids(p, t->flow_pid, t->flow_tid);
+	out_lit(p, ",\"ts\":");
+	out_ts(p, t->flow_ts);
+	out_lit(p, ",\"cat\":\"wakeup\",\"id\":");
+	out_u64(p, p->flow_id);
+	out_lit(p, "}");
+	ev_open(p, "f");
+	out_lit(p, "wakeup");
+	ev_ids(p, t->pid, t->tid);
+	out_lit(p, ",\"ts\":");
+	out_ts(p, b + (e - b) / 2);
+	out_lit(p, ",\"cat\":\"wakeup\",\"id\":");
+	out_u64(p, p->flow_id);
+	out_lit(p, ",\"bp\":\"e\"}");
 }
 
 /* ---- threads ---- */
@@ -175,23 +377,45 @@ static const char *thread_comm(const struct tl_thread *t, char *buf, size_t len)
 	return buf;
 }
 
-/* End the thread's current state at `at`: write its slice (and CPU slice, and flow). woken_by
- * is the waker of a blocked thread (0: an interrupt), or -1 when no wakeup ended the block. */
+static const char *reason_json(const struct pf *p, int reason)
+{
+	return reason >= 0 && reason < CT_R_MAX ? p->reason_json[reason] : "other";
+}
+
+/* End the thread's current state at `at`: write its slice (and CPU slice, and flow); empty
+ * spans are left out. woken_by is the waker of a blocked thread (0: an interrupt), or -1 when
+ * no wakeup ended the block. */
 static void thread_close(struct pf *p, struct tl_thread *t, uint64_t at, int64_t woken_by)
 {
-	char name[64], cbuf[32];
-	const char *comm = thread_comm(t, cbuf, sizeof(cbuf));
 	const char *rn;
 
 	switch (t->state) {
 	case TS_RUNNING:
-		snprintf(name, sizeof(name), "Running (CPU %u)", t->cpu);
-		slice(p, t->pid, t->tid, name, "running", "thread_state_running", t->since, at,
-		      json_pack("{s:I}", "cpu", (json_int_t)t->cpu));
-		snprintf(name, sizeof(name), "%s %u", comm, t->tid);
-		slice(p, CPU_PID, CPU_TID(t->cpu), name, "running", NULL, t->since, at,
-		      json_pack("{s:I, s:I, s:s}", "tid", (json_int_t)t->tid,
-				"pid", (json_int_t)t->pid, "comm", comm));
+		if (at > t->since) {
+			ev_open(p, "X");
+			out_lit(p, "Running (CPU ");
+			out_u64(p, t->cpu);
+			out_lit(p, ")");
+			ev_ids(p, t->pid, t->tid);
+			slice_rest(p, "running", "thread_state_running", t->since, at);
+			out_lit(p, "\"cpu\":");
+			out_u64(p, t->cpu);
+			out_lit(p, "}}");
+
+			ev_open(p, "X");
+			out_text(p, t->name_json);
+			out_lit(p, " ");
+			out_u64(p, t->tid);
+			ev_ids(p, CPU_PID, CPU_TID(t->cpu));
+			slice_rest(p, "running", NULL, t->since, at);
+			out_lit(p, "\"tid\":");
+			out_u64(p, t->tid);
+			out_lit(p, ",\"pid\":");
+			out_u64(p, t->pid);
+			out_lit(p, ",\"comm\":\"");
+			out_text(p, t->name_json);
+			out_lit(p, "\"}}");
+		}
 		if (t->flow)
 			flow(p, t, t->since, at);
 		t->flow = false;
@@ -199,19 +423,35 @@ static void thread_close(struct pf *p, struct tl_thread *t, uint64_t at, int64_t
 			p->cpu_cur[t->cpu] = NULL;
 		break;
 	case TS_RUNNABLE:
-		slice(p, t->pid, t->tid, "Runnable", "runnable", "thread_state_runnable", t->since, at,
-		      json_pack("{s:s}", "after", t->reason == CT_R_PREEMPTED ? "preemption" :
-				"wakeup"));
+		if (at > t->since) {
+			ev_open(p, "X");
+			out_lit(p, "Runnable");
+			ev_ids(p, t->pid, t->tid);
+			slice_rest(p, "runnable", "thread_state_runnable", t->since, at);
+			if (t->reason == CT_R_PREEMPTED)
+				out_lit(p, "\"after\":\"preemption\"}}");
+			else
+				out_lit(p, "\"after\":\"wakeup\"}}");
+		}
 		break;
 	case TS_BLOCKED:
-		rn = reason_name(t->reason);
-		rn = rn ? rn : "other";
-		snprintf(name, sizeof(name), "Blocked: %s", rn);
-		slice(p, t->pid, t->tid, name, rn, t->reason == CT_R_IO ? "thread_state_iowait" :
-		      "thread_state_sleeping", t->since, at,
-		      woken_by >= 0 ? json_pack("{s:s, s:I}", "reason", rn, "woken_by",
-						(json_int_t)woken_by) :
-		      json_pack("{s:s}", "reason", rn));
+		if (at > t->since) {
+			rn = reason_json(p, t->reason);
+			ev_open(p, "X");
+			out_lit(p, "Blocked: ");
+			out_text(p, rn);
+			ev_ids(p, t->pid, t->tid);
+			slice_rest(p, rn, t->reason == CT_R_IO ? "thread_state_iowait" :
+				   "thread_state_sleeping", t->since, at);
+			out_lit(p, "\"reason\":\"");
+			out_text(p, rn);
+			out_lit(p, "\"");
+			if (woken_by >= 0) {
+				out_lit(p, ",\"woken_by\":");
+				out_i64(p, woken_by);
+			}
+			out_lit(p, "}}");
+		}
 		break;
 	case TS_UNKNOWN:
 		break;
@@ -385,6 +625,35 @@ static struct tl_thread *thread_add(struct tl_thread **th, size_t *n, size_t *ca
 	return t;
 }
 
+/* A set of tids (open addressing; 0 is never a member). */
+struct tid_set {
+	uint32_t *slot;
+	size_t mask, n;
+};
+
+/* Add tid; false when it was there already. */
+static bool tid_set_add(struct tid_set *s, uint32_t tid)
+{
+	size_t i;
+
+	if (2 * (s->n + 1) > (s->slot ? s->mask + 1 : 0)) {
+		struct tid_set g = { .mask = s->slot ? 2 * s->mask + 1 : 1023 };
+
+		g.slot = xcalloc(g.mask + 1, sizeof(*g.slot));
+		for (i = 0; s->slot && i <= s->mask; i++)
+			if (s->slot[i])
+				tid_set_add(&g, s->slot[i]);
+		free(s->slot);
+		*s = g;
+	}
+	for (i = (uint32_t)(tid * 2654435761u) & s->mask; s->slot[i]; i = (i + 1) & s->mask)
+		if (s->slot[i] == tid)
+			return false;
+	s->slot[i] = tid;
+	s->n++;
+	return true;
+}
+
 static int cmp_thread_seq(const void *a, const void *b)
 {
 	const struct tl_thread *x = a, *y = b;
@@ -408,6 +677,7 @@ static int64_t rel_or_unknown(json_t *t, const char *key)
 static void threads_collect(struct pf *p, json_t *c, const struct ct_tl_rec *recs, size_t n)
 {
 	struct tl_thread *th = NULL, *t;
+	struct tid_set seen = { 0 };
 	size_t nth = 0, cap = 0, i, k;
 	json_t *o;
 
@@ -417,18 +687,23 @@ static void threads_collect(struct pf *p, json_t *c, const struct ct_tl_rec *rec
 			t->comm = jget_str(o, "comm");
 			t->start_rel = rel_or_unknown(o, "start_ns");
 			t->end_rel = rel_or_unknown(o, "end_ns");
+			tid_set_add(&seen, t->tid);
 		}
 	}
+	/* only the first record of a tid can make its entry: the others are not added at all
+	 * (a million switches would make a million entries to sort) */
 	for (i = 0; i < n; i++) {
 		const struct ct_tl_rec *r = &recs[i];
 
 		if (!rec_valid(r))
 			continue;
-		if (r->type == CT_EV_WAKE)
+		if (r->type == CT_EV_WAKE && r->next_tid && tid_set_add(&seen, r->next_tid))
 			thread_add(&th, &nth, &cap, r->next_tid, r->next_tgid);
-		else if (r->reason < CT_R_MAX)
+		else if (r->type == CT_EV_SWITCH && r->reason < CT_R_MAX && r->prev_tid &&
+			 tid_set_add(&seen, r->prev_tid))
 			thread_add(&th, &nth, &cap, r->prev_tid, r->prev_tgid);
 	}
+	free(seen.slot);
 	qsort(th, nth, sizeof(*th), cmp_thread_seq);
 	for (i = 0, k = 0; i < nth; i++)
 		if (!k || th[i].tid != th[k - 1].tid)
@@ -440,6 +715,11 @@ static void threads_collect(struct pf *p, json_t *c, const struct ct_tl_rec *rec
 		t = thread_find(p, th[i].pid);
 		if (!th[i].comm && t)
 			th[i].comm = t->comm;
+	}
+	for (i = 0; i < p->nth; i++) {
+		char buf[32];
+
+		th[i].name_json = json_escape_dup(thread_comm(&th[i], buf, sizeof(buf)));
 	}
 }
 
@@ -474,14 +754,14 @@ static void write_metadata(struct pf *p, json_t *c, const struct ct_tl_rec *recs
 	for (i = 0; i < n; i++)
 		if (rec_valid(&recs[i]) && recs[i].type == CT_EV_SWITCH)
 			cpus[recs[i].cpu] = 1;
-	meta(p, "process_name", CPU_PID, CPU_PID, json_string("CPUs"));
-	meta(p, "process_sort_index", CPU_PID, CPU_PID, json_integer(-1));
+	meta_name(p, "process_name", CPU_PID, CPU_PID, "CPUs");
+	meta_sort(p, "process_sort_index", CPU_PID, CPU_PID, -1);
 	for (i = 0; i < ncpu; i++) {
 		if (!cpus[i])
 			continue;
 		snprintf(buf, sizeof(buf), "CPU %zu", i);
-		meta(p, "thread_name", CPU_PID, CPU_TID(i), json_string(buf));
-		meta(p, "thread_sort_index", CPU_PID, CPU_TID(i), json_integer(i));
+		meta_name(p, "thread_name", CPU_PID, CPU_TID(i), buf);
+		meta_sort(p, "thread_sort_index", CPU_PID, CPU_TID(i), (int64_t)i);
 	}
 	free(cpus);
 
@@ -509,27 +789,32 @@ static void write_metadata(struct pf *p, json_t *c, const struct ct_tl_rec *recs
 				   leader && leader->comm ? leader->comm : "process";
 		char *name = xasprintf("%s %u", comm, procs[i].pid);
 
-		meta(p, "process_name", procs[i].pid, procs[i].pid, json_string(name));
-		meta(p, "process_sort_index", procs[i].pid, procs[i].pid, json_integer(i));
+		meta_name(p, "process_name", procs[i].pid, procs[i].pid, name);
+		meta_sort(p, "process_sort_index", procs[i].pid, procs[i].pid, (int64_t)i);
 		free(name);
 	}
 	free(procs);
 	for (i = 0; i < p->nth; i++) {
 		const struct tl_thread *t = &p->th[i];
 
-		if (t->pid)
-			meta(p, "thread_name", t->pid, t->tid, json_string(thread_comm(t, buf,
-										 sizeof(buf))));
+		if (t->pid) {
+			ev_open(p, "M");
+			out_lit(p, "thread_name");
+			ev_ids(p, t->pid, t->tid);
+			out_lit(p, ",\"args\":{\"name\":\"");
+			out_text(p, t->name_json);
+			out_lit(p, "\"}}");
+		}
 	}
 }
 
+/* A global instant event at 0 with text as its name. */
 static void note(struct pf *p, const char *text)
 {
-	json_t *ev = event("i", text, CPU_PID, CPU_PID, 0);
-
-	if (ev)
-		json_object_set_new(ev, "s", json_string("g"));
-	emit(p, ev);
+	ev_open(p, "i");
+	out_esc(p, text);
+	ev_ids(p, CPU_PID, CPU_PID);
+	out_lit(p, ",\"ts\":0,\"s\":\"g\"}");
 }
 
 static json_t *other_data(json_t *run, json_t *c)
@@ -566,18 +851,26 @@ int render_perfetto_case(json_t *run, json_t *c, const char *case_dir, FILE *out
 	struct ct_tl_rec *recs = NULL;
 	struct tl_order *order = NULL;
 	json_t *od = other_data(run, c);
+	char *ods = json_dumps(od, JSON_COMPACT);
 	uint64_t end, lost = jpath_u64(c, "counters.timeline_dropped");
 	size_t n = 0, i;
+	int k;
 
+	json_decref(od);
+	p.buf = xcalloc(OUT_CAP, 1);
+	for (k = 0; k < CT_R_MAX; k++)
+		p.reason_json[k] = json_escape_dup(reason_name(k) ? reason_name(k) : "other");
 	if (case_dir)
 		recs = timeline_load(case_dir, &n);
 	threads_collect(&p, c, recs, n);
 
-	fputs("{\"displayTimeUnit\":\"ms\",\"otherData\":", out);
-	if (json_dumpf(od, out, JSON_COMPACT) < 0)
-		p.err = -EIO;
-	json_decref(od);
-	fputs(",\"traceEvents\":[\n", out);
+	out_lit(&p, "{\"displayTimeUnit\":\"ms\",\"otherData\":");
+	if (ods)
+		out_text(&p, ods);
+	else
+		p.err = -ENOMEM;
+	free(ods);
+	out_lit(&p, ",\"traceEvents\":[\n");
 	write_metadata(&p, c, recs, n);
 
 	if (!recs) {
@@ -627,7 +920,13 @@ int render_perfetto_case(json_t *run, json_t *c, const char *case_dir, FILE *out
 			thread_close(&p, t, at, -1);
 	}
 done:
-	fputs("\n]}\n", out);
+	out_lit(&p, "\n]}\n");
+	out_flush(&p);
+	free(p.buf);
+	for (k = 0; k < CT_R_MAX; k++)
+		free(p.reason_json[k]);
+	for (i = 0; i < p.nth; i++)
+		free(p.th[i].name_json);
 	free(p.cpu_cur);
 	free(p.cpu_last);
 	free(order);
