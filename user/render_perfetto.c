@@ -50,6 +50,16 @@ struct tl_proc {
 	const char *comm;
 };
 
+/* A CPython process's GIL: a track of its own in the process, one slice per holder, from the
+ * GIL records of the timeline (hand-overs between waiting threads). */
+#define MAX_GIL_TRACKS 64
+#define GIL_TID(i)     (0x7ffe0000u + (uint32_t)(i))
+struct gil_track {
+	uint32_t pid;
+	uint32_t holder;              /* 0: none known */
+	uint64_t since;
+};
+
 struct pf {
 	FILE *out;
 	char *buf;                    /* OUT_CAP bytes of output not yet written */
@@ -65,6 +75,8 @@ struct pf {
 	uint64_t *cpu_last;           /* the last switch on each CPU, 0: none yet */
 	size_t ncpu;
 	char *reason_json[CT_R_MAX];  /* reason names, escaped */
+	struct gil_track gil[MAX_GIL_TRACKS];
+	size_t ngil;
 };
 
 /* ---- JSON strings ---- */
@@ -604,7 +616,8 @@ static int cmp_order(const void *a, const void *b)
 
 static bool rec_valid(const struct ct_tl_rec *r)
 {
-	return (r->type == CT_EV_SWITCH || r->type == CT_EV_WAKE) && r->cpu < MAX_CPU;
+	return (r->type == CT_EV_SWITCH || r->type == CT_EV_WAKE || r->type == CT_EV_GIL) &&
+	       r->cpu < MAX_CPU;
 }
 
 static struct tl_thread *thread_add(struct tl_thread **th, size_t *n, size_t *cap, uint32_t tid,
@@ -794,6 +807,18 @@ static void write_metadata(struct pf *p, json_t *c, const struct ct_tl_rec *recs
 		free(name);
 	}
 	free(procs);
+	/* a GIL track, first in its process, for each process with GIL records */
+	for (i = 0; i < n; i++) {
+		if (!rec_valid(&recs[i]) || recs[i].type != CT_EV_GIL || p->ngil == MAX_GIL_TRACKS)
+			continue;
+		for (k = 0; k < p->ngil && p->gil[k].pid != recs[i].prev_tgid; k++)
+			;
+		if (k < p->ngil)
+			continue;
+		p->gil[p->ngil++] = (struct gil_track){ .pid = recs[i].prev_tgid };
+		meta_name(p, "thread_name", recs[i].prev_tgid, GIL_TID(k), "GIL");
+		meta_sort(p, "thread_sort_index", recs[i].prev_tgid, GIL_TID(k), -1);
+	}
 	for (i = 0; i < p->nth; i++) {
 		const struct tl_thread *t = &p->th[i];
 
@@ -806,6 +831,45 @@ static void write_metadata(struct pf *p, json_t *c, const struct ct_tl_rec *recs
 			out_lit(p, "\"}}");
 		}
 	}
+}
+
+static void gil_slice(struct pf *p, size_t k, uint64_t e)
+{
+	struct gil_track *g = &p->gil[k];
+	struct tl_thread *t = thread_find(p, g->holder);
+	char buf[64];
+
+	if (!g->holder || e <= g->since)
+		return;
+	ev_open(p, "X");
+	out_lit(p, "held by ");
+	if (t && t->name_json) {
+		out_text(p, t->name_json);
+		out_lit(p, " ");
+	}
+	snprintf(buf, sizeof(buf), "%u", g->holder);
+	out_text(p, buf);
+	ev_ids(p, g->pid, GIL_TID(k));
+	slice_rest(p, "gil-holder", "thread_state_running", g->since, e);
+	out_lit(p, "\"holder\":");
+	out_u64(p, g->holder);
+	out_lit(p, "}}");
+}
+
+/* A thread took the GIL after waiting (reason 1), or dropped it to a waiter (0). */
+static void on_gil(struct pf *p, const struct ct_tl_rec *r)
+{
+	size_t k;
+
+	for (k = 0; k < p->ngil && p->gil[k].pid != r->prev_tgid; k++)
+		;
+	if (k == p->ngil)
+		return;
+	if (r->reason != 1 && p->gil[k].holder != r->prev_tid)
+		return;   /* a drop by a thread not known to hold it */
+	gil_slice(p, k, r->ts);
+	p->gil[k].holder = r->reason == 1 ? r->prev_tid : 0;
+	p->gil[k].since = r->ts;
 }
 
 /* A global instant event at 0 with text as its name. */
@@ -906,9 +970,14 @@ int render_perfetto_case(json_t *run, json_t *c, const char *case_dir, FILE *out
 			continue;
 		if (r->type == CT_EV_SWITCH)
 			on_switch(&p, r);
-		else
+		else if (r->type == CT_EV_WAKE)
 			on_wake(&p, r);
+		else
+			on_gil(&p, r);
 	}
+	for (i = 0; i < p.ngil; i++)
+		gil_slice(&p, i, jget_u64(c, "wall_ns") ? p.start + jget_u64(c, "wall_ns") :
+			  order[n - 1].ts);
 	/* close what is still open at the thread's exit, or else at the case end */
 	end = jget_u64(c, "wall_ns") ? p.start + jget_u64(c, "wall_ns") : order[n - 1].ts;
 	for (i = 0; i < p.nth; i++) {

@@ -214,6 +214,12 @@ class PythonCase:
             html = f.read()
         for t in workers:
             self.assertIn("GIL held by tid %d," % t["tid"], html)
+        # and the Perfetto trace a GIL track in the process
+        with open(os.path.join(out, "trace.json")) as f:
+            trace = json.load(f)["traceEvents"]
+        holders = {e["args"]["holder"] for e in trace if e.get("cat") == "gil-holder"
+                   and e["pid"] == proc["pid"]}
+        self.assertTrue({t["tid"] for t in workers} <= holders, holders)
         share = proc["python"]["gil_held_share"]
         self.assertGreater(share, 0.90, "GIL held share %.3f of a GIL-bound program" % share)
         self.assertLessEqual(share, 1.02)

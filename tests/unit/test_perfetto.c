@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
+#include "conctrace/sched.h"
 #include "render.h"
 #include "results.h"
 
@@ -358,6 +360,66 @@ static void test_write_error(void **state)
 	json_decref(run);
 }
 
+/* GIL records become a "GIL" track in the process: one slice per holder, from its taking the
+ * GIL to its drop (or to the case end); a drop by a thread not holding it is ignored. */
+static void test_gil_track(void **state)
+{
+	json_t *run = load_run(), *doc, *ev;
+	char dir[] = "/tmp/ct-test-gil-XXXXXX", path[64];
+	const uint64_t S = 1000000000ull;   /* the fixture's start_mono_ns; wall 10 ms */
+	struct ct_tl_rec recs[] = {
+		{ .type = CT_EV_GIL, .ts = S + 1000, .prev_tid = 100, .prev_tgid = 100, .reason = 1 },
+		{ .type = CT_EV_GIL, .ts = S + 5000, .prev_tid = 100, .prev_tgid = 100, .reason = 0 },
+		{ .type = CT_EV_GIL, .ts = S + 6000, .prev_tid = 101, .prev_tgid = 100, .reason = 1 },
+		{ .type = CT_EV_GIL, .ts = S + 7000, .prev_tid = 100, .prev_tgid = 100, .reason = 0 },
+	};
+	struct render_opts o = { .dir = dir };
+	char *data = NULL;
+	size_t len, i;
+	FILE *f;
+	int track = -1, slices = 0;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/timeline.bin", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(recs, sizeof(recs), 1, f), 1);
+	fclose(f);
+	f = open_memstream(&data, &len);
+	assert_int_equal(render_perfetto_case(run, fixture_case(run), dir, f, &o), 0);
+	fclose(f);
+	doc = parse(data, len);
+	json_array_foreach(json_object_get(doc, "traceEvents"), i, ev)
+		if (!strcmp(jget_str(ev, "ph"), "M") && !strcmp(jget_str(ev, "name"), "thread_name") &&
+		    !strcmp(jget_str(json_object_get(ev, "args"), "name"), "GIL")) {
+			assert_int_equal(jget_u64(ev, "pid"), 100);
+			track = (int)jget_u64(ev, "tid");
+		}
+	assert_true(track > 0);
+	json_array_foreach(json_object_get(doc, "traceEvents"), i, ev) {
+		if (jget_u64(ev, "tid") != (uint64_t)track || strcmp(jget_str(ev, "ph"), "X"))
+			continue;
+		double ts = json_number_value(json_object_get(ev, "ts"));
+		double dur = json_number_value(json_object_get(ev, "dur"));
+		uint64_t holder = jget_u64(json_object_get(ev, "args"), "holder");
+
+		if (slices == 0) {
+			assert_int_equal(holder, 100);
+			assert_true(ts == 1.0 && dur == 4.0);
+		} else {
+			assert_int_equal(holder, 101);
+			assert_true(ts == 6.0 && dur == 10000.0 - 6.0);
+		}
+		slices++;
+	}
+	assert_int_equal(slices, 2);
+	json_decref(doc);
+	free(data);
+	json_decref(run);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_names_escaped),
 		cmocka_unit_test(test_layout),
 		cmocka_unit_test(test_write_error),
+		cmocka_unit_test(test_gil_track),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
