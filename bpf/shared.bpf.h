@@ -74,10 +74,18 @@ struct {
 	__type(value, struct ct_py_stack);
 } py_stacks SEC(".maps");
 
+#define PY_BUF 256     /* at most this much of a frame or code object is read at once */
 struct py_scratch {
 	struct ct_py_stack st;
+	__u8 fbuf[PY_BUF + 16];
+	__u8 cbuf[PY_BUF + 16];
 	struct ct_py_code code;
 };
+
+static __always_inline __u64 ld64(const __u8 *buf, __u32 off)
+{
+	return *(const __u64 *)(buf + (off & (PY_BUF - 1)));
+}
 
 /* per object, not shared: the walk builds its stack and new code entries here */
 struct {
@@ -140,9 +148,9 @@ static __always_inline bool py_read_str(const struct ct_py_proc *pp, __u64 str, 
 }
 
 static __always_inline void py_intern(const struct ct_py_proc *pp, struct py_scratch *sc,
-				      __u32 tgid, __u64 code, struct ct_py_counts *cnt)
+				      __u32 tgid, __u64 code, __u32 tag, struct ct_py_counts *cnt)
 {
-	struct ct_py_code_key key = { .tgid = tgid, .code = code };
+	struct ct_py_code_key key = { .tgid = tgid, .tag = tag, .code = code };
 	struct ct_py_code *c = &sc->code;
 	__u64 lt;
 	__s64 size = 0;
@@ -185,52 +193,70 @@ struct py_walk_ctx {
 	__u64 hash;
 	__u32 tgid;
 	__u32 n;
+	__u32 frame_read, code_read;   /* bytes of a frame and of a code object read */
 };
 
+/* One frame: the frame header and the code object's header are each read in one go (the
+ * fields the walker needs lie in their first PY_BUF bytes). */
 static long py_walk_step(__u64 i, void *arg)
 {
 	struct py_walk_ctx *w = arg;
 	const struct ct_py_proc *pp = w->pp;
-	__u64 frame = w->frame, code, back;
-	__s32 index;
-	__u32 n;
+	struct py_scratch *sc = w->sc;
+	__u64 frame = w->frame, code, name, file, text = 0, ip;
+	__u32 fr = w->frame_read, cr = w->code_read, n, tag;
+	__s32 index, first;
 
 	if (!frame)
 		return 1;
-	code = py_read_ptr(frame + pp->frame_code);
-	back = py_read_ptr(frame + pp->frame_back);
-	w->frame = back;
-	if (pp->frame_owner != CT_PY_NONE) {
-		__u8 owner = 0;
-
-		bpf_probe_read_user(&owner, 1, (void *)(frame + pp->frame_owner));
-		if (owner == pp->owner_cstack)
-			return 0;   /* the interpreter's entry shim */
-	}
-	if (!code || py_read_ptr(code + 8) != pp->code_type)
+	w->frame = 0;
+	if (fr == 0 || fr > PY_BUF || bpf_probe_read_user(sc->fbuf, fr, (void *)frame))
+		return 1;
+	code = ld64(sc->fbuf, pp->frame_code);
+	w->frame = ld64(sc->fbuf, pp->frame_back);
+	if (pp->frame_owner != CT_PY_NONE &&
+	    sc->fbuf[pp->frame_owner & (PY_BUF - 1)] == pp->owner_cstack)
+		return 0;   /* the interpreter's entry shim */
+	if (!code || cr == 0 || cr > PY_BUF || bpf_probe_read_user(sc->cbuf, cr, (void *)code) ||
+	    ld64(sc->cbuf, 8) != pp->code_type)
 		return 0;
 	if (pp->code_adaptive == CT_PY_NONE) {
-		index = 0;
-		bpf_probe_read_user(&index, sizeof(index), (void *)(frame + pp->frame_instr));
+		index = (__s32)ld64(sc->fbuf, pp->frame_instr);
 	} else {
-		__u64 ip = py_read_ptr(frame + pp->frame_instr);
-
+		ip = ld64(sc->fbuf, pp->frame_instr);
 		/* code units of 2 bytes; an arithmetic shift keeps -1 (before the first) */
 		index = ip ? (__s32)((__s64)(ip - (code + pp->code_adaptive)) >> 1) : -1;
 	}
+	/* A code object may take the address of a freed one, and its strings the addresses of
+	 * the freed one's: the tag mixes those addresses with the first line and the first 8
+	 * bytes of the name, so that a new code object is interned anew. */
+	file = ld64(sc->cbuf, pp->code_filename);
+	name = ld64(sc->cbuf, pp->code_name);
+	first = (__s32)ld64(sc->cbuf, pp->code_firstlineno);
+	if (name)
+		bpf_probe_read_user(&text, sizeof(text), (void *)(name + pp->str_ascii));
+	__u64 mix = (file ^ (name * 0x9e3779b97f4a7c15ULL) ^ (text * 0xff51afd7ed558ccdULL)) +
+		    (__u32)first;
+	tag = (__u32)(mix >> 32) ^ (__u32)mix;
 	n = w->n;
 	if (n >= CT_PY_DEPTH) {
 		__sync_fetch_and_add(&w->cnt->truncated, 1);
 		return 1;
 	}
-	w->sc->st.frames[n].code = code;
-	w->sc->st.frames[n].index = index;
-	w->sc->st.frames[n].pad = 0;
+	sc->st.frames[n].code = code;
+	sc->st.frames[n].index = index;
+	sc->st.frames[n].tag = tag;
 	w->n = n + 1;
 	w->hash = (w->hash ^ code) * 0x100000001b3ULL;
 	w->hash = (w->hash ^ (__u32)index) * 0x100000001b3ULL;
-	py_intern(pp, w->sc, w->tgid, code, w->cnt);
+	w->hash = (w->hash ^ tag) * 0x100000001b3ULL;
+	py_intern(pp, sc, w->tgid, code, tag, w->cnt);
 	return 0;
+}
+
+static __always_inline __u32 max_u32(__u32 a, __u32 b)
+{
+	return a > b ? a : b;
 }
 
 /* Walk the Python frames of the current thread (innermost first) into py_stacks; returns the
@@ -245,6 +271,11 @@ static __always_inline __u64 py_walk(const struct ct_py_proc *pp, __u32 tgid, __
 
 	if (!sc || !tstate)
 		return 0;
+	w.frame_read = max_u32(max_u32(pp->frame_code, pp->frame_back), pp->frame_instr) + 8;
+	if (pp->frame_owner != CT_PY_NONE)
+		w.frame_read = max_u32(w.frame_read, pp->frame_owner + 1);
+	w.code_read = max_u32(max_u32(pp->code_filename, pp->code_name),
+			      max_u32(pp->code_firstlineno, 8)) + 8;
 	w.frame = py_read_ptr(tstate + pp->tstate_frame);
 	if (w.frame && pp->cframe_frame != CT_PY_NONE)
 		w.frame = py_read_ptr(w.frame + pp->cframe_frame);

@@ -115,6 +115,8 @@ static int cmp_code_key(const struct ct_py_code_key *x, const struct ct_py_code_
 {
 	if (x->tgid != y->tgid)
 		return x->tgid < y->tgid ? -1 : 1;
+	if (x->tag != y->tag)
+		return x->tag < y->tag ? -1 : 1;
 	return x->code < y->code ? -1 : x->code > y->code;
 }
 
@@ -156,9 +158,10 @@ static const struct ct_py_stack *py_stack_find(const struct py_index *x, uint64_
 	return NULL;
 }
 
-static const struct ct_py_code *py_code_find(const struct py_index *x, uint32_t tgid, uint64_t code)
+static const struct ct_py_code *py_code_find(const struct py_index *x, uint32_t tgid,
+					     uint64_t code, uint32_t tag)
 {
-	struct ct_py_code_key key = { .tgid = tgid, .code = code };
+	struct ct_py_code_key key = { .tgid = tgid, .tag = tag, .code = code };
 	int lo = 0, hi = x->raw->npy_codes - 1;
 
 	while (lo <= hi) {
@@ -232,7 +235,7 @@ json_t *stacks_build(struct tracer *t, struct symbolizer *sym, const struct ct_r
 
 			for (int j = (int)ps->nframes - 1; j >= 0; j--) {
 				const struct ct_py_frame *f = &ps->frames[j < CT_PY_DEPTH ? j : 0];
-				const struct ct_py_code *c = py_code_find(&pyx, k->tgid, f->code);
+				const struct ct_py_code *c = py_code_find(&pyx, k->tgid, f->code, f->tag);
 
 				if (c)
 					py_frame_name(pi->minor, c, f->index, buf, sizeof(buf));

@@ -153,11 +153,12 @@ struct ct_py_proc {
 };
 
 /* One Python frame: a code object and the index of its current instruction (code units;
- * -1: before the first). */
+ * -1: before the first). A code object's address may be reused by another after it is
+ * freed: the tag (from its file and name objects' addresses) tells them apart. */
 struct ct_py_frame {
 	__u64 code;
 	__s32 index;
-	__u32 pad;
+	__u32 tag;
 };
 
 /* A Python stack, innermost frame first; keyed by a 64-bit hash of its frames. */
@@ -169,7 +170,7 @@ struct ct_py_stack {
 
 struct ct_py_code_key {
 	__u32 tgid;
-	__u32 pad;
+	__u32 tag;                   /* ct_py_frame.tag */
 	__u64 code;
 };
 
