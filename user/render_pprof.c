@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -130,22 +131,66 @@ static void builder_free(struct builder *b)
 	free(b->label_ptrs);
 }
 
-/* The location of a frame, made (with its function) the first time the frame is used. */
+/* A Python frame's name, "qualname (file.py:line)": its parts (file ends in .py or is a
+ * <pseudo-file>, as in "<frozen importlib._bootstrap>"). */
+static bool python_frame(const char *name, char *func, size_t flen, char *file, size_t filelen,
+			 long *line)
+{
+	const char *open, *colon, *end = name + strlen(name);
+	char *stop;
+
+	if (end - name < 6 || end[-1] != ')')
+		return false;
+	colon = end - 1;
+	while (colon > name && *colon != ':')
+		colon--;
+	for (open = colon; open > name && !(open[0] == '(' && open[-1] == ' '); open--)
+		;
+	if (open <= name || *colon != ':')
+		return false;
+	long ln = strtol(colon + 1, &stop, 10);
+
+	if (stop != end - 1 || stop == colon + 1)
+		return false;
+	size_t fl = colon - open - 1, nl = open - 1 - name;
+	const char *f = open + 1;
+	bool py = (fl > 3 && !memcmp(f + fl - 3, ".py", 3)) || (fl > 2 && f[0] == '<' && f[fl - 1] == '>');
+
+	if (!py || fl >= filelen || nl >= flen || !nl)
+		return false;
+	memcpy(file, f, fl);
+	file[fl] = '\0';
+	memcpy(func, name, nl);
+	func[nl] = '\0';
+	*line = ln;
+	return true;
+}
+
+/* The location of a frame, made (with its function) the first time the frame is used.
+ * A Python frame gets its function name, file name and line as pprof means them. */
 static uint64_t frame_location(struct builder *b, json_t *frames, size_t f)
 {
 	size_t k = b->nlocs;
 	const char *name;
+	char func[256], file[256];
+	long line = 0;
 
 	if (b->loc_of_frame[f])
 		return b->loc_of_frame[f];
 	name = json_string_value(json_array_get(frames, f));
 	perftools__profiles__function__init(&b->funcs[k]);
 	b->funcs[k].id = k + 1;
-	b->funcs[k].name = str_id(&b->st, name ? name : "[unknown]");
+	if (name && python_frame(name, func, sizeof(func), file, sizeof(file), &line)) {
+		b->funcs[k].name = str_id(&b->st, func);
+		b->funcs[k].filename = str_id(&b->st, file);
+	} else {
+		b->funcs[k].name = str_id(&b->st, name ? name : "[unknown]");
+	}
 	b->funcs[k].system_name = b->funcs[k].name;
 	b->func_ptrs[k] = &b->funcs[k];
 	perftools__profiles__line__init(&b->lines[k]);
 	b->lines[k].function_id = k + 1;
+	b->lines[k].line = line;
 	b->line_ptrs[k] = &b->lines[k];
 	perftools__profiles__location__init(&b->locs[k]);
 	b->locs[k].id = k + 1;

@@ -652,6 +652,62 @@ static void test_pprof_no_stacks(void **state)
 	free(dir);
 }
 
+/* Python frames, "qualname (file.py:line)", become a function with its file and a line;
+ * other names stay whole. */
+static void test_pprof_python_frames(void **state)
+{
+	char *dir = tmpdir(), *path = NULL;
+	const char *frames[] = {"<module> (app.py:3)", "Pool.run.<locals>.f (pool.py:10)",
+				"_find (<frozen importlib._bootstrap>:7)", "futex_wait",
+				"odd (x.c:12)", "f (a.py:x)", "(b.py:4)"};
+	const struct { const char *name, *file; int64_t line; } want[] = {
+		{"<module>", "app.py", 3}, {"Pool.run.<locals>.f", "pool.py", 10},
+		{"_find", "<frozen importlib._bootstrap>", 7}, {"futex_wait", "", 0},
+		{"odd (x.c:12)", "", 0}, {"f (a.py:x)", "", 0}, {"(b.py:4)", "", 0},
+	};
+	json_t *st = json_object(), *fr = json_array(), *smp = json_object(), *stack = json_array();
+	size_t len, n = sizeof(frames) / sizeof(frames[0]);
+	Perftools__Profiles__Profile *p;
+
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(fr, json_string(frames[i]));
+		json_array_append_new(stack, json_integer(i));
+	}
+	json_object_set_new(smp, "pid", json_integer(100));
+	json_object_set_new(smp, "tid", json_integer(100));
+	json_object_set_new(smp, "comm", json_string("python3"));
+	json_object_set_new(smp, "reason", json_string("oncpu"));
+	json_object_set_new(smp, "stack", stack);
+	json_object_set_new(smp, "count", json_integer(1));
+	json_object_set_new(smp, "ns", json_integer(0));
+	json_object_set_new(st, "frames", fr);
+	json_object_set_new(st, "samples", json_pack("[o]", smp));
+	json_object_set_new(st, "sample_hz", json_integer(99));
+	assert_true(asprintf(&path, "%s/stacks.json", dir) > 0);
+	assert_int_equal(json_dump_file(st, path, 0), 0);
+	json_decref(st);
+	p = pprof(dir, NULL, &len);
+	assert_int_equal(p->n_function, n);
+	for (size_t i = 0; i < n; i++) {
+		const Perftools__Profiles__Function *f = NULL;
+
+		for (size_t k = 0; k < p->n_function; k++)
+			if (!strcmp(pstr(p, p->function[k]->name), want[i].name))
+				f = p->function[k];
+		if (!f)
+			fail_msg("no function %s", want[i].name);
+		assert_string_equal(pstr(p, f->filename), want[i].file);
+		for (size_t k = 0; k < p->n_location; k++)
+			if (p->location[k]->line[0]->function_id == f->id)
+				assert_int_equal(p->location[k]->line[0]->line, want[i].line);
+	}
+	perftools__profiles__profile__free_unpacked(p, NULL);
+	unlink(path);
+	free(path);
+	rmdir(dir);
+	free(dir);
+}
+
 /* protoc, when installed, decodes the profile with proto/profile.proto. */
 static void test_pprof_protoc(void **state)
 {
@@ -710,6 +766,7 @@ int main(void)
 		cmocka_unit_test(test_pprof_profile),
 		cmocka_unit_test(test_pprof_samples),
 		cmocka_unit_test(test_pprof_no_stacks),
+		cmocka_unit_test(test_pprof_python_frames),
 		cmocka_unit_test(test_pprof_protoc),
 	};
 
