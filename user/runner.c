@@ -13,6 +13,9 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
 #include "log.h"
 #include "runner.h"
 #include "tracer.h"
@@ -278,6 +281,12 @@ static void release_child_memory(struct runner *r)
 		r->args = NULL;
 	}
 	if (r->stack) {
+#if defined(__SANITIZE_ADDRESS__)
+		/* The child ran instrumented code on this stack in our address space: its frames'
+		 * redzones are still poisoned, and a later mapping at this address (libelf maps
+		 * the files it reads) would read as a stack-buffer-underflow. */
+		__asan_unpoison_memory_region(r->stack, CHILD_STACK);
+#endif
 		munmap(r->stack, CHILD_STACK);
 		r->stack = NULL;
 	}

@@ -23,7 +23,8 @@
 struct tracer {
 	struct sched_bpf *skel;
 	struct profile_bpf *prof;
-	bool gil_futex;             /* the futex syscall tracepoints are attached */
+	bool gil_futex;             /* the futex syscall tracepoints can be attached */
+	struct bpf_link *futex_links[2];   /* attached at the first CPython process */
 	bool py_frames;
 	struct bpf_link **perf_links;
 	int *perf_fds;
@@ -107,6 +108,18 @@ static void detect_python(struct tracer *t, pid_t tgid, bool retry)
 	__u32 key = tgid;
 
 	bpf_map__update_elem(t->skel->maps.gil_ranges, &key, sizeof(key), &g, sizeof(g), BPF_ANY);
+	if (t->gil_futex && !t->futex_links[0]) {
+		t->futex_links[0] = bpf_program__attach(t->skel->progs.ct_futex_enter);
+		t->futex_links[1] = bpf_program__attach(t->skel->progs.ct_futex_exit);
+		if (!t->futex_links[0] || !t->futex_links[1]) {
+			pr_warn("cannot attach the futex syscall tracepoints: GIL acquisitions are "
+				"not counted\n");
+			bpf_link__destroy(t->futex_links[0]);
+			bpf_link__destroy(t->futex_links[1]);
+			t->futex_links[0] = t->futex_links[1] = NULL;
+			t->gil_futex = false;
+		}
+	}
 	if (pi.frames)
 		bpf_map__update_elem(t->skel->maps.py_procs, &key, sizeof(key), &pi.walk,
 				     sizeof(pi.walk), BPF_ANY);
@@ -320,9 +333,14 @@ int tracer__open(struct tracer **out, const struct tracer_opts *o)
 	if (t->timeline)
 		bpf_map__set_max_entries(t->skel->maps.timeline,
 					 (o->timeline_mb > 0 ? o->timeline_mb : 16) << 20);
-	t->gil_futex = syscall_tracepoints();
+	/* Attached only once a CPython process is traced: any syscall tracepoint sends every
+	 * task's syscalls through the kernel's slow path. */
+	bpf_program__set_autoattach(t->skel->progs.ct_futex_enter, false);
+	bpf_program__set_autoattach(t->skel->progs.ct_futex_exit, false);
+	t->gil_futex = !(o && o->bench_floor) && syscall_tracepoints();
 	if (!t->gil_futex) {
-		pr_info("no syscall tracepoints (tracefs): GIL acquisitions are not counted\n");
+		if (!(o && o->bench_floor))
+			pr_info("no syscall tracepoints (tracefs): GIL acquisitions are not counted\n");
 		bpf_program__set_autoload(t->skel->progs.ct_futex_enter, false);
 		bpf_program__set_autoload(t->skel->progs.ct_futex_exit, false);
 	}
@@ -374,6 +392,8 @@ void tracer__close(struct tracer *t)
 		bpf_link__destroy(t->perf_links[i]);
 		close(t->perf_fds[i]);
 	}
+	bpf_link__destroy(t->futex_links[0]);
+	bpf_link__destroy(t->futex_links[1]);
 	free(t->perf_links);
 	free(t->perf_fds);
 	profile_bpf__destroy(t->prof);
