@@ -123,7 +123,7 @@ san:
 	$(MAKE) BUILD=build-san SAN=1 all
 
 bench: all
-	$(Q)tools/bench/run $(BUILD)
+	$(Q)CONCTRACE_BUILD=$(abspath $(BUILD)) tools/bench/run $(BENCH_ARGS)
 
 deps:
 	$(Q)tools/install-deps
