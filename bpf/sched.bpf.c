@@ -84,6 +84,7 @@ __u64 par_last_ns;
 __s64 par_ns[CT_MAX_PAR + 1];
 struct ct_counters counters;
 struct ct_py_counts py_cnt;
+__u32 gil_wait_seen;         /* CT_EV_GIL_WAIT sent */
 /* never written: the initial value of a new thread entry (too big for the BPF stack) */
 struct ct_thread zero_thread;
 
@@ -129,27 +130,28 @@ static __always_inline bool is_lock_reason(__u32 r)
 }
 
 /* Why prev blocks: read from its user registers at syscall entry. prev is current here. */
-static __always_inline __u32 classify(struct task_struct *prev, __u64 *uaddr)
+static __always_inline __u32 classify(struct task_struct *prev, struct pt_regs *regs,
+					__u64 *uaddr)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
 	long nr;
 	__u64 addr = 0;
 	__u32 op;
 
 	if (!regs)
 		return CT_R_OTHER;
-	nr = BPF_CORE_READ(regs, orig_ax);
+	/* regs is a BTF pointer: direct loads, no helper call */
+	nr = regs->orig_ax;
 	if (nr == NR_futex) {
-		op = BPF_CORE_READ(regs, si) & FUTEX_CMD_MASK;
+		op = regs->si & FUTEX_CMD_MASK;
 		if (op != FUTEX_WAIT && op != FUTEX_WAIT_BITSET && op != FUTEX_LOCK_PI &&
 		    op != FUTEX_LOCK_PI2 && op != FUTEX_WAIT_REQUEUE_PI)
 			return CT_R_OTHER;
-		addr = BPF_CORE_READ(regs, di);
+		addr = regs->di;
 	} else if (nr == NR_futex_wait) {
-		addr = BPF_CORE_READ(regs, di);
+		addr = regs->di;
 	} else if (nr == NR_futex_waitv) {
 		/* struct futex_waitv { u64 val; u64 uaddr; ... }: key the wait on the first word */
-		bpf_probe_read_user(&addr, sizeof(addr), (void *)(BPF_CORE_READ(regs, di) + 8));
+		bpf_probe_read_user(&addr, sizeof(addr), (void *)(regs->di + 8));
 	} else if (nr >= 0 && nr < CT_NR_SYSCALLS) {
 		__u8 r = syscall_reason[nr];
 
@@ -209,53 +211,82 @@ edge:
 	__sync_fetch_and_add(&ev->total_ns, waited);
 }
 
+/* Off-CPU time goes to the thread's pending stack while the stack stays the same (a loop that
+ * blocks in one place), and to the shared map only when it changes: no map update per switch.
+ * The loader adds what is still pending when it collects. */
 static __always_inline void count_stack(struct ct_thread *t, __u32 reason, __u64 ns)
 {
-	struct ct_stack_key k = { .tgid = t->tgid, .tid = t->tid, .ustack = t->ustack,
-				  .kstack = t->kstack, .reason = reason, .pystack = t->pystack };
+	if (t->pend_count && t->pend_ustack == t->ustack && t->pend_kstack == t->kstack &&
+	    t->pend_pystack == t->pystack && t->pend_reason == reason) {
+		t->pend_count++;
+		t->pend_ns += ns;
+		return;
+	}
+	if (t->pend_count) {
+		struct ct_stack_key k = { .tgid = t->tgid, .tid = t->tid, .ustack = t->pend_ustack,
+					  .kstack = t->pend_kstack, .reason = t->pend_reason,
+					  .pystack = t->pend_pystack };
 
-	if (!stack_count_add(&k, ns))
-		__sync_fetch_and_add(&counters.stacks_full, 1);
+		if (!stack_count_add_n(&k, t->pend_count, t->pend_ns))
+			__sync_fetch_and_add(&counters.stacks_full, 1);
+	}
+	t->pend_ustack = t->ustack;
+	t->pend_kstack = t->kstack;
+	t->pend_pystack = t->pystack;
+	t->pend_reason = reason;
+	t->pend_count = 1;
+	t->pend_ns = ns;
 }
 
 /* prev is current: its stacks are the ones it blocks (or is preempted) in. Walking them costs
- * microseconds, so a thread that leaves the CPU again from the same user frame (same ip, sp
- * and frame pointer) in the same syscall reuses the ids of its previous walk: a loop that
- * blocks in one place pays for one walk. */
-static __always_inline void take_stacks(void *ctx, struct ct_thread *t, struct task_struct *prev)
+ * microseconds, so a thread that leaves the CPU again from the same place reuses the ids of
+ * its previous walk: a loop that blocks in one place pays for one walk. The kernel stack is
+ * reused when the user ip, sp, syscall and reason are the same; the user stack when the
+ * frame pointer is the same too (in code built without frame pointers rbp is just another
+ * register, and changes from one switch to the next). */
+static __always_inline void take_stacks(void *ctx, struct ct_thread *t, struct pt_regs *regs)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
-	__u64 sig = 0;
+	__u64 ksig = 0, usig = 0;
 
 	if (regs) {
-		sig = BPF_CORE_READ(regs, ip) ^ (BPF_CORE_READ(regs, sp) << 1) ^
-		      (BPF_CORE_READ(regs, bp) << 2) ^ ((__u64)BPF_CORE_READ(regs, orig_ax) << 48) ^
-		      ((__u64)t->off_reason << 56);
-		if (sig == t->stack_sig && t->kstack >= 0 && t->ustack >= 0) {
-			__sync_fetch_and_add(&counters.stacks_reused, 1);
-			return;
-		}
+		ksig = regs->ip ^ (regs->sp << 1) ^ ((__u64)regs->orig_ax << 48) ^
+		       ((__u64)t->off_reason << 56);
+		usig = ksig ^ (regs->bp << 2);
 	}
-	t->kstack = bpf_get_stackid(ctx, &stack_traces, 0);
-	t->ustack = bpf_get_stackid(ctx, &stack_traces, BPF_F_USER_STACK);
-	t->stack_sig = sig;
-	if (t->kstack < 0 || t->ustack < 0)
-		__sync_fetch_and_add(&counters.stack_errors, 1);
+	if (!regs || ksig != t->kstack_sig || t->kstack < 0) {
+		t->kstack = bpf_get_stackid(ctx, &stack_traces, 0);
+		t->kstack_sig = ksig;
+		if (t->kstack < 0)
+			__sync_fetch_and_add(&counters.stack_errors, 1);
+	}
+	if (!regs || usig != t->stack_sig || t->ustack < 0) {
+		t->ustack = bpf_get_stackid(ctx, &stack_traces, BPF_F_USER_STACK);
+		t->stack_sig = usig;
+		if (t->ustack < 0)
+			__sync_fetch_and_add(&counters.stack_errors, 1);
+	}
 }
 
 /* A Python thread's frames are walked at every switch-out: its native stack (ip, sp, bp) can
  * be the same for different Python callers, so the native reuse does not apply. */
-static __always_inline void take_py_stack(struct ct_thread *t, struct task_struct *prev)
+static __always_inline void take_py_stack(struct ct_thread *t, struct task_struct *prev,
+					  __u64 now)
 {
 	__u32 tgid = t->tgid;
-	struct ct_py_proc *pp = bpf_map_lookup_elem(&py_procs, &tgid);
+	struct ct_py_proc *pp;
 
 	t->pystack = 0;
 	t->gil_held_out = 0;
+	/* a thread without a thread state (a program that embeds libpython without running
+	 * Python in it, like perf) is looked up again only every 20 ms */
+	if (now < t->py_retry_ns)
+		return;
+	pp = bpf_map_lookup_elem(&py_procs, &tgid);
 	if (!pp)
 		return;
 	t->py_tstate = py_tstate(pp, prev, t->py_tstate);
 	if (!t->py_tstate) {
+		t->py_retry_ns = now + 20000000;
 		__sync_fetch_and_add(&py_cnt.no_tstate, 1);
 		return;
 	}
@@ -319,9 +350,28 @@ static __always_inline void gil_dropped(struct ct_thread *t, __u64 now)
 		tl_emit(CT_EV_GIL, bpf_get_smp_processor_id(), now, t->tid, t->tgid, 0, 0, 0);
 }
 
+static __always_inline void emit(__u32 type, __u32 tgid, __u32 tid, __u64 ts)
+{
+	struct ct_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		__sync_fetch_and_add(&counters.events_dropped, 1);
+		return;
+	}
+	e->type = type;
+	e->tgid = tgid;
+	e->tid = tid;
+	e->pad = 0;
+	e->ts = ts;
+	bpf_ringbuf_submit(e, 0);
+}
+
+#define FUTEX_WAKE 1
+
 /* Returns why prev left the CPU (CT_R_MAX: not accounted). */
 static __always_inline __u32 switch_out(void *ctx, struct ct_thread *t, struct task_struct *prev,
-					bool preempt, unsigned int prev_state, __u64 now, __u32 cpu)
+					bool preempt, unsigned int prev_state, __u64 now, __u32 cpu,
+					__s64 *par)
 {
 	struct ct_cpu *c;
 
@@ -335,7 +385,7 @@ static __always_inline __u32 switch_out(void *ctx, struct ct_thread *t, struct t
 	 * put_prev_task when this tracepoint fires): exact, and right even when the
 	 * switch-in before it was not seen (that happens rarely, and is counted). */
 	{
-		__u64 sum = BPF_CORE_READ(prev, se.sum_exec_runtime);
+		__u64 sum = prev->se.sum_exec_runtime;
 		__u64 d = sum - t->last_sum_exec;
 
 		if (!t->last_in_ns && !(t->flags & CT_TF_ATTACHED))
@@ -352,8 +402,10 @@ static __always_inline __u32 switch_out(void *ctx, struct ct_thread *t, struct t
 	t->last_in_ns = 0;
 	if (t->flags & CT_TF_ONCPU) {
 		t->flags &= ~CT_TF_ONCPU;
-		par_change(-1, now);
+		*par -= 1;
 	}
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+
 	if (prev_state & TASK_DEAD) {
 		/* The final switch of an exiting task. The kernel's rusage keeps it only for a
 		 * group leader (reaped later by wait); other threads are released before it. */
@@ -371,22 +423,25 @@ static __always_inline __u32 switch_out(void *ctx, struct ct_thread *t, struct t
 		__u64 uaddr = 0;
 
 		t->nvcsw++;
-		t->off_reason = classify(prev, &uaddr);
+		t->off_reason = regs ? classify(prev, regs, &uaddr) : CT_R_OTHER;
 		t->futex_uaddr = uaddr;
 		if (t->gil_ep_start && t->off_reason != CT_R_GIL)
 			gil_acquired(t);
+		if (t->off_reason == CT_R_GIL && !gil_wait_seen &&
+		    !__sync_lock_test_and_set(&gil_wait_seen, 1))
+			emit(CT_EV_GIL_WAIT, t->tgid, t->tid, now);
 		t->runq_start_ns = 0;
 		t->waker_tid = 0;
 	}
 	t->off_start_ns = now;
 	if (stacks_enabled) {
-		take_stacks(ctx, t, prev);
-		take_py_stack(t, prev);
+		take_stacks(ctx, t, regs);
+		take_py_stack(t, prev, now);
 	}
 	return t->off_reason;
 }
 
-static __always_inline void switch_in(struct ct_thread *t, __u64 now, __u32 cpu)
+static __always_inline void switch_in(struct ct_thread *t, __u64 now, __u32 cpu, __s64 *par)
 {
 	__u32 r;
 
@@ -427,27 +482,9 @@ static __always_inline void switch_in(struct ct_thread *t, __u64 now, __u32 cpu)
 		t->cpus[(cpu / 64) & (CT_MAX_CPUS / 64 - 1)] |= 1ULL << (cpu % 64);
 	if (!(t->flags & CT_TF_ONCPU)) {
 		t->flags |= CT_TF_ONCPU;
-		par_change(1, now);
+		*par += 1;
 	}
 }
-
-static __always_inline void emit(__u32 type, __u32 tgid, __u32 tid, __u64 ts)
-{
-	struct ct_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-
-	if (!e) {
-		__sync_fetch_and_add(&counters.events_dropped, 1);
-		return;
-	}
-	e->type = type;
-	e->tgid = tgid;
-	e->tid = tid;
-	e->pad = 0;
-	e->ts = ts;
-	bpf_ringbuf_submit(e, 0);
-}
-
-#define FUTEX_WAKE 1
 
 SEC("tracepoint/syscalls/sys_enter_futex")
 int ct_futex_enter(struct syscall_trace_enter *ctx)
@@ -534,10 +571,16 @@ int BPF_PROG(ct_switch, bool preempt, struct task_struct *prev, struct task_stru
 	}
 	now = bpf_ktime_get_ns();
 	cpu = bpf_get_smp_processor_id();
+	/* one change of the running count per switch, none when a traced thread replaces
+	 * another (the atomics on shared globals are the dearest part of a switch) */
+	__s64 par = 0;
+
 	if (tp)
-		reason = switch_out(ctx, tp, prev, preempt, prev_state, now, cpu);
+		reason = switch_out(ctx, tp, prev, preempt, prev_state, now, cpu, &par);
 	if (tn)
-		switch_in(tn, now, cpu);
+		switch_in(tn, now, cpu, &par);
+	if (par)
+		par_change(par, now);
 	if (timeline_enabled)
 		tl_emit(CT_EV_SWITCH, cpu, now, prev->pid, prev->tgid, next->pid, next->tgid, reason);
 	struct ct_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);

@@ -26,8 +26,8 @@ struct {
 	__type(value, struct ct_stack_val);
 } stack_counts SEC(".maps");
 
-/* Add one period (and ns of off-CPU time) to a stack's count; false when the map is full. */
-static __always_inline bool stack_count_add(const struct ct_stack_key *k, __u64 ns)
+/* Add n periods (and ns of off-CPU time) to a stack's count; false when the map is full. */
+static __always_inline bool stack_count_add_n(const struct ct_stack_key *k, __u64 n, __u64 ns)
 {
 	struct ct_stack_val *v, zero = {};
 
@@ -40,10 +40,15 @@ static __always_inline bool stack_count_add(const struct ct_stack_key *k, __u64 
 		if (!v)
 			return true;
 	}
-	__sync_fetch_and_add(&v->count, 1);
+	__sync_fetch_and_add(&v->count, n);
 	if (ns)
 		__sync_fetch_and_add(&v->total_ns, ns);
 	return true;
+}
+
+static __always_inline bool stack_count_add(const struct ct_stack_key *k, __u64 ns)
+{
+	return stack_count_add_n(k, 1, ns);
 }
 
 /* Walk Python frames (conctrace --no-python-frames clears it; GIL figures stay) */

@@ -108,24 +108,32 @@ static void detect_python(struct tracer *t, pid_t tgid, bool retry)
 	__u32 key = tgid;
 
 	bpf_map__update_elem(t->skel->maps.gil_ranges, &key, sizeof(key), &g, sizeof(g), BPF_ANY);
-	if (t->gil_futex && !t->futex_links[0]) {
-		t->futex_links[0] = bpf_program__attach(t->skel->progs.ct_futex_enter);
-		t->futex_links[1] = bpf_program__attach(t->skel->progs.ct_futex_exit);
-		if (!t->futex_links[0] || !t->futex_links[1]) {
-			pr_warn("cannot attach the futex syscall tracepoints: GIL acquisitions are "
-				"not counted\n");
-			bpf_link__destroy(t->futex_links[0]);
-			bpf_link__destroy(t->futex_links[1]);
-			t->futex_links[0] = t->futex_links[1] = NULL;
-			t->gil_futex = false;
-		}
-	}
+
 	if (pi.frames)
 		bpf_map__update_elem(t->skel->maps.py_procs, &key, sizeof(key), &pi.walk,
 				     sizeof(pi.walk), BPF_ANY);
 	py_add(t, &pi);
 	pr_debug("pid %d: CPython %s, GIL at 0x%llx\n", tgid, pi.version,
 		 (unsigned long long)pi.gil_lo);
+}
+
+/* At the first wait for a GIL: attach the futex syscall tracepoints (GIL acquisitions, drop
+ * requests). Not before: any syscall tracepoint puts every task's syscalls on the kernel's
+ * slow path, and many programs map libpython without running Python threads (perf does). */
+static void attach_futex(struct tracer *t)
+{
+	if (!t->gil_futex || t->futex_links[0])
+		return;
+	t->futex_links[0] = bpf_program__attach(t->skel->progs.ct_futex_enter);
+	t->futex_links[1] = bpf_program__attach(t->skel->progs.ct_futex_exit);
+	if (!t->futex_links[0] || !t->futex_links[1]) {
+		pr_warn("cannot attach the futex syscall tracepoints: GIL acquisitions are not "
+			"counted\n");
+		bpf_link__destroy(t->futex_links[0]);
+		bpf_link__destroy(t->futex_links[1]);
+		t->futex_links[0] = t->futex_links[1] = NULL;
+		t->gil_futex = false;
+	}
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -136,7 +144,9 @@ static int on_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*e))
 		return 0;
-	if (e->type == CT_EV_EXEC) {
+	if (e->type == CT_EV_GIL_WAIT) {
+		attach_futex(t);
+	} else if (e->type == CT_EV_EXEC) {
 		detect_python(t, e->tgid, true);
 		if (t->proc_fn) {
 			/* its libraries are mapped within milliseconds of the exec */
@@ -333,8 +343,7 @@ int tracer__open(struct tracer **out, const struct tracer_opts *o)
 	if (t->timeline)
 		bpf_map__set_max_entries(t->skel->maps.timeline,
 					 (o->timeline_mb > 0 ? o->timeline_mb : 16) << 20);
-	/* Attached only once a CPython process is traced: any syscall tracepoint sends every
-	 * task's syscalls through the kernel's slow path. */
+	/* attached at the first wait for a GIL (attach_futex) */
 	bpf_program__set_autoattach(t->skel->progs.ct_futex_enter, false);
 	bpf_program__set_autoattach(t->skel->progs.ct_futex_exit, false);
 	t->gil_futex = !(o && o->bench_floor) && syscall_tracepoints();
@@ -576,6 +585,61 @@ static int dump_map(struct bpf_map *m, void **keys, void **vals, int *count)
 	return 0;
 }
 
+static int cmp_stack_key(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct ct_stack_key));
+}
+
+/* Add the off-CPU stack time still pending in each thread (bpf/sched.bpf.c count_stack) to
+ * the stack counts. */
+static void add_pending_stacks(struct ct_raw *raw)
+{
+	int n = raw->nstacks, extra = 0;
+	struct ct_stack_key *sorted = xcalloc(n + 1, sizeof(*sorted));
+	int *order = xcalloc(n + 1, sizeof(int));
+
+	/* sort (key, index) pairs: keys are compared bytewise; the index follows the key */
+	struct { struct ct_stack_key k; int i; } *kv = xcalloc(n + 1, sizeof(*kv));
+	for (int i = 0; i < n; i++) {
+		kv[i].k = raw->stack_keys[i];
+		kv[i].i = i;
+	}
+	qsort(kv, n, sizeof(*kv), cmp_stack_key);   /* the key is the element's first member */
+	for (int i = 0; i < n; i++) {
+		sorted[i] = kv[i].k;
+		order[i] = kv[i].i;
+	}
+	for (int i = 0; i < raw->nthreads; i++) {
+		const struct ct_thread *th = &raw->threads[i];
+		struct ct_stack_key k = { .tgid = th->tgid, .tid = th->tid, .ustack = th->pend_ustack,
+					  .kstack = th->pend_kstack, .reason = th->pend_reason,
+					  .pystack = th->pend_pystack };
+		struct ct_stack_key *hit;
+
+		if (!th->pend_count)
+			continue;
+		hit = n ? bsearch(&k, sorted, n, sizeof(*sorted), cmp_stack_key) : NULL;
+		if (hit) {
+			struct ct_stack_val *v = &raw->stack_vals[order[hit - sorted]];
+
+			v->count += th->pend_count;
+			v->total_ns += th->pend_ns;
+			continue;
+		}
+		raw->stack_keys = xrealloc(raw->stack_keys, (raw->nstacks + 1) * sizeof(k));
+		raw->stack_vals = xrealloc(raw->stack_vals, (raw->nstacks + 1) *
+					   sizeof(*raw->stack_vals));
+		raw->stack_keys[raw->nstacks] = k;
+		raw->stack_vals[raw->nstacks] = (struct ct_stack_val){ th->pend_count, th->pend_ns };
+		raw->nstacks++;
+		extra++;
+	}
+	(void)extra;
+	free(kv);
+	free(sorted);
+	free(order);
+}
+
 int tracer__collect(struct tracer *t, uint64_t end, struct ct_raw *raw)
 {
 	struct sched_bpf *s = t->skel;
@@ -603,6 +667,7 @@ int tracer__collect(struct tracer *t, uint64_t end, struct ct_raw *raw)
 	dump_map(s->maps.edges, (void **)&raw->edge_keys, (void **)&raw->edge_vals, &raw->nedges);
 	dump_map(s->maps.stack_counts, (void **)&raw->stack_keys, (void **)&raw->stack_vals,
 		 &raw->nstacks);
+	add_pending_stacks(raw);
 	dump_map(s->maps.py_stacks, (void **)&raw->py_stack_keys, (void **)&raw->py_stacks,
 		 &raw->npy_stacks);
 	dump_map(s->maps.py_codes, (void **)&raw->py_code_keys, (void **)&raw->py_codes,
@@ -641,6 +706,7 @@ int tracer__collect(struct tracer *t, uint64_t end, struct ct_raw *raw)
 		raw->counters.py_stacks_full += pc->stacks_full;
 	}
 	raw->end_ns = end;
+	/* attached, or never needed: no thread waited for a GIL, so there is nothing to count */
 	raw->gil_events = t->gil_futex;
 	raw->py = t->py;
 	raw->npy = t->npy;

@@ -79,6 +79,15 @@ struct ct_thread {
 	__u64 gil_wait_end;          /* end of its latest wait */
 	__u64 gil_futex;             /* uaddr of a GIL futex wait in progress */
 	__u64 gil_held_out;          /* 1: it left the CPU holding the GIL */
+	__u64 py_retry_ns;           /* no thread state found: look again after this */
+	/* off-CPU stack time not yet added to stack_counts (the loader adds it at collect) */
+	__u64 pend_count;
+	__u64 pend_ns;
+	__u64 pend_pystack;
+	__s32 pend_ustack;
+	__s32 pend_kstack;
+	__u32 pend_reason;
+	__u32 pad2;
 	__u64 last_in_ns;            /* switch-in time while on CPU */
 	__u64 last_sum_exec;         /* task->se.sum_exec_runtime at the last switch-out */
 	__u64 off_start_ns;          /* switch-out time while off CPU */
@@ -89,7 +98,8 @@ struct ct_thread {
 	__u32 waker_tid;             /* who woke it last (sched_waking's current) */
 	__s32 ustack;                /* stack ids at switch-out, for off-CPU stacks */
 	__s32 kstack;
-	__u64 stack_sig;             /* user ip^sp^bp^syscall of the walk that gave them */
+	__u64 stack_sig;             /* user ip^sp^bp^syscall of the walk that gave ustack */
+	__u64 kstack_sig;            /* user ip^sp^syscall of the walk that gave kstack */
 	__u64 pystack;               /* Python stack at switch-out (py_stacks key; 0: none) */
 	__u64 py_tstate;             /* its PyThreadState, found by walking the interpreter */
 };
@@ -242,6 +252,8 @@ enum ct_event_type {
 	CT_EV_FORK = 2,              /* a new process (not a thread) */
 	CT_EV_SWITCH = 3,            /* timeline: a switch involving a tracked task */
 	CT_EV_WAKE = 4,              /* timeline: a tracked task was woken */
+	CT_EV_GIL_WAIT = 6,          /* events: the first wait for a GIL (attach the futex
+				      * tracepoints now) */
 	CT_EV_GIL = 5,               /* timeline: prev_tid took (reason 1) or dropped (0) the
 				      * GIL of prev_tgid, as far as its futex words show */
 };

@@ -185,6 +185,8 @@ class PythonCase:
                   "END { clear(@s); clear(@a); }")
         bt = subprocess.Popen(["bpftrace", "-e", script], stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
+        # never leave it running: its syscall tracepoints slow every syscall on the machine
+        self.addCleanup(lambda: bt.poll() is None and (bt.kill(), bt.wait()))
         seen = []
         while True:
             line = bt.stdout.readline()
