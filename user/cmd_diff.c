@@ -255,7 +255,7 @@ int cmd_diff(int argc, char **argv)
 	struct pair *p = NULL;
 	int c, np = 0, code = CT_EXIT_OK;
 
-	optind = 1;
+	optind = 0;   /* 0, not 1: glibc re-reads the optstring (main parsed with "+") */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		switch (c) {

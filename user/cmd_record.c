@@ -423,7 +423,7 @@ int cmd_record(int argc, char **argv)
 	char *end;
 	int c, code;
 
-	optind = 1;
+	optind = 0;   /* 0, not 1: glibc re-reads the optstring (main parsed with "+") */
 	opterr = 0;   /* our own messages, prefixed like every other */
 	while ((c = getopt_long(argc, argv, "+o:p:d:qhv", longopts, NULL)) != -1) {
 		switch (c) {

@@ -63,7 +63,7 @@ int cmd_report(int argc, char **argv)
 	FILE *out = stdout;
 	int c, rc;
 
-	optind = 1;
+	optind = 0;   /* 0, not 1: glibc re-reads the optstring (main parsed with "+") */
 	opterr = 0;   /* our own messages, prefixed like every other */
 	while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
 		switch (c) {

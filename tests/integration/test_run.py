@@ -252,6 +252,13 @@ class DryRun(unittest.TestCase):
         self.assertIn("--model asyncio", p.stdout)
         self.assertNotIn("--model sequential", p.stdout)
 
+    def test_options_after_the_spec(self):
+        p = subprocess.run([ctlib.CONCTRACE, "-v", "run", QUICK, "--dry-run", "--models",
+                            "asyncio"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("--model asyncio", p.stdout)
+        self.assertNotIn("--model threading", p.stdout)
+
 
 if __name__ == "__main__":
     unittest.main()
