@@ -182,6 +182,9 @@ class PythonCase:
                   "{ @s[tid] = nsecs; @a[tid] = args->uaddr; } "
                   "tracepoint:syscalls:sys_exit_futex /@s[tid]/ "
                   "{ @w[tid, @a[tid]] = sum(nsecs - @s[tid]); delete(@s[tid]); delete(@a[tid]); } "
+                  # it stops by itself when the program's main thread exits
+                  "tracepoint:sched:sched_process_exit /comm == \"ctgilbound\" && pid == tid/ "
+                  "{ exit(); } "
                   "END { clear(@s); clear(@a); }")
         bt = subprocess.Popen(["bpftrace", "-e", script], stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
@@ -204,8 +207,11 @@ class PythonCase:
         try:
             out, case = self.record("gilbound", [os.path.join(PROGS, "gilbound.py"), "25000000"])
         finally:
-            bt.send_signal(2)
-            text, _ = bt.communicate(timeout=60)
+            try:
+                text, _ = bt.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                bt.send_signal(2)
+                text, _ = bt.communicate(timeout=60)
         waits = {}
         for m in re.finditer(r"@w\[(\d+), (0x[0-9a-f]+|\d+)\]: (\d+)", text):
             waits.setdefault(int(m.group(1)), []).append((int(m.group(2), 0), int(m.group(3))))
