@@ -44,7 +44,8 @@ int ct_sample(struct bpf_perf_event_data *ctx)
 	if (pp) {
 		/* the switch-out path may update the cache concurrently: a stale value is only
 		 * re-validated */
-		__u64 ts = py_tstate(pp, task, t->py_tstate);
+		bool no_interp = false;
+		__u64 ts = py_tstate(pp, task, t->py_tstate, &no_interp);
 
 		t->py_tstate = ts;
 		if (ts) {

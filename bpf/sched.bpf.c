@@ -278,15 +278,21 @@ static __always_inline void take_py_stack(struct ct_thread *t, struct task_struc
 	t->pystack = 0;
 	t->gil_held_out = 0;
 	/* a thread without a thread state (a program that embeds libpython without running
-	 * Python in it, like perf) is looked up again only every 20 ms */
+	 * Python in it, like perf; a native thread) is looked up again only every 20 ms */
 	if (now < t->py_retry_ns)
 		return;
 	pp = bpf_map_lookup_elem(&py_procs, &tgid);
 	if (!pp)
 		return;
-	t->py_tstate = py_tstate(pp, prev, t->py_tstate);
+	bool no_interp = false;
+
+	t->py_tstate = py_tstate(pp, prev, t->py_tstate, &no_interp);
 	if (!t->py_tstate) {
-		t->py_retry_ns = now + 20000000;
+		/* Back off where Python is not running at all, or after a few misses (a native
+		 * thread of a Python process); a new thread is not bound to its thread state at
+		 * its first switches, and must not miss the wait that follows. */
+		if (no_interp || ++t->py_misses > 16)
+			t->py_retry_ns = now + 20000000;
 		__sync_fetch_and_add(&py_cnt.no_tstate, 1);
 		return;
 	}
@@ -300,8 +306,9 @@ static __always_inline void take_py_stack(struct ct_thread *t, struct task_struc
 	}
 }
 
-static __always_inline void tl_emit(__u32 type, __u32 cpu, __u64 ts, __u32 ptid, __u32 ptgid,
-					__u32 ntid, __u32 ntgid, __u32 reason)
+static __always_inline void tl_emit_stack(__u32 type, __u32 cpu, __u64 ts, __u32 ptid,
+					  __u32 ptgid, __u32 ntid, __u32 ntgid, __u32 reason,
+					  __s32 ustack, __s32 kstack, __u64 pystack)
 {
 	struct ct_tl_rec *r = bpf_ringbuf_reserve(&timeline, sizeof(*r), 0);
 
@@ -318,7 +325,16 @@ static __always_inline void tl_emit(__u32 type, __u32 cpu, __u64 ts, __u32 ptid,
 	r->next_tgid = ntgid;
 	r->reason = reason;
 	r->pad = 0;
+	r->ustack = ustack;
+	r->kstack = kstack;
+	r->pystack = pystack;
 	bpf_ringbuf_submit(r, 0);
+}
+
+static __always_inline void tl_emit(__u32 type, __u32 cpu, __u64 ts, __u32 ptid, __u32 ptgid,
+				    __u32 ntid, __u32 ntgid, __u32 reason)
+{
+	tl_emit_stack(type, cpu, ts, ptid, ptgid, ntid, ntgid, reason, -1, -1, 0);
 }
 
 /* ---- the GIL, from its futex words ----
@@ -581,8 +597,14 @@ int BPF_PROG(ct_switch, bool preempt, struct task_struct *prev, struct task_stru
 		switch_in(tn, now, cpu, &par);
 	if (par)
 		par_change(par, now);
-	if (timeline_enabled)
-		tl_emit(CT_EV_SWITCH, cpu, now, prev->pid, prev->tgid, next->pid, next->tgid, reason);
+	if (timeline_enabled) {
+		if (tp && stacks_enabled && reason < CT_R_MAX)
+			tl_emit_stack(CT_EV_SWITCH, cpu, now, prev->pid, prev->tgid, next->pid,
+				      next->tgid, reason, tp->ustack, tp->kstack, tp->pystack);
+		else
+			tl_emit(CT_EV_SWITCH, cpu, now, prev->pid, prev->tgid, next->pid, next->tgid,
+				reason);
+	}
 	struct ct_cpu *c = bpf_map_lookup_elem(&cpus, &cpu);
 	if (c)
 		c->switches++;

@@ -112,7 +112,7 @@ static __always_inline __u64 py_read_ptr(__u64 addr)
 /* The thread's PyThreadState: the cached one if it still names this thread, else a walk of
  * the main interpreter's thread list. current must be the thread. */
 static __always_inline __u64 py_tstate(const struct ct_py_proc *pp, struct task_struct *task,
-				       __u64 cached)
+				       __u64 cached, bool *no_interp)
 {
 	__u64 want = pp->id_is_pthread ? BPF_CORE_READ(task, thread.fsbase) : (__u64)task->pid;
 	__u64 ts, interp;
@@ -120,8 +120,10 @@ static __always_inline __u64 py_tstate(const struct ct_py_proc *pp, struct task_
 	if (cached && py_read_ptr(cached + pp->tstate_id) == want)
 		return cached;
 	interp = py_read_ptr(pp->interp_head);
-	if (!interp)
+	if (!interp) {
+		*no_interp = true;   /* libpython mapped, Python not running (yet) */
 		return 0;
+	}
 	ts = py_read_ptr(interp + pp->interp_tstate_head);
 	for (int i = 0; i < 128 && ts; i++) {
 		if (py_read_ptr(ts + pp->tstate_id) == want)

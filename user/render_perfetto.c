@@ -14,6 +14,7 @@
 #include "reasons.h"
 #include "render.h"
 #include "results.h"
+#include "stacks.h"
 #include "util.h"
 
 #define CPU_PID       0x7fff0000u     /* the synthetic process holding the CPU tracks */
@@ -39,6 +40,8 @@ struct tl_thread {
 	bool flow;
 	uint32_t flow_tid, flow_pid;
 	uint64_t flow_ts;
+	const char *stack;            /* TS_BLOCKED/TS_RUNNABLE: the stack it left the CPU in
+				       * (borrowed from stacks.json), or NULL */
 	bool seen;                    /* the timeline has shown it */
 	bool dead;                    /* its final switch-out was seen: a later task with its
 				       * tid is another, untraced one */
@@ -77,6 +80,8 @@ struct pf {
 	char *reason_json[CT_R_MAX];  /* reason names, escaped */
 	struct gil_track gil[MAX_GIL_TRACKS];
 	size_t ngil;
+	json_t *stacks;               /* stacks.json, or NULL */
+	json_t *stack_of;             /* "tid:ustack:kstack:pystack:reason" -> "root;...;leaf" */
 };
 
 /* ---- JSON strings ---- */
@@ -441,9 +446,15 @@ static void thread_close(struct pf *p, struct tl_thread *t, uint64_t at, int64_t
 			ev_ids(p, t->pid, t->tid);
 			slice_rest(p, "runnable", "thread_state_runnable", t->since, at);
 			if (t->reason == CT_R_PREEMPTED)
-				out_lit(p, "\"after\":\"preemption\"}}");
+				out_lit(p, "\"after\":\"preemption\"");
 			else
-				out_lit(p, "\"after\":\"wakeup\"}}");
+				out_lit(p, "\"after\":\"wakeup\"");
+			if (t->stack) {
+				out_lit(p, ",\"stack\":\"");
+				out_esc(p, t->stack);
+				out_lit(p, "\"");
+			}
+			out_lit(p, "}}");
 		}
 		break;
 	case TS_BLOCKED:
@@ -461,6 +472,11 @@ static void thread_close(struct pf *p, struct tl_thread *t, uint64_t at, int64_t
 			if (woken_by >= 0) {
 				out_lit(p, ",\"woken_by\":");
 				out_i64(p, woken_by);
+			}
+			if (t->stack) {
+				out_lit(p, ",\"stack\":\"");
+				out_esc(p, t->stack);
+				out_lit(p, "\"");
 			}
 			out_lit(p, "}}");
 		}
@@ -493,6 +509,55 @@ static uint64_t thread_first(const struct pf *p, const struct tl_thread *t, uint
 /* The thread that ran on r's CPU until r: the traced prev, or the traced thread that was left
  * running there when prev is not traced (it exited and was no longer tracked, or records were
  * lost). Such a thread's last Running slice ends here, and nothing more is known of it. */
+/* The stack (root first, ';' between frames) a switch record's prev left the CPU in. */
+static const char *stack_of(struct pf *p, const struct ct_tl_rec *r)
+{
+	char key[96];
+
+	if (!p->stack_of || (r->ustack < 0 && r->kstack < 0 && !r->pystack) ||
+	    !reason_name(r->reason))
+		return NULL;
+	snprintf(key, sizeof(key), "%u:%d:%d:%llx:%s", r->prev_tid, r->ustack, r->kstack,
+		 (unsigned long long)r->pystack, reason_name(r->reason));
+	return json_string_value(json_object_get(p->stack_of, key));
+}
+
+/* Index stacks.json's off-CPU stacks by the ids the switch records carry. */
+static void stacks_index(struct pf *p)
+{
+	json_t *frames = json_object_get(p->stacks, "frames"), *smp, *ids, *fr;
+	size_t i, k;
+
+	p->stack_of = json_object();
+	json_array_foreach(json_object_get(p->stacks, "samples"), i, smp) {
+		const char *reason = jget_str(smp, "reason");
+		char key[96], *joined = NULL;
+		size_t len = 0;
+		FILE *m;
+
+		ids = json_object_get(smp, "ids");
+		if (!reason || !strcmp(reason, "oncpu") || json_array_size(ids) != 3)
+			continue;
+		snprintf(key, sizeof(key), "%llu:%lld:%lld:%s:%s",
+			 (unsigned long long)jget_u64(smp, "tid"),
+			 json_integer_value(json_array_get(ids, 0)),
+			 json_integer_value(json_array_get(ids, 1)),
+			 json_string_value(json_array_get(ids, 2)) ?: "0", reason);
+		m = open_memstream(&joined, &len);
+		if (!m)
+			continue;
+		json_array_foreach(json_object_get(smp, "stack"), k, fr) {
+			const char *name = json_string_value(json_array_get(frames,
+							      json_integer_value(fr)));
+
+			fprintf(m, "%s%s", k ? ";" : "", name ? name : "?");
+		}
+		fclose(m);
+		json_object_set_new(p->stack_of, key, json_string_nocheck(joined));
+		free(joined);
+	}
+}
+
 static struct tl_thread *switch_prev(struct pf *p, const struct ct_tl_rec *r)
 {
 	struct tl_thread *cur = r->cpu < p->ncpu ? p->cpu_cur[r->cpu] : NULL;
@@ -531,6 +596,7 @@ static void on_switch(struct pf *p, const struct ct_tl_rec *r)
 		}
 		thread_close(p, prev, r->ts, -1);
 		prev->reason = r->reason;
+		prev->stack = stack_of(p, r);
 		prev->seen = true;
 		thread_set(prev, r->reason == CT_R_PREEMPTED ? TS_RUNNABLE : TS_BLOCKED, r->ts);
 	}
@@ -924,8 +990,12 @@ int render_perfetto_case(json_t *run, json_t *c, const char *case_dir, FILE *out
 	p.buf = xcalloc(OUT_CAP, 1);
 	for (k = 0; k < CT_R_MAX; k++)
 		p.reason_json[k] = json_escape_dup(reason_name(k) ? reason_name(k) : "other");
-	if (case_dir)
+	if (case_dir) {
 		recs = timeline_load(case_dir, &n);
+		p.stacks = stacks_load(case_dir);
+		if (p.stacks)
+			stacks_index(&p);
+	}
 	threads_collect(&p, c, recs, n);
 
 	out_lit(&p, "{\"displayTimeUnit\":\"ms\",\"otherData\":");
@@ -1001,6 +1071,8 @@ done:
 	free(order);
 	free(recs);
 	free(p.th);
+	json_decref(p.stack_of);
+	json_decref(p.stacks);
 	if (!p.err && ferror(out))
 		p.err = -EIO;
 	return p.err;

@@ -299,6 +299,9 @@ json_t *stacks_build(struct tracer *t, struct symbolizer *sym, const struct ct_r
 		json_object_set_new(s, "count", json_integer(v->count));
 		json_object_set_new(s, "ns", json_integer(v->total_ns));
 		json_object_set_new(s, "cut", json_boolean(cut));
+		/* the stack ids, as the timeline's switch records carry them */
+		snprintf(buf, sizeof(buf), "%llx", (unsigned long long)k->pystack);
+		json_object_set_new(s, "ids", json_pack("[iis]", k->ustack, k->kstack, buf));
 		json_array_append_new(samples, s);
 	}
 	json_object_set_new(doc, "frames", in.frames);

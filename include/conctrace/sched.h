@@ -80,6 +80,8 @@ struct ct_thread {
 	__u64 gil_futex;             /* uaddr of a GIL futex wait in progress */
 	__u64 gil_held_out;          /* 1: it left the CPU holding the GIL */
 	__u64 py_retry_ns;           /* no thread state found: look again after this */
+	__u32 py_misses;             /* thread-state lookups that failed */
+	__u32 pad3;
 	/* off-CPU stack time not yet added to stack_counts (the loader adds it at collect) */
 	__u64 pend_count;
 	__u64 pend_ns;
@@ -267,6 +269,11 @@ struct ct_tl_rec {
 	__u32 next_tid, next_tgid;   /* WAKE: the wakee */
 	__u32 reason;                /* SWITCH: why prev left (CT_R_MAX: prev not tracked) */
 	__u32 pad;
+	/* SWITCH, with stacks on: the stack prev left the CPU in (stacks.json samples' "ids");
+	 * -1, -1, 0 otherwise */
+	__s32 ustack;
+	__s32 kstack;
+	__u64 pystack;
 };
 
 struct ct_event {

@@ -109,6 +109,14 @@ class PythonCase:
         self.assertGreater(lock_ns, 1.0 * ctlib.SEC,
                            "waiter blocked ~1.5 s in lock.acquire(); off-CPU lock stacks: %r"
                            % [(fr, v) for fr, v in off if fr[0] == "lock"][:5])
+        # the Perfetto trace: the waiter's Blocked slice carries the stack it blocked in
+        with open(os.path.join(out, "trace.json")) as f:
+            trace = json.load(f)["traceEvents"]
+        waiter_tid = [t["tid"] for t in case["threads"] if t["tid"] != t["pid"]][0]
+        blocked = [e for e in trace if e.get("tid") == waiter_tid and
+                   e.get("name") == "Blocked: lock" and e["dur"] > 1e6]
+        self.assertEqual(len(blocked), 1, blocked)
+        self.assertIn(want, blocked[0]["args"].get("stack", "").split(";"), blocked[0])
         # the leaf native frames sit between the Python frames and the kernel's
         st = [(fr, v) for fr, v in off if fr[0] == "lock" and want in fr]
         fr = max(st, key=lambda x: x[1])[0]

@@ -373,6 +373,12 @@ static void test_perfetto_thread_states(void **state)
 	check_slice(evs, 0x7fff0000, 0x7fff0001, 400, 900, "child 200", "running");
 	assert_string_equal(jget_str(json_object_get(slice_at(evs, 100, 101, 300 * US), "args"),
 				     "after"), "preemption");
+	/* the lock wait's switch record carries stack ids 7, 8, 0: stacks.json's lock stack */
+	assert_string_equal(jget_str(json_object_get(slice_at(evs, 100, 100, 100 * US), "args"),
+				     "stack"), "main;run;futex_wait;schedule");
+	/* the io wait's record carries none: no stack */
+	assert_null(json_object_get(json_object_get(slice_at(evs, 100, 101, 500 * US), "args"),
+				    "stack"));
 	assert_int_equal(jpath_u64(slice_at(evs, 100, 100, 100 * US), "args.woken_by"), 101);
 	/* 200 exited at 890us, before its last switch-out: nothing after it */
 	assert_null(slice_at(evs, 200, 200, 900 * US));

@@ -23,6 +23,9 @@ def waiter(lock):
 
 
 def main():
+    # a little work first: conctrace recognises the interpreter a few milliseconds after
+    # the exec, and a wait that began before that has no Python frames
+    outer(0.2)
     lock = threading.Lock()
     lock.acquire()
     w = threading.Thread(target=waiter, args=(lock,))
