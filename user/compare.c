@@ -124,6 +124,24 @@ static double g_root_threads(json_t *c, const void *a)
 	return root_threads(c);
 }
 
+/* The largest GIL held share among the case's CPython processes (each process of
+ * multiprocessing has its own GIL). */
+static double g_gil_held(json_t *c, const void *a)
+{
+	json_t *p;
+	size_t i;
+	double best = NAN;
+
+	(void)a;
+	json_array_foreach(json_object_get(c, "processes"), i, p) {
+		json_t *v = json_object_get(json_object_get(p, "python"), "gil_held_share");
+
+		if (json_is_number(v) && (isnan(best) || json_number_value(v) > best))
+			best = json_number_value(v);
+	}
+	return best;
+}
+
 static void fill_row(struct model_row *r, json_t **all, int nall)
 {
 	json_t **cs = xcalloc(nall + 1, sizeof(json_t *));
@@ -149,6 +167,7 @@ static void fill_row(struct model_row *r, json_t **all, int nall)
 	r->migrations = agg(cs, n, g_path, "totals.migrations", NULL, NULL);
 	r->rss_kb = agg(cs, n, g_path, "totals.peak_rss_kb_sum", NULL, NULL);
 	r->anon_kb = agg(cs, n, g_path, "totals.anon_kb_sum", NULL, NULL);
+	r->gil_held = agg(cs, n, g_gil_held, NULL, NULL, NULL);
 	r->threads = agg(cs, n, g_path, "totals.threads", NULL, NULL);
 	r->procs = agg(cs, n, g_path, "totals.processes", NULL, NULL);
 	r->root_threads = agg(cs, n, g_root_threads, NULL, NULL, NULL);

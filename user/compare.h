@@ -23,6 +23,8 @@ struct model_row {
 	double migrations;
 	double rss_kb;               /* peak RSS summed over processes */
 	double anon_kb;              /* anonymous (private) RSS at exit, summed over processes */
+	double gil_held;             /* share of its life the busiest CPython process held its
+				      * GIL (0-1); NAN without CPython or samples */
 	double root_threads;         /* threads of the workload's main process */
 	double threads, procs;
 	double ops_per_s, lat_p50_ms, lat_p99_ms, lag_p99_ms;   /* NAN when not reported */

@@ -101,7 +101,7 @@ static void comparison(json_t *run, FILE *out)
 	struct workload_cmp *w;
 	struct finding *f;
 	int nw, nf, ncpus = jpath_u64(run, "machine.cpus_online");
-	char b[9][32];
+	char b[10][32];
 	static const char *const pcol[] = {"#e8ebf0", "#9cc3f0", "#4f8fdc", "#2a5ea8", "#173a70",
 					   "#0c2147", "#061028", "#000"};
 	static const char *const kname[] = {"0", "1", "2", "3", "4", "5", "6", "7+"};
@@ -129,7 +129,8 @@ static void comparison(json_t *run, FILE *out)
 		fputs("</h2><section class=\"card\"><table><tr><th>model</th><th>wall</th><th>speedup</th>"
 		      "<th>parallelism</th><th>on-CPU</th><th>CPUs</th><th>vol. sw/s</th>"
 		      "<th>invol. sw/s</th><th>run-queue p99</th><th>lock wait</th><th>GIL wait</th>"
-		      "<th>RSS sum</th><th>anon sum</th><th>ops/s</th><th>latency p99</th></tr>\n", out);
+		      "<th title=\"share of its life the busiest CPython process held its GIL\">GIL held"
+		      "</th><th>RSS sum</th><th>anon sum</th><th>ops/s</th><th>latency p99</th></tr>\n", out);
 		for (int m = 0; m < w[i].nrows; m++) {
 			const struct model_row *r = &w[i].rows[m];
 
@@ -137,7 +138,7 @@ static void comparison(json_t *run, FILE *out)
 			esc(out, r->model);
 			fputs(r->baseline ? " *" : "", out);
 			if (!r->ok) {
-				fputs("</td><td colspan=\"14\">failed: ", out);
+				fputs("</td><td colspan=\"15\">failed: ", out);
 				esc(out, r->failure);
 				fputs("</td></tr>\n", out);
 				continue;
@@ -146,11 +147,13 @@ static void comparison(json_t *run, FILE *out)
 				"<td class=\"n\">%.2f</td><td class=\"n\">%s</td><td class=\"n\">%.0f</td>"
 				"<td class=\"n\">%.0f</td><td class=\"n\">%.0f</td><td class=\"n\">%s</td>"
 				"<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-				"<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
+				"<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+				"<td class=\"n\">%s</td></tr>\n",
 				fmt_ns(r->wall * 1e9, b[0], 32), r->speedup, r->par,
 				fmt_ns(r->cpu * 1e9, b[1], 32), r->cores, r->vcs, r->ivcs,
 				fmt_ns(r->rq_p99 * 1e9, b[2], 32), fmt_ns(r->off[CT_R_LOCK] * 1e9, b[3], 32),
 				fmt_ns((r->off[CT_R_GIL] + r->off[CT_R_GIL_HANDOFF]) * 1e9, b[4], 32),
+				isnan(r->gil_held) ? "-" : (snprintf(b[9], 32, "%.0f%%", 100 * r->gil_held), b[9]),
 				fmt_kb(r->rss_kb, b[5], 32), fmt_kb(r->anon_kb, b[8], 32),
 				isnan(r->ops_per_s) ? "-" : (snprintf(b[6], 32, "%.0f", r->ops_per_s), b[6]),
 				isnan(r->lat_p99_ms) ? "-" : (snprintf(b[7], 32, "%.2fms", r->lat_p99_ms), b[7]));

@@ -463,19 +463,20 @@ static void compare_tables(const struct workload_cmp *w, FILE *out, const struct
 			fsec(r->rq_p99, b[7], 32), fnum(r->migrations, "%.0f", b[8], 32), mem,
 			r->ok < r->runs ? "  (some runs failed)" : "");
 	}
-	fprintf(out, "  %-15s %8s %8s %8s %8s %8s %8s %8s %8s\n", "off-CPU:", "lock", "gil",
-		"io", "poll", "sleep", "child", "preempt", "other");
+	fprintf(out, "  %-15s %8s %8s %8s %8s %8s %8s %8s %8s %9s\n", "off-CPU:", "lock", "gil",
+		"io", "poll", "sleep", "child", "preempt", "other", "GIL held");
 	for (int m = 0; m < w->nrows; m++) {
 		const struct model_row *r = &w->rows[m];
 
 		if (!r->ok)
 			continue;
-		fprintf(out, "  %-15s %8s %8s %8s %8s %8s %8s %8s %8s\n", r->model,
+		fprintf(out, "  %-15s %8s %8s %8s %8s %8s %8s %8s %8s %9s\n", r->model,
 			fsec(r->off[CT_R_LOCK], b[0], 32),
 			fsec(r->off[CT_R_GIL] + r->off[CT_R_GIL_HANDOFF], b[1], 32),
 			fsec(r->off[CT_R_IO], b[2], 32), fsec(r->off[CT_R_POLL], b[3], 32),
 			fsec(r->off[CT_R_SLEEP], b[4], 32), fsec(r->off[CT_R_CHILD], b[5], 32),
-			fsec(r->off[CT_R_PREEMPTED], b[6], 32), fsec(r->off[CT_R_OTHER], b[7], 32));
+			fsec(r->off[CT_R_PREEMPTED], b[6], 32), fsec(r->off[CT_R_OTHER], b[7], 32),
+			fnum(r->gil_held * 100, "%.0f%%", b[8], 32));
 	}
 	bool any = false;
 	for (int m = 0; m < w->nrows; m++)
@@ -508,7 +509,7 @@ static void render_run(json_t *run, FILE *out, const struct render_opts *o)
 		jget_str(json_object_get(run, "machine"), "kernel") ?: "?");
 	fprintf(out, "Medians over repeats. speedup: against the baseline model (*). par: effective "
 		"parallelism\n(on-CPU time / wall). Off-CPU times are summed over threads; gil includes "
-		"hand-offs.\n");
+		"hand-offs.\nGIL held: share of its life the busiest CPython process held its GIL.\n");
 	for (int i = 0; i < nw; i++)
 		compare_tables(&w[i], out, o);
 	findings_evaluate(w, nw, ncpus, &f, &nf);

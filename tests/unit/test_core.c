@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <math.h>
+#include "compare.h"
 #include "pyinfo.h"
 #include "reasons.h"
 #include "results.h"
@@ -251,6 +253,34 @@ static void test_json_round_trip(void **state)
 	free(p);
 }
 
+/* The comparison's GIL held share: the busiest CPython process of each case, median over the
+ * repeats; NAN when no case has one. */
+static void test_compare_gil_held(void **state)
+{
+	const char *docs[] = {
+		"{\"model\":\"threading\",\"wall_ns\":1000,\"status\":{\"exit_code\":0},"
+		"\"processes\":[{\"python\":{\"gil_held_share\":0.5}},"
+		"{\"python\":{\"gil_held_share\":0.9}},{\"python\":null}]}",
+		"{\"model\":\"threading\",\"wall_ns\":1000,\"status\":{\"exit_code\":0},"
+		"\"processes\":[{\"python\":{\"gil_held_share\":0.7}}]}",
+		"{\"model\":\"threading\",\"wall_ns\":1000,\"status\":{\"exit_code\":0},"
+		"\"processes\":[{\"python\":{\"gil_held_share\":0.8}}]}",
+	};
+	json_t *cases[3];
+	struct model_row r;
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		assert_non_null(cases[i] = json_loads(docs[i], 0, NULL));
+	compare_cases_row(cases, 3, &r);
+	assert_true(fabs(r.gil_held - 0.8) < 1e-9);   /* median of 0.9, 0.7, 0.8 */
+	json_object_set_new(cases[0], "processes", json_array());
+	compare_cases_row(cases, 1, &r);
+	assert_true(isnan(r.gil_held));
+	for (int i = 0; i < 3; i++)
+		json_decref(cases[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_build_case),
 		cmocka_unit_test(test_gil_label),
 		cmocka_unit_test(test_json_round_trip),
+		cmocka_unit_test(test_compare_gil_held),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
