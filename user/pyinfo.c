@@ -78,6 +78,11 @@ int pyinfo_walk_offsets(int major, int minor, struct ct_py_proc *out)
 	return -ENOTSUP;
 }
 
+/* The walker starts at _PyRuntime.interpreters.main (the main interpreter, whatever
+ * subinterpreters were made after it), which follows interpreters.head in 3.10-3.13
+ * (tests/integration/test_pyoffsets.py asks gdb). */
+#define INTERP_MAIN_AFTER_HEAD 8
+
 uint64_t pyinfo_gil_offset(int major, int minor)
 {
 	if (major != 3)
@@ -396,7 +401,8 @@ static int fill_offsets(const struct pyinfo_elf *el, struct pyinfo *out)
 				return -ENOTSUP;
 			out->from_debug = 1;
 			out->gil = out->runtime + off + gil_in_interp;
-			out->walk.interp_head = out->runtime + dbg.runtime_interp_head;
+			out->walk.interp_head = out->runtime + dbg.runtime_interp_head +
+						INTERP_MAIN_AFTER_HEAD;
 		} else if (err != -ENOENT || out->minor > 13) {
 			/* a layout not parsed, or no debug offsets where they should be */
 			return -ENOTSUP;
@@ -410,7 +416,8 @@ static int fill_offsets(const struct pyinfo_elf *el, struct pyinfo *out)
 		if (pyinfo_walk_offsets(out->major, out->minor, &out->walk) != 0 ||
 		    !pyinfo_interp_head_offset(out->major, out->minor))
 			return -ENOTSUP;
-		out->walk.interp_head = out->runtime + pyinfo_interp_head_offset(out->major, out->minor);
+		out->walk.interp_head = out->runtime + pyinfo_interp_head_offset(out->major, out->minor) +
+					INTERP_MAIN_AFTER_HEAD;
 	}
 	out->gil_lo = out->gil + GIL_WAIT_LO;
 	out->gil_hi = out->gil + GIL_WAIT_HI;

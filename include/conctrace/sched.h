@@ -136,7 +136,7 @@ struct ct_gil_range {
  * fork. An offset of CT_PY_NONE is a field this version does not have. */
 #define CT_PY_NONE 0xffff
 struct ct_py_proc {
-	__u64 interp_head;           /* &_PyRuntime.interpreters.head */
+	__u64 interp_head;           /* &_PyRuntime.interpreters.main: the main interpreter */
 	__u64 code_type;             /* &PyCode_Type: a frame's code object must be of it */
 	__u64 gil;                   /* the main interpreter's struct _gil_runtime_state */
 	__u16 minor;                 /* 3.<minor> */

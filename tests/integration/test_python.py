@@ -181,6 +181,16 @@ class PythonCase:
         # name (a stale code entry would show one function's name for all of them)
         self.assertGreaterEqual(len(names), 30, sorted(names, key=int))
 
+    def test_threads_after_a_subinterpreter_are_walked(self):
+        # a subinterpreter becomes the head of the runtime's list; the walker must still
+        # find a new thread of the main interpreter (it follows interpreters.main)
+        out, case = self.record("subinterp", [os.path.join(PROGS, "subinterp.py")])
+        self.python_proc(case)
+        on = folded(os.path.join(out, "oncpu.folded"))
+        total = sum(v for _, v in on)
+        spin = sum(v for fr, v in on if any(f.startswith("spin (subinterp.py:") for f in fr))
+        self.assertGreater(spin, 0.5 * total, "spin() in %d of %d samples" % (spin, total))
+
     def futex_trace(self):
         """Start bpftrace summing futex syscall time per (thread, address) of the processes
         named ctgilbound; returns the Popen once it is attached."""
