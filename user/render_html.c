@@ -200,12 +200,16 @@ static void comparison(json_t *run, FILE *out)
 static void lane_add(uint32_t *best, uint64_t *bestns, uint64_t start, uint64_t wall, int w,
 		     uint64_t a, uint64_t b, uint32_t tid)
 {
+	if (a < start)
+		a = start;
 	for (uint64_t x = a; x < b;) {
-		int px = (int)((double)(x - start) / wall * w);
-		uint64_t colend = start + (uint64_t)((double)(px + 1) * wall / w);
+		/* integers: column px covers [start + ceil(px*wall/w), start + ceil((px+1)*wall/w)),
+		 * so each step reaches the next column (floating point could stop at one pixel) */
+		uint64_t px = (uint64_t)((unsigned __int128)(x - start) * w / wall);
+		uint64_t colend = start + (uint64_t)(((unsigned __int128)(px + 1) * wall + w - 1) / w);
 		uint64_t e = b < colend ? b : colend;
 
-		if (px < 0 || px >= w || e <= x)
+		if (px >= (uint64_t)w || e <= x)
 			break;
 		if (e - x > bestns[px]) {
 			bestns[px] = e - x;
@@ -332,7 +336,7 @@ static void timeline(json_t *c, const char *cdir, FILE *out)
 	for (int k = 0; k < ngil; k++) {
 		int y = (ncpu + k) * LANE;
 
-		fprintf(out, "<text x=\"0\" y=\"%d\" font-size=\"11\"><title>GIL holder of pid %u"
+		fprintf(out, "<text x=\"0\" y=\"%d\" font-size=\"9\"><title>GIL holder of pid %u"
 			"</title>GIL %u</text><rect x=\"50\" y=\"%d\" width=\"%d\" height=\"%d\" "
 			"fill=\"#f3eef7\"/>", y + 15, gil[k].tgid, gil[k].tgid, y, W, LANE - 4);
 		lane_draw(gil[k].best, W, y, LANE - 4, wall, "GIL held by", out);

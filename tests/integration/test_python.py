@@ -254,6 +254,12 @@ class PythonCase:
             html = f.read()
         for t in workers:
             self.assertIn("GIL held by tid %d," % t["tid"], html)
+        # the GIL lane is covered while the workers run (most of the run): spans are drawn
+        # over every pixel column they cover, not one each
+        held_px = sum(int(w) for w in re.findall(
+            r'<rect x="\d+" y="\d+" width="(\d+)" height="\d+" fill="[^"]*">'
+            r'<title>GIL held by', html))
+        self.assertGreater(held_px, 0.6 * 1100, "GIL lane covers %d of 1100 px" % held_px)
         # and the Perfetto trace a GIL track in the process
         with open(os.path.join(out, "trace.json")) as f:
             trace = json.load(f)["traceEvents"]
