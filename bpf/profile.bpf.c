@@ -41,29 +41,16 @@ int ct_sample(struct bpf_perf_event_data *ctx)
 		__sync_fetch_and_add(&stack_errors, 1);
 	tgid = k.tgid;
 	pp = bpf_map_lookup_elem(&py_procs, &tgid);
-	if (pp) {
-		/* the switch-out path may update the cache concurrently: a stale value is only
-		 * re-validated */
-		bool no_interp = false;
-		__u64 ts = py_tstate(pp, task, t->py_tstate, &no_interp);
-
-		t->py_tstate = ts;
-		if (ts) {
-			if (py_frames_enabled)
-				k.pystack = py_walk(pp, tgid, ts, &py_cnt);
-			if (pp->gil) {
-				/* is it the GIL's holder? (locked, and last_holder is its state) */
-				__u32 locked = 0;
-
-				bpf_probe_read_user(&locked, sizeof(locked),
-						    (void *)(pp->gil + pp->gil_locked));
-				if (locked && py_read_ptr(pp->gil + pp->gil_holder) == ts)
-					__sync_fetch_and_add(&t->gil_held_samples, 1);
-				else
-					__sync_fetch_and_add(&t->gil_free_samples, 1);
-			}
-		} else {
-			__sync_fetch_and_add(&py_cnt.no_tstate, 1);
+	/* the switch-out path may update t's cache concurrently: a stale value is only
+	 * re-validated */
+	if (pp && py_thread_state(pp, t, task, bpf_ktime_get_ns(), &py_cnt)) {
+		if (py_frames_enabled)
+			k.pystack = py_walk(pp, tgid, t->py_tstate, &py_cnt);
+		if (pp->gil) {
+			if (py_holds_gil(pp, t->py_tstate))
+				__sync_fetch_and_add(&t->gil_held_samples, 1);
+			else
+				__sync_fetch_and_add(&t->gil_free_samples, 1);
 		}
 	}
 	if (!stack_count_add(&k, 0))

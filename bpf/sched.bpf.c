@@ -277,33 +277,14 @@ static __always_inline void take_py_stack(struct ct_thread *t, struct task_struc
 
 	t->pystack = 0;
 	t->gil_held_out = 0;
-	/* a thread without a thread state (a program that embeds libpython without running
-	 * Python in it, like perf; a native thread) is looked up again only every 20 ms */
 	if (now < t->py_retry_ns)
-		return;
+		return;   /* backed off (py_thread_state): not even the map lookup */
 	pp = bpf_map_lookup_elem(&py_procs, &tgid);
-	if (!pp)
+	if (!pp || !py_thread_state(pp, t, prev, now, &py_cnt))
 		return;
-	bool no_interp = false;
-
-	t->py_tstate = py_tstate(pp, prev, t->py_tstate, &no_interp);
-	if (!t->py_tstate) {
-		/* Back off where Python is not running at all, or after a few misses (a native
-		 * thread of a Python process); a new thread is not bound to its thread state at
-		 * its first switches, and must not miss the wait that follows. */
-		if (no_interp || ++t->py_misses > 16)
-			t->py_retry_ns = now + 20000000;
-		__sync_fetch_and_add(&py_cnt.no_tstate, 1);
-		return;
-	}
 	if (py_frames_enabled)
 		t->pystack = py_walk(pp, tgid, t->py_tstate, &py_cnt);
-	if (pp->gil) {
-		__u32 locked = 0;
-
-		bpf_probe_read_user(&locked, sizeof(locked), (void *)(pp->gil + pp->gil_locked));
-		t->gil_held_out = locked && py_read_ptr(pp->gil + pp->gil_holder) == t->py_tstate;
-	}
+	t->gil_held_out = py_holds_gil(pp, t->py_tstate);
 }
 
 static __always_inline void tl_emit_stack(__u32 type, __u32 cpu, __u64 ts, __u32 ptid,
@@ -360,10 +341,11 @@ static __always_inline void gil_acquired(struct ct_thread *t)
 	t->gil_ep_start = 0;
 }
 
-static __always_inline void gil_dropped(struct ct_thread *t, __u64 now)
+static __always_inline void gil_dropped(struct ct_thread *t)
 {
 	if (timeline_enabled)
-		tl_emit(CT_EV_GIL, bpf_get_smp_processor_id(), now, t->tid, t->tgid, 0, 0, 0);
+		tl_emit(CT_EV_GIL, bpf_get_smp_processor_id(), bpf_ktime_get_ns(), t->tid, t->tgid,
+			0, 0, 0);
 }
 
 static __always_inline void emit(__u32 type, __u32 tgid, __u32 tid, __u64 ts)
@@ -420,8 +402,6 @@ static __always_inline __u32 switch_out(void *ctx, struct ct_thread *t, struct t
 		t->flags &= ~CT_TF_ONCPU;
 		*par -= 1;
 	}
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
-
 	if (prev_state & TASK_DEAD) {
 		/* The final switch of an exiting task. The kernel's rusage keeps it only for a
 		 * group leader (reaped later by wait); other threads are released before it. */
@@ -431,6 +411,8 @@ static __always_inline __u32 switch_out(void *ctx, struct ct_thread *t, struct t
 		t->flags |= CT_TF_DEAD;
 		return CT_R_MAX;
 	}
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+
 	if (preempt || prev_state == TASK_RUNNING) {
 		t->nivcsw++;
 		t->off_reason = CT_R_PREEMPTED;
@@ -508,7 +490,7 @@ int ct_futex_enter(struct syscall_trace_enter *ctx)
 	struct ct_thread *t;
 	struct ct_gil_range *g;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), tgid, op;
-	__u64 uaddr, now;
+	__u64 uaddr;
 
 	if (bench_floor)
 		return 0;
@@ -521,28 +503,23 @@ int ct_futex_enter(struct syscall_trace_enter *ctx)
 		return 0;
 	uaddr = ctx->args[0];
 	op = ctx->args[1] & FUTEX_CMD_MASK;
-	now = bpf_ktime_get_ns();
 	if (uaddr >= g->gil_lo && uaddr < g->gil_hi) {
 		if (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET) {
 			if (!t->gil_ep_start)
-				t->gil_ep_start = now;
+				t->gil_ep_start = bpf_ktime_get_ns();
 			t->gil_futex = uaddr;
-			return 0;
-		}
-		/* a wake on gil.cond comes from drop_gil: this thread held the GIL */
-		if (op == FUTEX_WAKE && uaddr < g->gil_lo + 0x30) {
+		} else if (op == FUTEX_WAKE && uaddr < g->gil_lo + 0x30) {
+			/* a wake on gil.cond comes from drop_gil: this thread held the GIL */
 			gil_acquired(t);
-			gil_dropped(t, now);
-			return 0;
+			gil_dropped(t);
 		}
 		return 0;
 	}
 	gil_acquired(t);
-	if (uaddr >= g->handoff_lo && uaddr < g->handoff_hi && op != FUTEX_WAKE &&
-	    uaddr < g->handoff_lo + 0x30) {
+	if (uaddr >= g->handoff_lo && uaddr < g->handoff_lo + 0x30 && op != FUTEX_WAKE) {
 		/* the holder waits on switch_cond for the thread that asked it to drop */
 		t->gil_forced_drops++;
-		gil_dropped(t, now);
+		gil_dropped(t);
 	}
 	return 0;
 }

@@ -133,6 +133,39 @@ static __always_inline __u64 py_tstate(const struct ct_py_proc *pp, struct task_
 	return 0;
 }
 
+/* The current thread's PyThreadState (cached in t), 0 when it has none. A thread without one
+ * (a program that embeds libpython without running Python, like perf; a native thread) is
+ * looked up again only every 20 ms: at once where Python is not running at all, else after
+ * 16 misses, because a new thread is not bound to its thread state at its first switches
+ * and must not miss the wait that follows. */
+static __always_inline __u64 py_thread_state(const struct ct_py_proc *pp, struct ct_thread *t,
+					     struct task_struct *task, __u64 now,
+					     struct ct_py_counts *cnt)
+{
+	bool no_interp = false;
+
+	if (now < t->py_retry_ns)
+		return 0;
+	t->py_tstate = py_tstate(pp, task, t->py_tstate, &no_interp);
+	if (!t->py_tstate) {
+		if (no_interp || ++t->py_misses > 16)
+			t->py_retry_ns = now + 20000000;
+		__sync_fetch_and_add(&cnt->no_tstate, 1);
+	}
+	return t->py_tstate;
+}
+
+/* Whether the thread state ts holds the GIL now: locked, and last_holder is ts. */
+static __always_inline bool py_holds_gil(const struct ct_py_proc *pp, __u64 ts)
+{
+	__u32 locked = 0;
+
+	if (!pp->gil)
+		return false;
+	bpf_probe_read_user(&locked, sizeof(locked), (void *)(pp->gil + pp->gil_locked));
+	return locked && py_read_ptr(pp->gil + pp->gil_holder) == ts;
+}
+
 /* Copy a str's text: compact ASCII only (identifiers and most paths); keep the tail of a long
  * one (the end of a path names the file). false if it is not compact ASCII. */
 static __always_inline bool py_read_str(const struct ct_py_proc *pp, __u64 str, char *dst,
