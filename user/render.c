@@ -1,5 +1,6 @@
 /* The table of output formats. A new format is a render_<name>.c and one line here. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -108,4 +109,40 @@ int render_case_files(json_t *run, const char *dir, int uid, int gid)
 		free(cdir);
 	}
 	return err;
+}
+
+static void cell_ns(json_t *o, const char *key, char *buf)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (json_is_integer(v))
+		fmt_ns(json_integer_value(v), buf, 32);
+	else
+		snprintf(buf, 32, "-");
+}
+
+static void cell_num(json_t *o, const char *key, char *buf)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (json_is_integer(v))
+		snprintf(buf, 32, "%lld", json_integer_value(v));
+	else
+		snprintf(buf, 32, "-");
+}
+
+void gil_cells(json_t *g, struct gil_cells *c)
+{
+	/* acquisitions and what follows are null when the futex tracepoints were missing */
+	bool ev = json_is_integer(json_object_get(g, "acquisitions_waited"));
+
+	cell_ns(g, "held_ns", c->held);
+	cell_ns(g, "on_cpu_without_gil_ns", c->no_gil);
+	cell_ns(g, "wait_ns", c->wait);
+	cell_num(g, "waits", c->waits);
+	cell_num(g, "acquisitions_waited", c->acquired);
+	cell_ns(g, ev ? "acquisition_wait_p50_ns" : "", c->p50);
+	cell_ns(g, ev ? "acquisition_wait_p99_ns" : "", c->p99);
+	cell_num(g, ev ? "drop_requests" : "", c->drop_requests);
+	cell_num(g, ev ? "forced_drops" : "", c->forced);
 }

@@ -49,4 +49,12 @@ int render_perfetto_case(json_t *run, json_t *c, const char *case_dir, FILE *out
 int render_pprof_case(json_t *run, json_t *c, const char *case_dir, FILE *out,
 		      const struct render_opts *o);
 
+/* One thread's GIL figures (run.json threads[].gil) as the reports print them; "-" where not
+ * measured. */
+struct gil_cells {
+	char held[32], no_gil[32], wait[32], waits[32], acquired[32], p50[32], p99[32];
+	char drop_requests[32], forced[32];
+};
+void gil_cells(json_t *gil, struct gil_cells *out);
+
 #endif

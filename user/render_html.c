@@ -397,29 +397,17 @@ static void gil_html(json_t *c, FILE *out)
 		      "<th>wait p99</th><th>drop requests</th><th>forced drops</th></tr>", out);
 		json_array_foreach(json_object_get(c, "threads"), j, t) {
 			json_t *g = json_object_get(t, "gil");
-			bool ev = json_is_integer(json_object_get(g, "acquisitions_waited"));
+			struct gil_cells gc;
 
 			if (jget_u64(t, "pid") != pid || !json_is_object(g))
 				continue;
+			gil_cells(g, &gc);
 			fprintf(out, "<tr><td>%llu</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-				"<td class=\"n\">%s</td><td class=\"n\">%llu</td>",
-				(unsigned long long)jget_u64(t, "tid"),
-				json_is_integer(json_object_get(g, "held_ns")) ?
-					fmt_ns(jget_u64(g, "held_ns"), b[0], 32) : "-",
-				json_is_integer(json_object_get(g, "on_cpu_without_gil_ns")) ?
-					fmt_ns(jget_u64(g, "on_cpu_without_gil_ns"), b[1], 32) : "-",
-				fmt_ns(jget_u64(g, "wait_ns"), b[2], 32),
-				(unsigned long long)jget_u64(g, "waits"));
-			if (ev)
-				fprintf(out, "<td class=\"n\">%llu</td><td class=\"n\">%s</td><td class=\"n\">"
-					"%s</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td></tr>",
-					(unsigned long long)jget_u64(g, "acquisitions_waited"),
-					fmt_ns(jget_u64(g, "acquisition_wait_p50_ns"), b[3], 32),
-					fmt_ns(jget_u64(g, "acquisition_wait_p99_ns"), b[4], 32),
-					(unsigned long long)jget_u64(g, "drop_requests"),
-					(unsigned long long)jget_u64(g, "forced_drops"));
-			else
-				fputs("<td>-</td><td>-</td><td>-</td><td>-</td><td>-</td></tr>", out);
+				"<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+				"<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+				"<td class=\"n\">%s</td></tr>", (unsigned long long)jget_u64(t, "tid"),
+				gc.held, gc.no_gil, gc.wait, gc.waits, gc.acquired, gc.p50, gc.p99,
+				gc.drop_requests, gc.forced);
 		}
 		fputs("</table>", out);
 	}

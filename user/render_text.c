@@ -316,26 +316,14 @@ static void gil_table(json_t *c, FILE *out, const struct render_opts *o)
 			"forced", RESET(o));
 		json_array_foreach(threads, j, t) {
 			json_t *g = json_object_get(t, "gil");
-			bool ev = json_is_integer(json_object_get(g, "acquisitions_waited"));
+			struct gil_cells gc;
 
 			if (jget_u64(t, "pid") != pid || !json_is_object(g))
 				continue;
-			fprintf(out, "  %-7llu %9s %9s %9s %7llu %9s %9s %9s %7s %7s\n",
-				(unsigned long long)jget_u64(t, "tid"),
-				json_is_integer(json_object_get(g, "held_ns")) ?
-					fmt_ns(jget_u64(g, "held_ns"), b[0], 32) : "-",
-				json_is_integer(json_object_get(g, "on_cpu_without_gil_ns")) ?
-					fmt_ns(jget_u64(g, "on_cpu_without_gil_ns"), b[1], 32) : "-",
-				fmt_ns(jget_u64(g, "wait_ns"), b[2], 32),
-				(unsigned long long)jget_u64(g, "waits"),
-				ev ? (snprintf(b[3], 32, "%llu", (unsigned long long)
-					       jget_u64(g, "acquisitions_waited")), b[3]) : "-",
-				ev ? fmt_ns(jget_u64(g, "acquisition_wait_p50_ns"), b[4], 32) : "-",
-				ev ? fmt_ns(jget_u64(g, "acquisition_wait_p99_ns"), b[5], 32) : "-",
-				ev ? (snprintf(b[6], 32, "%llu", (unsigned long long)
-					       jget_u64(g, "drop_requests")), b[6]) : "-",
-				ev ? (snprintf(b[7], 32, "%llu", (unsigned long long)
-					       jget_u64(g, "forced_drops")), b[7]) : "-");
+			gil_cells(g, &gc);
+			fprintf(out, "  %-7llu %9s %9s %9s %7s %9s %9s %9s %7s %7s\n",
+				(unsigned long long)jget_u64(t, "tid"), gc.held, gc.no_gil, gc.wait,
+				gc.waits, gc.acquired, gc.p50, gc.p99, gc.drop_requests, gc.forced);
 		}
 	}
 	if (shown)
