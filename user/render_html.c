@@ -528,7 +528,8 @@ static void case_section(json_t *run, json_t *c, int idx, const char *dir, FILE 
 }
 
 /* The page's only script: the case selector, and a self-test (#selftest in the URL) that
- * clicks a flame frame and reports whether it zoomed, for the browser test. */
+ * clicks the widest frame narrower than 60% of its graph (in any flame graph of the shown
+ * case) and reports whether it zoomed to the full width, for the browser test. */
 static const char SCRIPT[] =
 "(function(){var s=document.getElementById('casesel');function show(v){"
 "document.querySelectorAll('.case').forEach(function(d){d.classList.toggle('on',d.id==='case'+v);});}"
@@ -537,9 +538,10 @@ static const char SCRIPT[] =
 "r.flames=document.querySelectorAll('svg.conctrace-flame').length;"
 "r.frames=f?f.querySelectorAll('g.f').length:0;"
 "r.timeline_rects=document.querySelectorAll('.case.on svg.timeline rect').length;"
-"var full=f?+f.getAttribute('width'):0,g=null;"
-"if(f)f.querySelectorAll('g.f').forEach(function(x){var w=+x.querySelector('rect').getAttribute('width');"
-"if(!g&&w>20&&w<full*0.6)g=x;});"
+"var full=0,g=null,gw=0;"
+"document.querySelectorAll('.case.on svg.conctrace-flame').forEach(function(v){var fw=+v.getAttribute('width');"
+"v.querySelectorAll('g.f').forEach(function(x){var w=+x.querySelector('rect').getAttribute('width');"
+"if(w>gw&&w>5&&w<fw*0.6){g=x;gw=w;full=fw;}});});"
 "if(g){var before=+g.querySelector('rect').getAttribute('width');"
 "g.dispatchEvent(new MouseEvent('click',{bubbles:true}));"
 "var after=+g.querySelector('rect').getAttribute('width');r.before=before;r.after=after;"
