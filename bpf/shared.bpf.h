@@ -166,25 +166,46 @@ static __always_inline bool py_holds_gil(const struct ct_py_proc *pp, __u64 ts)
 	return locked && py_read_ptr(pp->gil + pp->gil_holder) == ts;
 }
 
-/* Copy a str's text: compact ASCII only (identifiers and most paths); keep the tail of a long
- * one (the end of a path names the file). false if it is not compact ASCII. */
+/* Copy a compact str's text, keeping the tail of a long one (the end of a path names the
+ * file). ASCII is copied NUL-terminated and *kind set to 0; other text is copied raw, *kind
+ * set to its bytes per character (1, 2, 4) and *units to the characters copied, for the
+ * loader to encode as UTF-8. false if it is not a compact str. */
 static __always_inline bool py_read_str(const struct ct_py_proc *pp, __u64 str, char *dst,
-					__u32 size)
+					__u32 size, __u8 *kind, __u8 *units)
 {
-	__u32 state = 0;
+	__u32 state = 0, k, n;
 	__s64 len = 0;
+	__u64 data;
 
+	*kind = 0;
+	*units = 0;
 	if (!str || bpf_probe_read_user(&state, sizeof(state), (void *)(str + 0x20)) ||
 	    bpf_probe_read_user(&len, sizeof(len), (void *)(str + 0x10)))
 		return false;
 	/* state: interned:2, kind:3, compact:1, ascii:1 */
-	if (!(state & (1u << 5)) || !(state & (1u << 6)) || len < 0)
+	if (!(state & (1u << 5)) || len < 0)
 		return false;
-	__u64 data = str + pp->str_ascii;
-
-	if (len >= size)
-		data += len - (size - 1);
-	return bpf_probe_read_user_str(dst, size, (void *)data) > 0;
+	if (state & (1u << 6)) {
+		data = str + pp->str_ascii;
+		if (len >= size)
+			data += len - (size - 1);
+		return bpf_probe_read_user_str(dst, size, (void *)data) > 0;
+	}
+	k = (state >> 2) & 7;
+	if ((k != 1 && k != 2 && k != 4) || pp->str_compact == CT_PY_NONE)
+		return false;
+	n = size / k;
+	if (len < n)
+		n = len;
+	data = str + pp->str_compact + (len - n) * k;
+	n *= k;
+	if (n > size)
+		return false;
+	if (bpf_probe_read_user(dst, n, (void *)data))
+		return false;
+	*kind = k;
+	*units = n / k;
+	return true;
 }
 
 static __always_inline void py_intern(const struct ct_py_proc *pp, struct py_scratch *sc,
@@ -205,9 +226,11 @@ static __always_inline void py_intern(const struct ct_py_proc *pp, struct py_scr
 	c->file[0] = 0;
 	bpf_probe_read_user(&c->firstlineno, sizeof(c->firstlineno),
 			    (void *)(code + pp->code_firstlineno));
-	if (!py_read_str(pp, py_read_ptr(code + pp->code_name), c->name, CT_PY_NAME))
+	if (!py_read_str(pp, py_read_ptr(code + pp->code_name), c->name, CT_PY_NAME,
+			 &c->name_kind, &c->name_units))
 		c->flags |= CT_PYC_NAME_BAD;
-	if (!py_read_str(pp, py_read_ptr(code + pp->code_filename), c->file, CT_PY_FILE))
+	if (!py_read_str(pp, py_read_ptr(code + pp->code_filename), c->file, CT_PY_FILE,
+			 &c->file_kind, &c->file_units))
 		c->flags |= CT_PYC_FILE_BAD;
 	/* co_linetable is a bytes object: ob_size at 0x10, data at 0x20 */
 	lt = py_read_ptr(code + pp->code_linetable);

@@ -105,17 +105,78 @@ int py_line_at(int minor, const uint8_t *table, size_t len, int firstlineno, int
 	return line_311(table, len, firstlineno, index);
 }
 
+/* A code object's string as UTF-8: ASCII as copied, or `units` characters of `kind` bytes
+ * each (latin-1, UCS-2, UCS-4, little-endian). Lone surrogates (file names decoded with
+ * surrogateescape) and out-of-range values become U+FFFD. */
+size_t py_str_utf8(const char *raw, size_t size, unsigned kind, unsigned units, char *out,
+		   size_t outlen)
+{
+	const uint8_t *r = (const uint8_t *)raw;
+	size_t o = 0;
+
+	if (!outlen)
+		return 0;
+	if (kind == 0) {
+		while (o < size && raw[o] && o + 1 < outlen) {
+			out[o] = raw[o];
+			o++;
+		}
+		out[o] = '\0';
+		return o;
+	}
+	if (kind != 1 && kind != 2 && kind != 4)
+		units = 0;
+	if ((size_t)units * kind > size)
+		units = (unsigned)(size / kind);
+	for (unsigned i = 0; i < units; i++) {
+		const uint8_t *p = r + (size_t)i * kind;
+		uint32_t c = p[0];
+		char b[4];
+		size_t n;
+
+		if (kind >= 2)
+			c |= (uint32_t)p[1] << 8;
+		if (kind == 4)
+			c |= (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+		if ((c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+			c = 0xfffd;
+		if (c < 0x80) {
+			b[0] = (char)c;
+			n = 1;
+		} else if (c < 0x800) {
+			b[0] = (char)(0xc0 | c >> 6);
+			b[1] = (char)(0x80 | (c & 0x3f));
+			n = 2;
+		} else if (c < 0x10000) {
+			b[0] = (char)(0xe0 | c >> 12);
+			b[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+			b[2] = (char)(0x80 | (c & 0x3f));
+			n = 3;
+		} else {
+			b[0] = (char)(0xf0 | c >> 18);
+			b[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+			b[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+			b[3] = (char)(0x80 | (c & 0x3f));
+			n = 4;
+		}
+		if (o + n >= outlen)
+			break;
+		memcpy(out + o, b, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return o;
+}
+
 const char *py_frame_name(int minor, const struct ct_py_code *c, int index, char *buf,
 			  size_t len)
 {
-	char name[CT_PY_NAME + 1], file[CT_PY_FILE + 1];
+	char name[4 * CT_PY_NAME + 1], file[4 * CT_PY_FILE + 1];
 	const char *base;
 	int line;
 
-	memcpy(name, c->name, CT_PY_NAME);
-	name[CT_PY_NAME] = '\0';
-	memcpy(file, c->file, CT_PY_FILE);
-	file[CT_PY_FILE] = '\0';
+	py_str_utf8(c->name, CT_PY_NAME, c->name_kind, c->name_units, name, sizeof(name));
+	py_str_utf8(c->file, CT_PY_FILE, c->file_kind, c->file_units, file, sizeof(file));
 	base = strrchr(file, '/');
 	base = base ? base + 1 : file;
 	line = py_line_at(minor, c->linetable, c->linetable_len > CT_PY_LINETABLE ?

@@ -11,6 +11,10 @@
  * gives none. index -1 (a frame that has not started) is the first line. */
 int py_line_at(int minor, const uint8_t *table, size_t len, int firstlineno, int index);
 
+/* A code object's name or file as UTF-8 into out (see struct ct_py_code); returns its length. */
+size_t py_str_utf8(const char *raw, size_t size, unsigned kind, unsigned units, char *out,
+		   size_t outlen);
+
 /* "qualname (file.py:line)" into buf; the file is its base name. Returns buf. */
 const char *py_frame_name(int minor, const struct ct_py_code *c, int index, char *buf,
 			  size_t len);

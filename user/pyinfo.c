@@ -39,22 +39,22 @@ static const struct ct_py_proc walk_offsets[] = {
 	  .id_is_pthread = 1, .tstate_frame = 0x18, .cframe_frame = N, .frame_code = 0x20,
 	  .frame_back = 0x18, .frame_instr = 0x60, .frame_owner = N, .code_filename = 0x68,
 	  .code_name = 0x70, .code_firstlineno = 0x28, .code_linetable = 0x78, .code_adaptive = N,
-	  .str_ascii = 0x30 },
+	  .str_ascii = 0x30, .str_compact = 0x48 },
 	{ .minor = 11, .interp_tstate_head = 0x10, .tstate_next = 0x8, .tstate_id = 0xa0,
 	  .tstate_frame = 0x38, .cframe_frame = 0x8, .frame_code = 0x20, .frame_back = 0x30,
 	  .frame_instr = 0x38, .frame_owner = N, .code_filename = 0x70, .code_name = 0x80,
 	  .code_firstlineno = 0x48, .code_linetable = 0x88, .code_adaptive = 0xb8,
-	  .str_ascii = 0x30 },
+	  .str_ascii = 0x30, .str_compact = 0x48 },
 	{ .minor = 12, .interp_tstate_head = 0x48, .tstate_next = 0x8, .tstate_id = 0x90,
 	  .tstate_frame = 0x38, .cframe_frame = 0x0, .frame_code = 0x0, .frame_back = 0x8,
 	  .frame_instr = 0x38, .frame_owner = 0x46, .owner_cstack = 3, .code_filename = 0x70,
 	  .code_name = 0x80, .code_firstlineno = 0x44, .code_linetable = 0x88,
-	  .code_adaptive = 0xc0, .str_ascii = 0x28 },
+	  .code_adaptive = 0xc0, .str_ascii = 0x28, .str_compact = 0x38 },
 	{ .minor = 13, .interp_tstate_head = 0x1cb0, .tstate_next = 0x8, .tstate_id = 0xa0,
 	  .tstate_frame = 0x48, .cframe_frame = N, .frame_code = 0x0, .frame_back = 0x8,
 	  .frame_instr = 0x38, .frame_owner = 0x46, .owner_cstack = 3, .code_filename = 0x70,
 	  .code_name = 0x80, .code_firstlineno = 0x44, .code_linetable = 0x88,
-	  .code_adaptive = 0xc8, .str_ascii = 0x28 },
+	  .code_adaptive = 0xc8, .str_ascii = 0x28, .str_compact = 0x38 },
 };
 #undef N
 /* offsetof(_PyRuntimeState, interpreters.head) */
@@ -232,6 +232,8 @@ int pyinfo_walk_from_debug(const struct pyinfo_debug *d, struct ct_py_proc *out,
 	w.code_linetable = d->code_linetable;
 	w.code_adaptive = d->code_adaptive;
 	w.str_ascii = d->str_ascii;
+	/* PyCompactUnicodeObject: the ASCII header, then utf8_length and utf8 (no wstr since 3.12) */
+	w.str_compact = d->str_ascii + 16;
 	w.gil_holder = d->interp_gil_holder - d->interp_gil;
 	w.gil_locked = d->interp_gil_locked - d->interp_gil;
 	*gil_in_interp = d->interp_gil;

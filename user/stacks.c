@@ -198,7 +198,7 @@ json_t *stacks_build(struct tracer *t, struct symbolizer *sym, const struct ct_r
 	struct interner in = { json_array(), json_object() };
 	json_t *doc = json_object(), *samples = json_array();
 	uint64_t uips[CT_STACK_DEPTH], kips[CT_STACK_DEPTH];
-	char buf[512];
+	char buf[1024];
 
 	py_index_build(&pyx, raw);
 	for (int i = 0; i < raw->nstacks; i++) {

@@ -155,9 +155,9 @@ struct ct_py_proc {
 	__u16 code_linetable;
 	__u16 code_adaptive;         /* co_code_adaptive (3.11+), or NONE */
 	__u16 str_ascii;             /* data of a compact ASCII str */
+	__u16 str_compact;           /* data of a compact non-ASCII str (1, 2 or 4 bytes a char) */
 	__u8 id_is_pthread;          /* tstate_id holds pthread_self() (== fs base), not a TID */
 	__u8 owner_cstack;           /* owner value of a C-stack shim frame (skipped) */
-	__u8 pad[2];
 	__u32 gil_locked;            /* offsets in struct _gil_runtime_state */
 	__u32 gil_holder;            /* last_holder (a PyThreadState *) */
 	__u32 gil_switch_number;
@@ -191,12 +191,15 @@ struct ct_py_code {
 	__s32 firstlineno;
 	__u32 linetable_len;         /* bytes copied (the table may be longer) */
 	__u32 flags;                 /* CT_PYC_* */
-	__u32 pad;
+	/* 0: name/file hold NUL-terminated ASCII; 1, 2 or 4: they hold *_units characters of
+	 * that many bytes each (latin-1, UCS-2, UCS-4: CPython's compact str kinds) */
+	__u8 name_kind, file_kind;
+	__u8 name_units, file_units;
 	char name[CT_PY_NAME];
 	char file[CT_PY_FILE];
 	__u8 linetable[CT_PY_LINETABLE];
 };
-#define CT_PYC_NAME_BAD   (1u << 0)  /* not an ASCII str: name unknown */
+#define CT_PYC_NAME_BAD   (1u << 0)  /* not a compact str: name unknown */
 #define CT_PYC_FILE_BAD   (1u << 1)
 #define CT_PYC_TABLE_CUT  (1u << 2)  /* the line table was longer than CT_PY_LINETABLE */
 

@@ -23,7 +23,7 @@ static json_t *walk_json(const struct ct_py_proc *w)
 	F(interp_tstate_head); F(tstate_next); F(tstate_id); F(id_is_pthread); F(tstate_frame);
 	F(cframe_frame); F(frame_code); F(frame_back); F(frame_instr); F(frame_owner);
 	F(owner_cstack); F(code_filename); F(code_name); F(code_firstlineno); F(code_linetable);
-	F(code_adaptive); F(str_ascii); F(gil_holder); F(gil_locked); F(gil_switch_number);
+	F(code_adaptive); F(str_ascii); F(str_compact); F(gil_holder); F(gil_locked); F(gil_switch_number);
 #undef F
 	return o;
 }

@@ -68,6 +68,7 @@ EXPECT = {
         "code_firstlineno": "off(PyCodeObject, co_firstlineno)",
         "code_linetable": "off(PyCodeObject, co_linetable)",
         "str_ascii": "sizeof(PyASCIIObject)",
+        "str_compact": "sizeof(PyCompactUnicodeObject)",
         "const:id_is_pthread": 1, "const:owner_cstack": 0,
         "const:cframe_frame": NONE, "const:frame_owner": NONE, "const:code_adaptive": NONE,
         "const:main_interp": 0,
@@ -89,6 +90,7 @@ EXPECT = {
         "code_linetable": "off(PyCodeObject, co_linetable)",
         "code_adaptive": "off(PyCodeObject, co_code_adaptive)",
         "str_ascii": "sizeof(PyASCIIObject)",
+        "str_compact": "sizeof(PyCompactUnicodeObject)",
         "const:id_is_pthread": 0, "const:frame_owner": NONE, "const:main_interp": 0,
         "const:owner_cstack": 0,
     },
@@ -112,6 +114,7 @@ EXPECT = {
         "code_linetable": "off(PyCodeObject, co_linetable)",
         "code_adaptive": "off(PyCodeObject, co_code_adaptive)",
         "str_ascii": "sizeof(PyASCIIObject)",
+        "str_compact": "sizeof(PyCompactUnicodeObject)",
         "const:id_is_pthread": 0,
     },
     13: {
@@ -133,6 +136,7 @@ EXPECT = {
         "code_linetable": "off(PyCodeObject, co_linetable)",
         "code_adaptive": "off(PyCodeObject, co_code_adaptive)",
         "str_ascii": "sizeof(PyASCIIObject)",
+        "str_compact": "sizeof(PyCompactUnicodeObject)",
         "const:id_is_pthread": 0, "const:cframe_frame": NONE,
     },
 }

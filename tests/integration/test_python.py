@@ -40,7 +40,7 @@ def marker_lines(path):
 def folded(path):
     """[(frames, value)] of a folded file."""
     out = []
-    with open(path) as f:
+    with open(path, encoding="utf-8") as f:
         for line in f:
             stack, _, value = line.rstrip("\n").rpartition(" ")
             out.append((stack.split(";"), int(value)))
@@ -180,6 +180,27 @@ class PythonCase:
         # 40 functions of 20 ms each at 499 Hz: nearly all are sampled, each under its own
         # name (a stale code entry would show one function's name for all of them)
         self.assertGreaterEqual(len(names), 30, sorted(names, key=int))
+
+    def test_non_ascii_names_and_files(self):
+        out, case = self.record("unicode", [os.path.join(PROGS, "unicode.py")])
+        self.python_proc(case)
+        seen = {}
+        for fr, v in folded(os.path.join(out, "oncpu.folded")):
+            for f in fr:
+                m = re.fullmatch(r"(\S+) \((\S+):(\d+)\)", f)
+                if m and m.group(2) == "donn\u00e9es_\u03bb.py":
+                    seen[m.group(1)] = seen.get(m.group(1), 0) + v
+        # three functions of 0.4 s each at 499 Hz: ~200 samples each, under their own names
+        for name in ("gr\u00f6\u00dfe", "\u8a08\u7b97", "\U00020000x"):
+            self.assertGreater(seen.get(name, 0), 50, "%r: %r" % (name, seen))
+        # every output carries them as valid UTF-8
+        with open(os.path.join(out, "oncpu.svg"), encoding="utf-8") as f:
+            self.assertIn("\u8a08\u7b97 (donn\u00e9es_\u03bb.py:", f.read())
+        with open(os.path.join(out, "report.html"), encoding="utf-8") as f:
+            self.assertIn("gr\u00f6\u00dfe", f.read())
+        with open(os.path.join(out, "stacks.json"), encoding="utf-8") as f:
+            frames = json.load(f)["frames"]
+        self.assertTrue(any(f.startswith("\U00020000x (") for f in frames))
 
     def test_threads_after_a_subinterpreter_are_walked(self):
         # a subinterpreter becomes the head of the runtime's list; the walker must still

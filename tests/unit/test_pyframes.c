@@ -98,6 +98,52 @@ static void test_frame_name(void **state)
 	assert_string_equal(py_frame_name(12, &c, 2, buf, sizeof(buf)), "? (?:101)");
 }
 
+/* Non-ASCII names and files arrive as raw latin-1, UCS-2 or UCS-4 characters. */
+static void test_frame_name_non_ascii(void **state)
+{
+	/* "größe" in latin-1; "計算" in UCS-2; U+20000 then 'x' in UCS-4 */
+	static const char l1[] = {'g', 'r', (char)0xf6, (char)0xdf, 'e'};
+	static const char u2[] = {(char)0x08, (char)0x8a, (char)0x97, (char)0x7b};
+	static const char u4[] = {0x00, 0x00, 0x02, 0x00, 'x', 0, 0, 0};
+	/* ".../données_λ.py" in UCS-2, ending "_λ.py" */
+	static const char f2[] = {'/', 0, 'd', 0, 'o', 0, 'n', 0, 'n', 0, (char)0xe9, 0, 'e', 0,
+				  's', 0, '_', 0, (char)0xbb, 0x03, '.', 0, 'p', 0, 'y', 0};
+	/* a lone surrogate (surrogateescape) and an out-of-range value */
+	static const char bad[] = {(char)0x80, (char)0xdc, 0, 0, 'a', 0, 0, 0, 0, 0, 0x11, 0};
+	struct ct_py_code c;
+	char buf[256], out[64];
+
+	memset(&c, 0, sizeof(c));
+	c.firstlineno = 7;
+	memcpy(c.name, l1, sizeof(l1));
+	c.name_kind = 1;
+	c.name_units = 5;
+	memcpy(c.file, f2, sizeof(f2));
+	c.file_kind = 2;
+	c.file_units = sizeof(f2) / 2;
+	assert_string_equal(py_frame_name(12, &c, -1, buf, sizeof(buf)),
+			    "gr\xc3\xb6\xc3\x9f" "e (donn\xc3\xa9" "es_\xce\xbb.py:7)");
+	memset(c.name, 0, sizeof(c.name));
+	memcpy(c.name, u2, sizeof(u2));
+	c.name_kind = 2;
+	c.name_units = 2;
+	assert_int_equal(py_str_utf8(c.name, CT_PY_NAME, 2, 2, out, sizeof(out)), 6);
+	assert_string_equal(out, "\xe8\xa8\x88\xe7\xae\x97");
+	assert_int_equal(py_str_utf8(u4, sizeof(u4), 4, 2, out, sizeof(out)), 5);
+	assert_string_equal(out, "\xf0\xa0\x80\x80x");
+	assert_int_equal(py_str_utf8(bad, sizeof(bad), 4, 3, out, sizeof(out)), 7);
+	assert_string_equal(out, "\xef\xbf\xbd" "a" "\xef\xbf\xbd");
+	/* units beyond the buffer are not read; a short output buffer ends on a whole char */
+	assert_int_equal(py_str_utf8(u4, sizeof(u4), 4, 200, out, sizeof(out)), 5);
+	assert_int_equal(py_str_utf8(u2, sizeof(u2), 2, 2, out, 6), 3);
+	assert_string_equal(out, "\xe8\xa8\x88");
+	/* ASCII (kind 0) stops at the NUL or the buffer */
+	assert_int_equal(py_str_utf8("run\0junk", 9, 0, 0, out, sizeof(out)), 3);
+	assert_int_equal(py_str_utf8("abcdef", 6, 0, 0, out, sizeof(out)), 6);
+	assert_string_equal(out, "abcdef");
+	(void)state;
+}
+
 /* A 3.13 _Py_DebugOffsets image: 73 little-endian uint64_t words */
 #define DWORDS 73
 static void put(uint8_t *b, int word, uint64_t v)
@@ -359,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_311_forms),
 		cmocka_unit_test(test_311_cut),
 		cmocka_unit_test(test_frame_name),
+		cmocka_unit_test(test_frame_name_non_ascii),
 		cmocka_unit_test(test_debug_parse),
 		cmocka_unit_test(test_debug_refused),
 		cmocka_unit_test(test_version_hex),
