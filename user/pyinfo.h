@@ -18,6 +18,8 @@ struct pyinfo {
 	uint64_t code_type;                 /* &PyCode_Type */
 	int frames;                         /* 1: py below is filled (frames can be walked) */
 	struct ct_py_proc walk;             /* what the BPF frame walker needs */
+	uint64_t since_ns;                  /* when the process exec'd it (bpf clock); 0: it
+					     * ran before tracing began */
 };
 
 /* struct _gil_runtime_state, 3.10-3.13 (the same in each): interval, last_holder, locked,

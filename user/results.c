@@ -108,23 +108,30 @@ static const struct pyinfo *py_of(const struct ct_raw *raw, uint32_t tgid)
 	return found;
 }
 
-/* Which pyinfo applies to a process: its own, or (a fork without exec) its parent's. */
+/* Which pyinfo applies to a process: its own, or (a fork without exec) its parent's, when it
+ * was forked after the parent became CPython (a shell's subshells before it exec'd python
+ * are not Python). */
 const struct pyinfo *py_of_proc(const struct ct_raw *raw, uint32_t tgid)
 {
+	uint64_t child_start = 0;
+
 	for (int depth = 0; depth < 64 && tgid; depth++) {
 		const struct pyinfo *pi = py_of(raw, tgid);
 		uint32_t ppid = 0;
+		uint64_t start = 0;
 		bool execed = false;
 
 		if (pi)
-			return pi;
+			return depth == 0 || child_start >= pi->since_ns ? pi : NULL;
 		for (int i = 0; i < raw->nprocs; i++)
 			if (raw->procs[i].tgid == tgid) {
 				ppid = raw->procs[i].ppid;
+				start = raw->procs[i].start_ns;
 				execed = raw->procs[i].flags & CT_PF_EXECED;
 			}
 		if (execed)
 			return NULL;
+		child_start = start;
 		tgid = ppid;
 	}
 	return NULL;
@@ -394,9 +401,11 @@ json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *m)
 			json_object_set_new(py, "gil", json_string(pi->gil ? a : ""));
 			json_object_set_new(py, "frames", json_boolean(pi->frames));
 			if (pi->gil) {
-				/* the share of the process's life during which the GIL was held */
+				/* the share of the process's life as CPython (from the exec of the
+				 * interpreter: a launcher script may run before) with the GIL held */
 				int64_t held = 0, any = 0;
 				uint64_t pend = p->end_ns ? p->end_ns : raw->end_ns;
+				uint64_t pstart = p->start_ns > pi->since_ns ? p->start_ns : pi->since_ns;
 
 				for (int j = 0; j < raw->nthreads; j++) {
 					int64_t h;
@@ -410,8 +419,12 @@ json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *m)
 					}
 				}
 				json_object_set_new(py, "gil_held_ns", any ? json_integer(held) : json_null());
-				json_object_set_new(py, "gil_held_share", any && pend > p->start_ns ?
-					json_real((double)held / (pend - p->start_ns)) : json_null());
+				/* held time is partly sampled: an estimate may pass the life by a
+				 * sample or two */
+				double share = pend > pstart ? (double)held / (pend - pstart) : 0;
+
+				json_object_set_new(py, "gil_held_share", any && pend > pstart ?
+					json_real(share > 1 ? 1 : share) : json_null());
 			}
 			if (!pi->frames)
 				json_object_set_new(py, "note", json_string(

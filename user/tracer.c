@@ -40,7 +40,7 @@ struct tracer {
 	int npy, cappy;
 	tracer_proc_fn proc_fn;
 	void *proc_ctx;
-	struct { pid_t tgid; uint64_t due; bool python; } *pending;
+	struct { pid_t tgid; uint64_t due, since; bool python; } *pending;
 	int npending, cappending;
 };
 
@@ -50,7 +50,7 @@ void tracer__on_process(struct tracer *t, tracer_proc_fn fn, void *ctx)
 	t->proc_ctx = ctx;
 }
 
-static void pending_add(struct tracer *t, pid_t tgid, uint64_t due, bool python)
+static void pending_add(struct tracer *t, pid_t tgid, uint64_t due, uint64_t since, bool python)
 {
 	if (t->npending == t->cappending) {
 		t->cappending = t->cappending ? 2 * t->cappending : 32;
@@ -58,6 +58,7 @@ static void pending_add(struct tracer *t, pid_t tgid, uint64_t due, bool python)
 	}
 	t->pending[t->npending].tgid = tgid;
 	t->pending[t->npending].due = due;
+	t->pending[t->npending].since = since;
 	t->pending[t->npending].python = python;
 	t->npending++;
 }
@@ -85,14 +86,16 @@ static void py_add(struct tracer *t, const struct pyinfo *pi)
 	t->py[t->npy++] = *pi;
 }
 
-static void detect_python(struct tracer *t, pid_t tgid, bool retry)
+/* since: when the process exec'd the program (0: it ran before tracing began) */
+static void detect_python(struct tracer *t, pid_t tgid, uint64_t since, bool retry)
 {
 	struct pyinfo pi;
 	int err = pyinfo_detect(tgid, &pi);
 
+	pi.since_ns = since;
 	if (err == -EAGAIN && retry) {
 		/* libpython is mapped by ld.so after exec: look again shortly */
-		pending_add(t, tgid, now_ns() + 2000000, true);
+		pending_add(t, tgid, now_ns() + 2000000, since, true);
 		return;
 	}
 	if (err == -ENOTSUP) {
@@ -147,11 +150,11 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (e->type == CT_EV_GIL_WAIT) {
 		attach_futex(t);
 	} else if (e->type == CT_EV_EXEC) {
-		detect_python(t, e->tgid, true);
+		detect_python(t, e->tgid, e->ts, true);
 		if (t->proc_fn) {
 			/* its libraries are mapped within milliseconds of the exec */
-			pending_add(t, e->tgid, now + 20000000, false);
-			pending_add(t, e->tgid, now + 300000000, false);
+			pending_add(t, e->tgid, now + 20000000, 0, false);
+			pending_add(t, e->tgid, now + 300000000, 0, false);
 		}
 	} else if (e->type == CT_EV_FORK && t->proc_fn) {
 		t->proc_fn(t->proc_ctx, e->tgid);
@@ -189,6 +192,7 @@ static void run_pending(struct tracer *t)
 		}
 		pid_t tgid = t->pending[i].tgid;
 		bool python = t->pending[i].python;
+		uint64_t since = t->pending[i].since;
 
 		t->pending[i] = t->pending[--t->npending];
 		if (python) {
@@ -197,10 +201,10 @@ static void run_pending(struct tracer *t)
 
 			if (pyinfo_detect(tgid, &pi) == -EAGAIN) {
 				if (kill(tgid, 0) == 0)
-					pending_add(t, tgid, now + 2000000, true);
+					pending_add(t, tgid, now + 2000000, since, true);
 				continue;
 			}
-			detect_python(t, tgid, false);
+			detect_python(t, tgid, since, false);
 		} else if (t->proc_fn) {
 			t->proc_fn(t->proc_ctx, tgid);
 		}
@@ -502,7 +506,7 @@ int tracer__track(struct tracer *t, pid_t tid, pid_t tgid, pid_t ppid, bool atta
 		if (err && err != -EEXIST)
 			return err;
 		if (attached) {
-			detect_python(t, tgid, false);
+			detect_python(t, tgid, 0, false);
 			if (t->proc_fn)
 				t->proc_fn(t->proc_ctx, tgid);
 		}

@@ -217,6 +217,36 @@ static void test_gil_label(void **state)
 	ct_raw_free(&raw);
 }
 
+/* A forked child without exec is CPython when its parent was at the fork: forked after the
+ * parent's exec of python, not before (a shell's subshells, then `exec python`). */
+static void test_python_inherited_by_forks_after_exec(void **state)
+{
+	struct ct_raw raw;
+
+	(void)state;
+	memset(&raw, 0, sizeof(raw));
+	raw.nprocs = 5;
+	raw.procs = calloc(5, sizeof(struct ct_proc));
+	raw.procs[0] = (struct ct_proc){ .tgid = 100, .start_ns = 10, .flags = CT_PF_EXECED };
+	raw.procs[1] = (struct ct_proc){ .tgid = 101, .ppid = 100, .start_ns = 20 };  /* before */
+	raw.procs[2] = (struct ct_proc){ .tgid = 102, .ppid = 101, .start_ns = 80 };  /* its child */
+	raw.procs[3] = (struct ct_proc){ .tgid = 103, .ppid = 100, .start_ns = 60 };  /* after */
+	raw.procs[4] = (struct ct_proc){ .tgid = 104, .ppid = 103, .start_ns = 70,
+					 .flags = CT_PF_EXECED };                    /* exec'd */
+	raw.npy = 1;
+	raw.py = calloc(1, sizeof(struct pyinfo));
+	raw.py[0] = (struct pyinfo){ .tgid = 100, .since_ns = 50, .version = "3.12" };
+	assert_ptr_equal(py_of_proc(&raw, 100), &raw.py[0]);
+	assert_null(py_of_proc(&raw, 101));
+	assert_null(py_of_proc(&raw, 102));
+	assert_ptr_equal(py_of_proc(&raw, 103), &raw.py[0]);
+	assert_null(py_of_proc(&raw, 104));
+	/* a process that ran before tracing (since 0): every fork of it */
+	raw.py[0].since_ns = 0;
+	assert_ptr_equal(py_of_proc(&raw, 102), &raw.py[0]);
+	ct_raw_free(&raw);
+}
+
 static void test_json_round_trip(void **state)
 {
 	struct ct_raw raw;
@@ -293,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_python_versions),
 		cmocka_unit_test(test_build_case),
 		cmocka_unit_test(test_gil_label),
+		cmocka_unit_test(test_python_inherited_by_forks_after_exec),
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_compare_gil_held),
 	};
