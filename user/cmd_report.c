@@ -18,7 +18,8 @@ static void usage(FILE *f)
 		"Render a saved run directory again (from its run.json). Formats:");
 	for (int i = 0; i < n; i++)
 		fprintf(f, " %s", r[i].name);
-	fprintf(f, " (default text, on stdout).\n");
+	fprintf(f, " (default text, on stdout).\n"
+		"-o FILE.gz writes the output gzip-compressed (the Perfetto UI opens trace.json.gz).\n");
 }
 
 static int render_case_files_one(json_t *run, const char *dir, const struct renderer *r)
@@ -92,8 +93,16 @@ int cmd_report(int argc, char **argv)
 		pr_warn("%s\n", err);
 		return CT_EXIT_USAGE;
 	}
+	if (outpath && r->render_case && json_array_size(json_object_get(run, "cases")) != 1) {
+		pr_warn("report: %s has %zu cases and %s is drawn per case: leave out -o to write "
+			"one %s in each case directory\n", argv[optind],
+			json_array_size(json_object_get(run, "cases")), r->name, r->file);
+		json_decref(run);
+		return CT_EXIT_USAGE;
+	}
 	if (outpath) {
-		out = fopen(outpath, "we");
+		/* -o NAME.gz: compressed (pprof is gzip-framed already) */
+		out = fopen_output(outpath, path_is_gz(outpath) && !r->binary);
 		if (!out) {
 			pr_warn("cannot write %s: %m\n", outpath);
 			json_decref(run);

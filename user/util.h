@@ -46,5 +46,8 @@ const char *fmt_kb(uint64_t kb, char *buf, size_t len);
 /* Timestamp "20261124-105800" in local time. */
 void timestamp_compact(char *buf, size_t len);
 int read_file_str(const char *path, char *buf, size_t len);   /* trims the newline */
+bool path_is_gz(const char *path);        /* the name ends in ".gz" */
+/* A new file for writing, gzip-compressed (zlib) when gz; fclose reports a failed write. */
+FILE *fopen_output(const char *path, bool gz);
 
 #endif

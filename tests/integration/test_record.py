@@ -3,6 +3,7 @@ kernel's own accounting of itself (getrusage, /proc/self/task/TID/schedstat, tim
 its blocking calls), and conctrace's run.json must agree with it. Needs root; skips loudly
 when BPF cannot load."""
 
+import gzip
 import json
 import os
 import select
@@ -220,6 +221,42 @@ class MutexWait(RecordedHelper):
         self.assertEqual(len(edges), 1, "edge waiter %d -> waker %d: %s" % (
             truth["waiter_tid"], truth["holder_tid"], lk["edges"]))
         self.assertGreaterEqual(edges[0]["count"], 1, "count of the waiter -> holder edge")
+
+    def test_report_gz_output(self):
+        """report -o NAME.gz writes the same bytes gzip-compressed (the Perfetto UI opens a
+        trace.json.gz); a pprof profile is gzip-framed already and not compressed twice."""
+        self.case()
+        run = self.recording().outdir
+        for fmt, name in (("perfetto", "trace.json"), ("text", "report.txt"),
+                          ("pprof", "profile.pb.gz")):
+            plain = os.path.join(run, "again-" + name)
+            packed = plain + ("" if name.endswith(".gz") else ".gz")
+            for out in {plain, packed}:
+                p = subprocess.run([ctlib.CONCTRACE, "report", "--format", fmt, "-o", out, run],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   env=ctlib.clean_env({"NO_COLOR": "1"}))
+                self.assertEqual(p.returncode, 0, p.stderr)
+            with open(plain, "rb") as f:
+                want = f.read()
+            with gzip.open(packed, "rb") as f:
+                got = f.read()
+            if name.endswith(".gz"):
+                # one gzip layer: what is inside is the profile, not gzip again
+                self.assertGreater(len(got), 100)
+                self.assertNotEqual(got[:2], b"\x1f\x8b", "pprof compressed twice")
+                continue
+            self.assertEqual(got, want, fmt)
+            self.assertGreater(len(want), 1000, fmt)
+            if fmt == "perfetto":
+                self.assertLess(os.path.getsize(packed), len(want) / 3, fmt)
+        with gzip.open(os.path.join(run, "again-trace.json.gz"), "rt") as f:
+            self.assertTrue(json.load(f)["traceEvents"])
+        # a directory that cannot be written: an error naming the file, exit status 1
+        bad = os.path.join(run, "no-such-dir", "trace.json.gz")
+        p = subprocess.run([ctlib.CONCTRACE, "report", "--format", "perfetto", "-o", bad, run],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn(bad, p.stderr)
 
     def test_lock_reason_of_waiter(self):
         case, truth = self.case(), self.truth()

@@ -145,6 +145,16 @@ class QuickShapes(unittest.TestCase):
         with open(os.path.join(self.out, "report.txt")) as f:
             self.assertEqual(p.stdout, f.read())
 
+    def test_report_per_case_format_with_one_output_file(self):
+        """A per-case format and -o on a run of several cases: an error, nothing written."""
+        out = os.path.join(self.out, "one-trace.json")
+        p = subprocess.run([ctlib.CONCTRACE, "report", "--format", "perfetto", "-o", out,
+                            self.out], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, env=ctlib.clean_env())
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("%d cases" % len(self.runj["cases"]), p.stderr)
+        self.assertFalse(os.path.exists(out))
+
 
 def write_spec(tmp, text):
     path = os.path.join(tmp, "spec.yaml")
