@@ -146,6 +146,17 @@ static int cmp_threads(const void *a, const void *b)
 	return x->tid < y->tid ? -1 : x->tid > y->tid;
 }
 
+/* processes in the order they started (the root first), then by pid */
+static int cmp_procs(const void *a, const void *b)
+{
+	const struct ct_proc *x = *(const struct ct_proc *const *)a;
+	const struct ct_proc *y = *(const struct ct_proc *const *)b;
+
+	if (x->start_ns != y->start_ns)
+		return x->start_ns < y->start_ns ? -1 : 1;
+	return x->tgid < y->tgid ? -1 : x->tgid > y->tgid;
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -376,8 +387,13 @@ json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *m)
 	}
 	free(ts);
 
+	const struct ct_proc **ps = xcalloc(raw->nprocs + 1, sizeof(*ps));
+
+	for (int i = 0; i < raw->nprocs; i++)
+		ps[i] = &raw->procs[i];
+	qsort(ps, raw->nprocs, sizeof(*ps), cmp_procs);
 	for (int i = 0; i < raw->nprocs; i++) {
-		const struct ct_proc *p = &raw->procs[i];
+		const struct ct_proc *p = ps[i];
 		const struct pyinfo *pi = py_of_proc(raw, p->tgid);
 		json_t *o = json_object();
 
@@ -437,6 +453,7 @@ json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *m)
 		rss_sum += p->maxrss_kb;
 		anon_sum += p->anon_kb;
 	}
+	free(ps);
 
 	for (int i = 0; i < raw->ncpus; i++) {
 		json_t *o = json_object();

@@ -247,6 +247,33 @@ static void test_python_inherited_by_forks_after_exec(void **state)
 	ct_raw_free(&raw);
 }
 
+/* run.json lists processes in the order they started, not in the map's order. */
+static void test_processes_in_start_order(void **state)
+{
+	struct ct_raw raw;
+	struct case_meta m = {};
+	static const uint32_t pids[] = {30, 10, 20, 5};
+	static const uint64_t starts[] = {300, 0, 200, 200};
+
+	(void)state;
+	fake_raw(&raw);
+	free(raw.procs);
+	raw.nprocs = 4;
+	raw.procs = calloc(4, sizeof(struct ct_proc));
+	for (int i = 0; i < 4; i++)
+		raw.procs[i] = (struct ct_proc){ .tgid = pids[i], .ppid = pids[i] == 10 ? 0 : 10,
+			.start_ns = raw.start_ns + starts[i], .end_ns = raw.end_ns, .nthreads = 1 };
+	json_t *c = results_build_case(&raw, &m);
+	json_t *ps = json_object_get(c, "processes");
+	assert_int_equal(json_array_size(ps), 4);
+	assert_int_equal(jget_u64(json_array_get(ps, 0), "pid"), 10);
+	assert_int_equal(jget_u64(json_array_get(ps, 1), "pid"), 5);    /* same start: by pid */
+	assert_int_equal(jget_u64(json_array_get(ps, 2), "pid"), 20);
+	assert_int_equal(jget_u64(json_array_get(ps, 3), "pid"), 30);
+	json_decref(c);
+	ct_raw_free(&raw);
+}
+
 static void test_json_round_trip(void **state)
 {
 	struct ct_raw raw;
@@ -324,6 +351,7 @@ int main(void)
 		cmocka_unit_test(test_build_case),
 		cmocka_unit_test(test_gil_label),
 		cmocka_unit_test(test_python_inherited_by_forks_after_exec),
+		cmocka_unit_test(test_processes_in_start_order),
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_compare_gil_held),
 	};
