@@ -107,8 +107,11 @@ class PythonCase:
         want = "waiter (nested.py:%d)" % lines["waiter-acquire"]
         lock_ns = sum(v for fr, v in off if fr[0] == "lock" and want in fr)
         self.assertGreater(lock_ns, 1.0 * ctlib.SEC,
-                           "waiter blocked ~1.5 s in lock.acquire(); off-CPU lock stacks: %r"
-                           % [(fr, v) for fr, v in off if fr[0] == "lock"][:5])
+                           "waiter blocked ~1.5 s in lock.acquire(); off-CPU lock stacks: %r; "
+                           "threads' off-CPU: %r; not measured: %r"
+                           % ([(fr, v) for fr, v in off if fr[0] == "lock"][:5],
+                              [(t["tid"], t["off_ns"]) for t in case["threads"]],
+                              case.get("counters")))
         # the Perfetto trace: the waiter's Blocked slice carries the stack it blocked in
         with open(os.path.join(out, "trace.json")) as f:
             trace = json.load(f)["traceEvents"]
