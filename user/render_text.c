@@ -309,8 +309,10 @@ static void gil_table(json_t *c, FILE *out, const struct render_opts *o)
 				100 * json_number_value(share),
 				fmt_ns(jget_u64(py, "gil_held_ns"), b[0], 32));
 		else
-			fprintf(out, "  pid %llu (CPython %s): GIL held time not measured (no on-CPU "
-				"samples: --no-stacks)\n", (unsigned long long)pid, jget_str(py, "version"));
+			fprintf(out, "  pid %llu (CPython %s): GIL held time not measured (%s)\n",
+				(unsigned long long)pid, jget_str(py, "version"),
+				jget_u64(c, "samples") ? "no on-CPU sample fell in its threads" :
+				"no on-CPU samples: --no-stacks");
 		fprintf(out, "  %s%-7s %9s %9s %9s %7s %9s %9s %9s %7s %7s%s\n", DIM(o), "tid", "held",
 			"no GIL", "waiting", "waits", "acquired", "wait p50", "wait p99", "drop rq",
 			"forced", RESET(o));
