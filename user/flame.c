@@ -751,30 +751,13 @@ unsigned int flame__diff_rgb(double delta, double max_abs_delta)
  * come back as U+FFFD, one byte at a time. */
 static int utf8_next(const unsigned char *s, uint32_t *cp)
 {
-	uint32_t c = s[0], min;
-	int len;
+	size_t len = utf8_decode(s, 4, cp);
 
-	if (c < 0x80) {
-		*cp = (c < 0x20 && c != '\t') ? 0xfffd : c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) { len = 2; c &= 0x1f; min = 0x80; }
-	else if (c >= 0xe0 && c <= 0xef) { len = 3; c &= 0x0f; min = 0x800; }
-	else if (c >= 0xf0 && c <= 0xf4) { len = 4; c &= 0x07; min = 0x10000; }
-	else { *cp = 0xfffd; return 1; }
-	for (int i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			*cp = 0xfffd;
-			return 1;
-		}
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) || c == 0xfffe || c == 0xffff) {
+	if (!len || (*cp < 0x20 && *cp != '\t') || *cp == 0xfffe || *cp == 0xffff) {
 		*cp = 0xfffd;
 		return 1;
 	}
-	*cp = c;
-	return len;
+	return (int)len;
 }
 
 static size_t utf8_chars(const char *s)

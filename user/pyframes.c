@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "pyframes.h"
+#include "util.h"
 
 static int line_310(const uint8_t *t, size_t len, int first, int index)
 {
@@ -140,25 +141,7 @@ size_t py_str_utf8(const char *raw, size_t size, unsigned kind, unsigned units, 
 			c |= (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 		if ((c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
 			c = 0xfffd;
-		if (c < 0x80) {
-			b[0] = (char)c;
-			n = 1;
-		} else if (c < 0x800) {
-			b[0] = (char)(0xc0 | c >> 6);
-			b[1] = (char)(0x80 | (c & 0x3f));
-			n = 2;
-		} else if (c < 0x10000) {
-			b[0] = (char)(0xe0 | c >> 12);
-			b[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-			b[2] = (char)(0x80 | (c & 0x3f));
-			n = 3;
-		} else {
-			b[0] = (char)(0xf0 | c >> 18);
-			b[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-			b[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-			b[3] = (char)(0x80 | (c & 0x3f));
-			n = 4;
-		}
+		n = utf8_encode(c, b);
 		if (o + n >= outlen)
 			break;
 		memcpy(out + o, b, n);

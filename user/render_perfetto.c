@@ -89,38 +89,6 @@ struct pf {
 /* Exported for the unit tests only (tests/unit/test_perfetto.c declares it too). */
 size_t perfetto_json_escape(char *dst, const char *src, size_t n);
 
-/* The length of the well-formed UTF-8 sequence at s (at most n bytes), 0 when there is none:
- * no overlong forms, no surrogates, nothing above U+10FFFF, no truncated sequence. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len, k;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		if (s[0] == 0xe0)
-			lo = 0xa0;
-		else if (s[0] == 0xed)
-			hi = 0x9f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		if (s[0] == 0xf0)
-			lo = 0x90;
-		else if (s[0] == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
-	}
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (k = 2; k < len; k++)
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
-
 /* The n bytes at src as the inside of a JSON string (no quotes) at dst, which has room for
  * 6 * n bytes; returns the length written. '"' and '\\' are escaped, control characters become
  * \b \f \n \r \t or \u00XX, well-formed UTF-8 is kept, and every byte that is not part of a
@@ -131,6 +99,7 @@ size_t perfetto_json_escape(char *dst, const char *src, size_t n)
 	const unsigned char *s = (const unsigned char *)src;
 	char *d = dst;
 	size_t i = 0, k;
+	uint32_t cp;
 
 	while (i < n) {
 		unsigned char c = s[i];
@@ -155,7 +124,7 @@ size_t perfetto_json_escape(char *dst, const char *src, size_t n)
 				d += 5;
 			}
 			i++;
-		} else if ((k = utf8_seq(s + i, n - i))) {
+		} else if ((k = utf8_decode(s + i, n - i, &cp))) {
 			memcpy(d, s + i, k);
 			d += k;
 			i += k;

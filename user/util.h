@@ -46,7 +46,12 @@ const char *fmt_kb(uint64_t kb, char *buf, size_t len);
 /* Timestamp "20261124-105800" in local time. */
 void timestamp_compact(char *buf, size_t len);
 int read_file_str(const char *path, char *buf, size_t len);   /* trims the newline */
-bool path_is_gz(const char *path);        /* the name ends in ".gz" */
+bool path_is_gz(const char *path);
+/* The well-formed UTF-8 sequence at s (at most n bytes; a NUL ends it too): its length and,
+ * in *cp, its code point; 0 when there is none (overlong, surrogate, above U+10FFFF, cut). */
+size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+/* cp (at most U+10FFFF, not a surrogate) as UTF-8 into out; returns its length (1-4). */
+size_t utf8_encode(uint32_t cp, char out[4]);        /* the name ends in ".gz" */
 /* A new file for writing, gzip-compressed (zlib) when gz; fclose reports a failed write. */
 FILE *fopen_output(const char *path, bool gz);
 

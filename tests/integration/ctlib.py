@@ -75,6 +75,12 @@ def _skip_reason():
     return _probe["reason"]
 
 
+def skip_loudly(testcase, reason):
+    """Skip testcase, printing its name and the reason where the test output shows it."""
+    print("\n*** %s SKIPPED: %s ***" % (testcase.id(), reason))
+    testcase.skipTest(reason)
+
+
 def require_bpf(testcase):
     """Skip (loudly, with the reason) unless this machine can load conctrace's BPF programs.
     Fails, rather than skips, when build/conctrace has not been built."""

@@ -24,8 +24,7 @@ class Html(unittest.TestCase):
         ctlib.require_bpf(self)
         if not CHROMIUM:
             reason = "chromium not installed (apt-get install chromium, or make deps)"
-            print("\n*** %s SKIPPED: %s ***" % (self.id(), reason))
-            self.skipTest(reason)
+            ctlib.skip_loudly(self, reason)
         self.tmp = tempfile.mkdtemp(prefix="conctrace-html-")
         self.addCleanup(shutil.rmtree, self.tmp, True)
 

@@ -65,8 +65,7 @@ class PythonCase:
 
     def setUp(self):
         if self.reason:
-            print("\n*** %s SKIPPED: %s ***" % (self.id(), self.reason))
-            self.skipTest(self.reason)
+            ctlib.skip_loudly(self, self.reason)
 
     def record(self, name, args, extra=()):
         out = os.path.join(self.tmp, name)

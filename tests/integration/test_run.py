@@ -63,8 +63,7 @@ class QuickShapes(unittest.TestCase):
 
     def setUp(self):
         if self.skip:
-            print("\n*** %s SKIPPED: %s ***" % (self.id(), self.skip))
-            self.skipTest(self.skip)
+            ctlib.skip_loudly(self, self.skip)
         if os.cpu_count() < 2:
             self.skipTest("needs 2 or more CPUs for the parallel shapes")
         self.assertEqual(self.rc, 0, self.stderr)

@@ -39,8 +39,7 @@ class HotAndBlocking(unittest.TestCase):
 
     def setUp(self):
         if self.reason:
-            print("\n*** %s SKIPPED: %s ***" % (self.id(), self.reason))
-            self.skipTest(self.reason)
+            ctlib.skip_loudly(self, self.reason)
         self.assertEqual(self.p.returncode, 0, self.p.stderr)
         self.assertIsNotNone(self.st, "no stacks.json written")
 

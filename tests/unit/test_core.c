@@ -274,6 +274,29 @@ static void test_processes_in_start_order(void **state)
 	ct_raw_free(&raw);
 }
 
+/* The shared UTF-8 helpers (flame graphs' XML, Perfetto's JSON, Python names). */
+static void test_utf8(void **state)
+{
+	uint32_t cp = 0;
+	char b[4];
+
+	(void)state;
+	assert_int_equal(utf8_decode((const unsigned char *)"\xce\xbb", 2, &cp), 2);
+	assert_int_equal(cp, 0x3bb);
+	assert_int_equal(utf8_decode((const unsigned char *)"\xf0\xa0\x80\x80", 4, &cp), 4);
+	assert_int_equal(cp, 0x20000);
+	assert_int_equal(utf8_decode((const unsigned char *)"\xce\xbb", 1, &cp), 0);  /* cut */
+	assert_int_equal(utf8_decode((const unsigned char *)"\xce", 4, &cp), 0);      /* NUL */
+	assert_int_equal(utf8_decode((const unsigned char *)"\xc0\x80", 2, &cp), 0); /* overlong */
+	assert_int_equal(utf8_decode((const unsigned char *)"\xed\xa0\x80", 3, &cp), 0);
+	assert_int_equal(utf8_decode((const unsigned char *)"\xf4\x90\x80\x80", 4, &cp), 0);
+	assert_int_equal(utf8_encode(0x3bb, b), 2);
+	assert_memory_equal(b, "\xce\xbb", 2);
+	assert_int_equal(utf8_encode(0x20000, b), 4);
+	assert_memory_equal(b, "\xf0\xa0\x80\x80", 4);
+	assert_int_equal(utf8_encode('x', b), 1);
+}
+
 static void test_json_round_trip(void **state)
 {
 	struct ct_raw raw;
@@ -352,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_gil_label),
 		cmocka_unit_test(test_python_inherited_by_forks_after_exec),
 		cmocka_unit_test(test_processes_in_start_order),
+		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_compare_gil_held),
 	};
