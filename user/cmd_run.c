@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "capture.h"
 #include "commands.h"
+#include "function.h"
 #include "log.h"
 #include "paths.h"
 #include "render.h"
@@ -30,16 +31,25 @@ struct run_opts {
 	bool no_stacks;
 	bool no_python_frames;
 	int sample_hz;
+	struct function_opts fn;     /* --function: no spec file */
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: conctrace run [OPTIONS] SPEC.yaml\n"
+"       conctrace run [OPTIONS] --function MODULE:CALLABLE [--args LIST] [--calls N]\n"
 "\n"
 "Run every workload of SPEC in each of its concurrency models, trace every case with eBPF,\n"
 "and compare the models side by side (tables and findings). See docs/spec.md.\n"
+"With --function, the workload is your Python callable, in every model that applies to it.\n"
 "\n"
+"      --function MOD:FN call FN of module MOD (imported from the current directory and\n"
+"                        --pythonpath) in each model, and compare\n"
+"      --args LIST       the arguments of every call, a YAML list: '[1000, fast]'\n"
+"      --calls N         calls in all, split over the tasks (default 16)\n"
+"      --tasks N         threads, processes or coroutines (default 4)\n"
+"      --pythonpath DIRS directories to import from, ':'-separated\n"
 "  -o, --output DIR      run directory (default conctrace-out/NAME-TIMESTAMP)\n"
 "      --only LIST       only these workloads (comma-separated names)\n"
 "      --models LIST     only these models (comma-separated)\n"
@@ -127,10 +137,13 @@ static int resolve_python(struct spec *s, const struct ct_user *u, bool as_root,
 
 static bool spec_uses_python(const struct spec *s)
 {
-	for (int i = 0; i < s->nworkloads; i++)
+	for (int i = 0; i < s->nworkloads; i++) {
+		if (s->workloads[i].function)
+			return true;
 		for (int m = 0; s->workloads[i].kind && m < s->workloads[i].nmodels; m++)
 			if (strncmp(s->workloads[i].models[m].name, "c-", 2))
 				return true;
+	}
 	return false;
 }
 
@@ -259,6 +272,8 @@ failed:
 out:
 	json_object_set_new(c, "dir", json_string(cdir + strlen(dir) + 1));
 	json_object_set_new(c, "timeout_ns", json_integer(pc->timeout_ns));
+	if (pc->wl->function)
+		json_object_set_new(c, "function", json_string(pc->wl->function));
 	if (logfd >= 0)
 		close(logfd);
 	if (nullfd >= 0)
@@ -307,10 +322,6 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 	bool tty = isatty(2) && !ro->quiet;
 	uint64_t started;
 
-	if (spec_load(specpath, &s, err, sizeof(err))) {
-		fprintf(stderr, "conctrace: %s\n", err);
-		return CT_EXIT_USAGE;
-	}
 	path_harness(harness, sizeof(harness));
 	path_cbase(cbase, sizeof(cbase));
 	po.harness = harness;
@@ -320,6 +331,20 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 		code = CT_EXIT_USAGE;
 		goto out;
 	}
+	if (ro->fn.function) {
+		struct function_opts fo = ro->fn;
+
+		fo.harness = harness;
+		rc = function_spec(&fo, &u, ro->as_root, &s, err, sizeof(err));
+		specpath = "--function";
+	} else {
+		rc = spec_load(specpath, &s, err, sizeof(err));
+	}
+	if (rc) {
+		fprintf(stderr, "conctrace: %s\n", err);
+		code = rc == -ENOENT && ro->fn.function ? CT_EXIT_NOCMD : CT_EXIT_USAGE;
+		goto out;
+	}
 	if (spec_uses_python(s) && resolve_python(s, &u, ro->as_root, &python_info)) {
 		fprintf(stderr, "conctrace: %s: the spec's python '%s' does not run (set "
 			"defaults.python to an interpreter)\n", specpath, s->python);
@@ -327,6 +352,11 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 		goto out;
 	}
 	if (spec_plan(s, &po, &p, err, sizeof(err))) {
+		fprintf(stderr, "conctrace: %s\n", err);
+		code = CT_EXIT_USAGE;
+		goto out;
+	}
+	if (function_check(s, p, &u, ro->as_root, err, sizeof(err))) {
 		fprintf(stderr, "conctrace: %s\n", err);
 		code = CT_EXIT_USAGE;
 		goto out;
@@ -431,6 +461,11 @@ int cmd_run(int argc, char **argv)
 		{"no-stacks", no_argument, NULL, 'S'},
 		{"no-python-frames", no_argument, NULL, 'P'},
 		{"sample-hz", required_argument, NULL, 'H'},
+		{"function", required_argument, NULL, 'F'},
+		{"args", required_argument, NULL, 'A'},
+		{"calls", required_argument, NULL, 'C'},
+		{"tasks", required_argument, NULL, 'T'},
+		{"pythonpath", required_argument, NULL, 'Y'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -465,6 +500,25 @@ int cmd_run(int argc, char **argv)
 				return CT_EXIT_USAGE;
 			}
 			break;
+		case 'F': ro.fn.function = optarg; break;
+		case 'A': ro.fn.args = optarg; break;
+		case 'Y': ro.fn.pythonpath = optarg; break;
+		case 'C':
+			ro.fn.calls = strtoull(optarg, &end, 10);
+			if (*end || optarg[0] == '-' || ro.fn.calls < 1 || ro.fn.calls > SPEC_MAX_COUNT) {
+				pr_warn("run: --calls needs a number from 1 to %llu, not '%s'\n",
+					SPEC_MAX_COUNT, optarg);
+				return CT_EXIT_USAGE;
+			}
+			break;
+		case 'T':
+			ro.fn.tasks = strtol(optarg, &end, 10);
+			if (*end || ro.fn.tasks < 1 || ro.fn.tasks > SPEC_MAX_TASKS) {
+				pr_warn("run: --tasks needs a number from 1 to %d, not '%s'\n",
+					SPEC_MAX_TASKS, optarg);
+				return CT_EXIT_USAGE;
+			}
+			break;
 		case 'q': ro.quiet = true; break;
 		case 'v': log_init(log_verbosity + 1); break;
 		case 'h': usage(stdout); return CT_EXIT_OK;
@@ -475,11 +529,16 @@ int cmd_run(int argc, char **argv)
 			return CT_EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1) {
-		pr_warn("run: give one spec file (e.g. workloads/python-models.yaml)\n");
+	if (!ro.fn.function && (ro.fn.args || ro.fn.calls || ro.fn.tasks || ro.fn.pythonpath)) {
+		pr_warn("run: --args, --calls, --tasks and --pythonpath go with --function\n");
+		return CT_EXIT_USAGE;
+	}
+	if (ro.fn.function ? optind != argc : optind != argc - 1) {
+		pr_warn(ro.fn.function ? "run: --function takes no spec file\n" :
+			"run: give one spec file (e.g. workloads/python-models.yaml) or --function\n");
 		usage(stderr);
 		return CT_EXIT_USAGE;
 	}
 	ct_install_signal_handlers();
-	return do_run(&ro, argv[optind]);
+	return do_run(&ro, ro.fn.function ? NULL : argv[optind]);
 }
