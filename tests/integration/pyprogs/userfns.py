@@ -1,6 +1,5 @@
 """Functions for the function-workload tests: what a user might hand conctrace."""
 import asyncio
-import os
 import time
 
 
@@ -30,9 +29,14 @@ def make_gen(n):
     return (i for i in range(n))
 
 
-def whoami():
-    """A result that depends on the process: the same in threads, not across processes."""
-    return os.getpid()
+_calls = 0
+
+
+def counted():
+    """How many calls this process has made: processes share nothing, so each starts at 1."""
+    global _calls
+    _calls += 1
+    return _calls
 
 
 def forever():
