@@ -11,6 +11,7 @@
 #include "capture.h"
 #include "commands.h"
 #include "function.h"
+#include "compare.h"
 #include "log.h"
 #include "paths.h"
 #include "render.h"
@@ -35,18 +36,23 @@ struct run_opts {
 	struct function_opts fn;     /* --function: no spec file */
 };
 
+/* long options without a short one */
+enum { OPT_FUNCTION = 256, OPT_ARGS, OPT_CALLS, OPT_TASKS, OPT_PYTHONPATH };
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: conctrace run [OPTIONS] SPEC.yaml\n"
+"Usage: conctrace run [OPTIONS] SPEC\n"
 "       conctrace run [OPTIONS] --function MODULE:CALLABLE [--args LIST] [--calls N]\n"
 "\n"
-"Run every workload of SPEC in each of its concurrency models, trace every case with eBPF,\n"
-"and compare the models side by side (tables and findings). See docs/spec.md.\n"
-"With --function, the workload is your Python callable, in every model that applies to it.\n"
+"Run every workload of SPEC in each of its concurrency models, trace every case\n"
+"with eBPF, and compare the models side by side (tables and findings). SPEC is a\n"
+"YAML file (conctrace-spec(5)), or the name of a shipped spec: quick,\n"
+"python-models, c-vs-python. With --function, the workload is your own Python\n"
+"callable, in every model that applies to it.\n"
 "\n"
-"      --function MOD:FN call FN of module MOD (imported from the current directory and\n"
-"                        --pythonpath) in each model, and compare\n"
+"      --function MOD:FN call FN of module MOD (imported from the current directory\n"
+"                        and --pythonpath) in each model, and compare\n"
 "      --args LIST       the arguments of every call, a YAML list: '[1000, fast]'\n"
 "      --calls N         calls in all, split over the tasks (default 16)\n"
 "      --tasks N         threads, processes or coroutines (default 4)\n"
@@ -58,10 +64,15 @@ static void usage(FILE *f)
 "  -n, --dry-run         print the plan (every case and its command) and stop\n"
 "      --as-root         run the workloads as root, not as the invoking user\n"
 "      --no-stacks       no stack collection (overrides the spec's trace.stacks)\n"
-"      --no-python-frames  stacks of CPython processes without their Python frames\n"
-"      --sample-hz N     on-CPU samples per second per CPU (overrides trace.sample_hz)\n"
+"      --no-python-frames\n"
+"                        stacks of CPython processes without their Python frames\n"
+"  -F, --sample-hz N     on-CPU samples per second per CPU (overrides the spec)\n"
 "  -q, --quiet           no report on stdout (still written to DIR/report.txt)\n"
-"  -h, --help            this help\n");
+"  -v, --verbose         more messages (repeat for more)\n"
+"  -h, --help            this help\n"
+"\n"
+"Exit status: 0 every case ran, 7 a case failed (the others still ran; the\n"
+"summary says why); `conctrace help` lists the errors.\n");
 }
 
 static void print_plan(const struct spec *s, const struct plan *p, FILE *out)
@@ -200,6 +211,15 @@ static json_t *run_case(struct session *se, bool timeline, const struct plan_cas
 	json_object_set_new(c, "timeout_ns", json_integer(pc->timeout_ns));
 	if (pc->wl->function)
 		json_object_set_new(c, "function", json_string(pc->wl->function));
+	if (!compare_case_ok(c)) {
+		/* why it failed is often only in its own output: keep the end of it */
+		char *tail = file_tail(log, 5, 2048);
+
+		if (tail)
+			json_object_set_new(json_object_get(c, "status"), "output_tail",
+					    json_string(tail));
+		free(tail);
+	}
 	if (logfd >= 0)
 		close(logfd);
 	if (nullfd >= 0)
@@ -209,8 +229,21 @@ static json_t *run_case(struct session *se, bool timeline, const struct plan_cas
 	return c;
 }
 
-static int do_run(const struct run_opts *ro, const char *specpath)
+static int count_failed(json_t *run)
 {
+	json_t *c;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(json_object_get(run, "cases"), i, c)
+		n += !compare_case_ok(c) && !json_is_true(json_object_get(json_object_get(c, "status"),
+								       "interrupted"));
+	return n;
+}
+
+static int do_run(const struct run_opts *ro, const char *specarg)
+{
+	char specpath[4096];
 	struct plan_opts po = { .only = ro->only, .models = ro->models, .repeat = ro->repeat };
 	char harness[4096], cbase[4096], err[1024];
 	struct spec *s = NULL;
@@ -219,7 +252,7 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 	struct ct_user u = {};
 	char *dir = NULL;
 	json_t *run = NULL, *spec_json, *python_info = NULL;
-	int code = CT_EXIT_OK, rc;
+	int code = CT_EXIT_OK, rc, nfailed = 0;
 	bool tty = isatty(2) && !ro->quiet;
 	uint64_t started;
 
@@ -227,24 +260,41 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 	path_cbase(cbase, sizeof(cbase));
 	po.harness = harness;
 	po.cbase = cbase;
-	if (ct_user_resolve(&u) != 0) {
-		pr_warn("SUDO_UID is not a number\n");
-		code = CT_EXIT_USAGE;
-		goto out;
-	}
 	if (ro->fn.function) {
 		struct function_opts fo = ro->fn;
 
+		if (ct_user_resolve(&u) != 0) {
+			pr_warn("SUDO_UID is not a number\n");
+			return CT_EXIT_USAGE;
+		}
 		fo.harness = harness;
+		snprintf(specpath, sizeof(specpath), "--function");
 		rc = function_spec(&fo, &u, ro->as_root, &s, err, sizeof(err));
-		specpath = "--function";
+		if (rc) {
+			fprintf(stderr, "conctrace: %s\n", err);
+			ct_user_free(&u);
+			return rc == -ENOENT ? CT_EXIT_NOCMD : CT_EXIT_USAGE;
+		}
 	} else {
-		rc = spec_load(specpath, &s, err, sizeof(err));
-	}
-	if (rc) {
-		fprintf(stderr, "conctrace: %s\n", err);
-		code = rc == -ENOENT && ro->fn.function ? CT_EXIT_NOCMD : CT_EXIT_USAGE;
-		goto out;
+		if (path_spec(specarg, specpath, sizeof(specpath))) {
+			char wdir[4096];
+
+			path_workloads(wdir, sizeof(wdir));
+			pr_warn("run: no spec file '%s', here or among the shipped specs (%s)\n",
+				specarg, wdir);
+			return CT_EXIT_USAGE;
+		}
+		rc = spec_load_interruptible(specpath, &ct_interrupted, &s, err, sizeof(err));
+		if (rc) {
+			fprintf(stderr, "conctrace: %s\n", err);
+			/* Ctrl-C or SIGTERM while a large spec was read: nothing ran */
+			return rc == -EINTR ? 128 + SIGINT : CT_EXIT_USAGE;
+		}
+		if (ct_user_resolve(&u) != 0) {
+			pr_warn("SUDO_UID is not a number\n");
+			code = CT_EXIT_USAGE;
+			goto out;
+		}
 	}
 	if (spec_uses_python(s) && resolve_python(s, &u, ro->as_root, &python_info)) {
 		fprintf(stderr, "conctrace: %s: the spec's python '%s' does not run (set "
@@ -267,7 +317,8 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 		goto out;
 	}
 	if (u.uid == 0 && !u.from_sudo && !ro->as_root)
-		pr_info("running workloads as root: no SUDO_UID (invoke with sudo from your account)\n");
+		pr_warn("warning: the workloads run as root (no SUDO_UID): use sudo from your "
+			"own account, or --as-root to mean it\n");
 	if (ro->no_stacks)
 		s->stacks = false;
 	if (ro->sample_hz)
@@ -311,14 +362,10 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 		results_add_case(run, c);
 		/* after every case, so that a crash or Ctrl-C loses nothing finished */
 		results_write(run, dir, &u);
-		if (!tty && !ro->quiet) {
-			json_t *st = json_object_get(c, "status");
-
+		if (!tty && !ro->quiet)
 			fprintf(stderr, "conctrace: case %d/%d %s/%s r%d done%s\n", i + 1, p->ncases,
 				p->cases[i].wl->name, p->cases[i].model->name, p->cases[i].repeat + 1,
-				jget_str(st, "error") || json_is_true(json_object_get(st, "timed_out")) ?
-				" (failed)" : "");
-		}
+				compare_case_ok(c) ? "" : " (failed)");
 	}
 	if (tty)
 		fprintf(stderr, "\r\033[K");
@@ -326,6 +373,11 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 		json_object_set_new(run, "interrupted", json_true());
 	if (session_write_run(run, dir, &u, ro->quiet))
 		code = CT_EXIT_FAILURE;
+	else if ((nfailed = count_failed(run)))
+		code = CT_EXIT_CASES;
+	if (nfailed)
+		pr_warn("run: %d of %zu cases failed (see \"Failed cases\" in %s/report.txt)\n",
+			nfailed, json_array_size(json_object_get(run, "cases")), dir);
 out:
 	json_decref(python_info);
 	json_decref(run);
@@ -349,11 +401,11 @@ int cmd_run(int argc, char **argv)
 		{"no-stacks", no_argument, NULL, 'S'},
 		{"no-python-frames", no_argument, NULL, 'P'},
 		{"sample-hz", required_argument, NULL, 'H'},
-		{"function", required_argument, NULL, 'F'},
-		{"args", required_argument, NULL, 'A'},
-		{"calls", required_argument, NULL, 'C'},
-		{"tasks", required_argument, NULL, 'T'},
-		{"pythonpath", required_argument, NULL, 'Y'},
+		{"function", required_argument, NULL, OPT_FUNCTION},
+		{"args", required_argument, NULL, OPT_ARGS},
+		{"calls", required_argument, NULL, OPT_CALLS},
+		{"tasks", required_argument, NULL, OPT_TASKS},
+		{"pythonpath", required_argument, NULL, OPT_PYTHONPATH},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -365,7 +417,7 @@ int cmd_run(int argc, char **argv)
 
 	optind = 0;   /* 0, not 1: glibc re-reads the optstring (main parsed with "+") */
 	opterr = 0;   /* our own messages, prefixed like every other */
-	while ((c = getopt_long(argc, argv, "o:nqvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:nqvhF:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': ro.outdir = optarg; break;
 		case 'O': ro.only = optarg; break;
@@ -381,6 +433,7 @@ int cmd_run(int argc, char **argv)
 		case 'R': ro.as_root = true; break;
 		case 'S': ro.no_stacks = true; break;
 		case 'P': ro.no_python_frames = true; break;
+		case 'F':
 		case 'H':
 			ro.sample_hz = strtol(optarg, &end, 10);
 			if (*end || ro.sample_hz < 1 || ro.sample_hz > 10000) {
@@ -388,10 +441,10 @@ int cmd_run(int argc, char **argv)
 				return CT_EXIT_USAGE;
 			}
 			break;
-		case 'F': ro.fn.function = optarg; break;
-		case 'A': ro.fn.args = optarg; break;
-		case 'Y': ro.fn.pythonpath = optarg; break;
-		case 'C':
+		case OPT_FUNCTION: ro.fn.function = optarg; break;
+		case OPT_ARGS: ro.fn.args = optarg; break;
+		case OPT_PYTHONPATH: ro.fn.pythonpath = optarg; break;
+		case OPT_CALLS:
 			ro.fn.calls = strtoull(optarg, &end, 10);
 			if (*end || optarg[0] == '-' || ro.fn.calls < 1 || ro.fn.calls > SPEC_MAX_COUNT) {
 				pr_warn("run: --calls needs a number from 1 to %llu, not '%s'\n",
@@ -399,7 +452,7 @@ int cmd_run(int argc, char **argv)
 				return CT_EXIT_USAGE;
 			}
 			break;
-		case 'T':
+		case OPT_TASKS:
 			ro.fn.tasks = strtol(optarg, &end, 10);
 			if (*end || ro.fn.tasks < 1 || ro.fn.tasks > SPEC_MAX_TASKS) {
 				pr_warn("run: --tasks needs a number from 1 to %d, not '%s'\n",
