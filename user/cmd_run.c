@@ -43,7 +43,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: conctrace run [OPTIONS] SPEC\n"
-"       conctrace run [OPTIONS] --function MODULE:CALLABLE [--args LIST] [--calls N]\n"
+"       conctrace run [OPTIONS] --function MOD:FN [--args LIST] [--calls N]\n"
 "\n"
 "Run every workload of SPEC in each of its concurrency models, trace every case\n"
 "with eBPF, and compare the models side by side (tables and findings). SPEC is a\n"
@@ -51,8 +51,8 @@ static void usage(FILE *f)
 "python-models, c-vs-python. With --function, the workload is your own Python\n"
 "callable, in every model that applies to it.\n"
 "\n"
-"      --function MOD:FN call FN of module MOD (imported from the current directory\n"
-"                        and --pythonpath) in each model, and compare\n"
+"      --function MOD:FN call FN of module MOD (imported from the current\n"
+"                        directory and --pythonpath) in each model, and compare\n"
 "      --args LIST       the arguments of every call, a YAML list: '[1000, fast]'\n"
 "      --calls N         calls in all, split over the tasks (default 16)\n"
 "      --tasks N         threads, processes or coroutines (default 4)\n"
