@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "commands.h"
 #include "log.h"
+#include "outdir.h"
 #include "render.h"
 #include "results.h"
 #include "runner.h"
@@ -22,6 +23,7 @@ struct record_opts {
 	pid_t pid;
 	double duration;
 	bool as_root;
+	bool force;
 	bool quiet;
 	bool no_stacks;
 	bool no_python_frames;
@@ -40,7 +42,9 @@ static void usage(FILE *f)
 "on-CPU time, context switches, off-CPU time by reason, lock waits, run-queue latency,\n"
 "per-CPU placement and parallelism. Prints a report and writes DIR/run.json.\n"
 "\n"
-"  -o, --output DIR      run directory (default conctrace-out/record-TIMESTAMP)\n"
+"  -o, --output DIR      run directory (default conctrace-out/record-TIMESTAMP); an existing\n"
+"                        non-empty DIR is refused\n"
+"      --force           with -o: move an existing DIR aside to DIR.old first\n"
 "  -p, --pid PID         attach to PID, its threads and descendants (new ones too)\n"
 "  -d, --duration SECS   with -p: stop after SECS (default: until Ctrl-C or exit)\n"
 "      --as-root         run CMD as root, not as the user who invoked sudo\n"
@@ -149,53 +153,43 @@ static bool any_alive(struct tracer *t)
 	return false;
 }
 
-static int make_outdir(const struct record_opts *ro, const struct ct_user *u, char **dir)
+/* The run directory, made before anything runs: 0, or the exit status after a message. */
+static int make_outdir(const struct record_opts *ro, const struct ct_user *u, struct outdir **dir)
 {
+	struct outdir_opts oo = { .mode = ro->force ? OUTDIR_FORCE : OUTDIR_NEW, .user = u,
+				  .parents = true };
+	char msg[512], *path;
 	int err;
 
 	if (ro->outdir) {
-		*dir = xstrdup(ro->outdir);
+		path = xstrdup(ro->outdir);
 	} else {
 		char ts[32];
 
 		timestamp_compact(ts, sizeof(ts));
-		*dir = xasprintf("conctrace-out/record-%s", ts);
+		path = xasprintf("conctrace-out/record-%s", ts);
+		oo.mode = OUTDIR_UNIQUE;
 	}
-	err = mkdir_p_owned(*dir, u);
-	if (err)
-		pr_warn("cannot create the run directory %s: %s\n", *dir, strerror(-err));
-	return err;
+	err = outdir__open(dir, path, &oo, msg, sizeof(msg));
+	free(path);
+	if (err) {
+		pr_warn("%s\n", msg);
+		return outdir_exit_status(err);
+	}
+	return 0;
 }
 
-
-
-
-static int write_outputs(json_t *run, const char *dir, const struct ct_user *u, bool quiet)
+static int write_outputs(json_t *run, struct outdir *dir, bool quiet)
 {
-	struct render_opts ro = { .color = want_color(stdout), .dir = dir };
-	struct render_opts fo = { .color = false, .dir = dir };
-	char *path = xasprintf("%s/report.txt", dir);
-	FILE *f;
-	int err = results_write(run, dir, u);
+	struct render_opts ro = { .color = want_color(stdout), .dir = outdir__path(dir) };
+	int err = results_write(run, dir);
 
-	if (render_case_files(run, dir, u->uid, u->gid) ||
-	    render_html_file(run, dir, u->uid, u->gid))
+	if (render_case_files(run, dir) || render_html_file(run, dir) ||
+	    render_text_file(run, dir))
 		err = -EIO;
-
-	f = fopen(path, "we");
-	if (f) {
-		render_text(run, f, &fo);
-		if (fclose(f) != 0)
-			err = -EIO;
-		chown_to(path, u);
-	} else {
-		err = -errno;
-		pr_warn("cannot write %s: %s\n", path, strerror(errno));
-	}
-	free(path);
 	if (!quiet) {
 		render_text(run, stdout, &ro);
-		printf("\nrun directory: %s\n", dir);
+		printf("\nrun directory: %s\n", outdir__path(dir));
 		if (fflush(stdout) != 0)
 			err = -EIO;
 	}
@@ -254,7 +248,8 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 	struct symbolizer *sym = NULL;
 	struct runner r;
 	struct ct_raw raw;
-	char resolved[4096], *dir = NULL;
+	char resolved[4096];
+	struct outdir *dir = NULL;
 	FILE *tl = NULL;
 	json_t *run;
 	int err, code;
@@ -267,15 +262,14 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 			"command not found (check the name and PATH)");
 		return CT_EXIT_NOCMD;
 	}
-	code = open_tracer(&t, ro, &sym);
+	code = make_outdir(ro, u, &dir);
 	if (code)
 		return code;
-	if (make_outdir(ro, u, &dir)) {
-		code = CT_EXIT_FAILURE;
-		goto out;
-	}
 	created = true;
-	tl = capture_open_timeline(t, dir, u);
+	code = open_tracer(&t, ro, &sym);
+	if (code)
+		goto out;
+	tl = capture_open_timeline(t, dir);
 	err = runner_start(&r, &rop);
 	if (err) {
 		pr_warn("cannot start %s: %s\n", argv[0], strerror(-err));
@@ -311,23 +305,20 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 	meta.ru = res.ru;
 	run = results_new_run("record", argv[0]);
 	results_add_case(run, results_build_case(&raw, &meta));
-	capture_write_stacks(t, sym, &raw, dir, u);
+	capture_write_stacks(t, sym, &raw, dir);
 	ct_raw_free(&raw);
 	created = false;
-	code = write_outputs(run, dir, u, ro->quiet) ? CT_EXIT_FAILURE :
+	code = write_outputs(run, dir, ro->quiet) ? CT_EXIT_FAILURE :
 	       res.signal ? 128 + res.signal : res.exit_code < 0 ? CT_EXIT_FAILURE : res.exit_code;
 	json_decref(run);
 	free(res.report);
 out:
 	capture_close_timeline(t, tl);
-	if (created && dir) {
-		char *p = xasprintf("%s/timeline.bin", dir);
-
-		unlink(p);
-		free(p);
-		rmdir(dir);
-	}
-	free(dir);
+	/* nothing was measured: leave no half-made run directory behind */
+	if (created)
+		outdir__discard(dir);
+	else
+		outdir__close(dir);
 	tracer__close(t);
 	symbolizer__free(sym);
 	return code;
@@ -339,7 +330,8 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 	struct tracer *t = NULL;
 	struct symbolizer *sym = NULL;
 	struct ct_raw raw;
-	char *dir = NULL, comm[64] = "", path[64];
+	struct outdir *dir = NULL;
+	char comm[64] = "", path[64];
 	FILE *tl;
 	char *argv[3] = {NULL};
 	uint64_t start, end;
@@ -350,9 +342,14 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 		pr_warn("no process with pid %d\n", ro->pid);
 		return CT_EXIT_NOPID;
 	}
-	code = open_tracer(&t, ro, &sym);
+	code = make_outdir(ro, u, &dir);
 	if (code)
 		return code;
+	code = open_tracer(&t, ro, &sym);
+	if (code) {
+		outdir__discard(dir);
+		return code;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/comm", ro->pid);
 	read_file_str(path, comm, sizeof(comm));
 	start = now_ns();
@@ -361,15 +358,10 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 		pr_warn("no process with pid %d (it exited)\n", ro->pid);
 		tracer__close(t);
 		symbolizer__free(sym);
+		outdir__discard(dir);
 		return CT_EXIT_NOPID;
 	}
-	if (make_outdir(ro, u, &dir)) {
-		tracer__close(t);
-		symbolizer__free(sym);
-		free(dir);
-		return CT_EXIT_FAILURE;
-	}
-	tl = capture_open_timeline(t, dir, u);
+	tl = capture_open_timeline(t, dir);
 	if (!ro->quiet)
 		fprintf(stderr, "conctrace: attached to pid %d (%s) and %d process(es); "
 			"Ctrl-C to stop\n", ro->pid, comm, nprocs);
@@ -390,12 +382,12 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 	meta.exit_code = -1;
 	run = results_new_run("record", comm[0] ? comm : argv[0]);
 	results_add_case(run, results_build_case(&raw, &meta));
-	capture_write_stacks(t, sym, &raw, dir, u);
+	capture_write_stacks(t, sym, &raw, dir);
 	ct_raw_free(&raw);
-	code = write_outputs(run, dir, u, ro->quiet) ? CT_EXIT_FAILURE : CT_EXIT_OK;
+	code = write_outputs(run, dir, ro->quiet) ? CT_EXIT_FAILURE : CT_EXIT_OK;
 	json_decref(run);
 	free(argv[0]);
-	free(dir);
+	outdir__close(dir);
 	tracer__close(t);
 	symbolizer__free(sym);
 	return code;
@@ -408,6 +400,7 @@ int cmd_record(int argc, char **argv)
 		{"pid", required_argument, NULL, 'p'},
 		{"duration", required_argument, NULL, 'd'},
 		{"as-root", no_argument, NULL, 'R'},
+		{"force", no_argument, NULL, 'f'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"no-stacks", no_argument, NULL, 'S'},
 		{"no-python-frames", no_argument, NULL, 'P'},
@@ -443,6 +436,7 @@ int cmd_record(int argc, char **argv)
 			}
 			break;
 		case 'R': ro.as_root = true; break;
+		case 'f': ro.force = true; break;
 		case 'q': ro.quiet = true; break;
 		case 'S': ro.no_stacks = true; break;
 		case 'P': ro.no_python_frames = true; break;
@@ -474,10 +468,12 @@ int cmd_record(int argc, char **argv)
 		pr_warn("record: -d applies to -p PID only\n");
 		return CT_EXIT_USAGE;
 	}
-	if (ct_user_resolve(&u) != 0) {
-		pr_warn("record: SUDO_UID is not a number\n");
+	if (ro.force && !ro.outdir) {
+		pr_warn("record: --force applies to -o DIR only (default run directories are new)\n");
 		return CT_EXIT_USAGE;
 	}
+	if (ct_user_resolve(&u) != 0)
+		return CT_EXIT_USAGE;   /* the message names the variable */
 	if (u.uid == 0 && !u.from_sudo && !ro.as_root && !ro.pid)
 		pr_info("running the command as root: no SUDO_UID (invoke with sudo from your account)\n");
 	ct_install_signal_handlers();

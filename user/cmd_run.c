@@ -10,7 +10,9 @@
 #include <unistd.h>
 #include "capture.h"
 #include "commands.h"
+#include "fsid.h"
 #include "log.h"
+#include "outdir.h"
 #include "paths.h"
 #include "render.h"
 #include "results.h"
@@ -27,6 +29,7 @@ struct run_opts {
 	bool dry_run;
 	bool quiet;
 	bool as_root;
+	bool force;
 	bool no_stacks;
 	bool no_python_frames;
 	int sample_hz;
@@ -40,7 +43,9 @@ static void usage(FILE *f)
 "Run every workload of SPEC in each of its concurrency models, trace every case with eBPF,\n"
 "and compare the models side by side (tables and findings). See docs/spec.md.\n"
 "\n"
-"  -o, --output DIR      run directory (default conctrace-out/NAME-TIMESTAMP)\n"
+"  -o, --output DIR      run directory (default conctrace-out/NAME-TIMESTAMP); an existing\n"
+"                        non-empty DIR is refused\n"
+"      --force           with -o: move an existing DIR aside to DIR.old first\n"
 "      --only LIST       only these workloads (comma-separated names)\n"
 "      --models LIST     only these models (comma-separated)\n"
 "      --repeat N        repeat each case N times (overrides the spec)\n"
@@ -166,18 +171,41 @@ static void progress(int i, int n, const struct plan_case *c, uint64_t started, 
 	fflush(stderr);
 }
 
-static char *case_dir(const char *dir, const struct plan_case *c, const struct ct_user *u)
+/* A name from the spec as one path component: nothing but [A-Za-z0-9._+-] */
+static char *path_safe(const char *name)
 {
-	char *d = xasprintf("%s/cases/%03d-%s-%s-r%d", dir, c->index + 1, c->wl->name,
-			    c->model->name, c->repeat + 1);
+	char *s = xstrdup(name && *name ? name : "_");
 
-	mkdir_p_owned(d, u);
-	return d;
+	for (char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '+' || *p == '-'))
+			*p = '_';
+	if (s[0] == '.')
+		s[0] = '_';   /* no "..", no hidden names */
+	return s;
+}
+
+/* DIR/cases/NNN-WORKLOAD-MODEL-rR, new; NULL (and errbuf) when it cannot be made */
+static struct outdir *case_dir(struct outdir *dir, const struct plan_case *c, char **rel,
+			       char *errbuf, size_t len)
+{
+	char *w = path_safe(c->wl->name), *m = path_safe(c->model->name);
+	struct outdir *cd = NULL;
+	int err;
+
+	*rel = xasprintf("cases/%03d-%s-%s-r%d", c->index + 1, w, m, c->repeat + 1);
+	free(w);
+	free(m);
+	err = outdir__subdir(dir, *rel, true, &cd);
+	if (err)
+		snprintf(errbuf, len, "cannot create its directory %s/%s: %s", outdir__path(dir),
+			 *rel, strerror(-err));
+	return cd;
 }
 
 /* One case: start held, track, release, wait, collect. Never fails the run. */
 static json_t *run_case(struct tracer *t, struct symbolizer *sym, bool timeline,
-			const struct plan_case *pc, const char *dir, const struct run_opts *ro,
+			const struct plan_case *pc, struct outdir *dir, const struct run_opts *ro,
 			const struct ct_user *u)
 {
 	struct runner_opts rop = {
@@ -193,20 +221,27 @@ static json_t *run_case(struct tracer *t, struct symbolizer *sym, bool timeline,
 	struct runner_result res = {};
 	struct ct_raw raw = {};
 	struct runner r;
-	char *cdir = case_dir(dir, pc, u), *log = xasprintf("%s/output.log", cdir);
-	char errbuf[256] = "";
-	int logfd, nullfd, err;
+	char errbuf[256] = "", *rel = NULL;
+	struct outdir *cdir = case_dir(dir, pc, &rel, errbuf, sizeof(errbuf));
+	int logfd = -1, nullfd = -1, err;
 	FILE *tl = NULL;
 	json_t *c;
 
-	logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (!cdir)
+		goto failed;
+	/* the workload's own stdout and stderr: a new file, created as the user */
+	logfd = outdir__create_fd(cdir, "output.log");
+	if (logfd < 0) {
+		snprintf(errbuf, sizeof(errbuf), "cannot create %s/output.log: %s",
+			 outdir__path(cdir), strerror(-logfd));
+		goto failed;
+	}
 	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	chown_to(log, u);
 	rop.stdout_fd = rop.stderr_fd = logfd;
 	rop.stdin_fd = nullfd;
 	tracer__begin(t, now_ns());
 	if (timeline)
-		tl = capture_open_timeline(t, cdir, u);
+		tl = capture_open_timeline(t, cdir);
 	err = runner_start(&r, &rop);
 	if (err) {
 		snprintf(errbuf, sizeof(errbuf), "cannot start %s: %s", pc->argv[0],
@@ -247,7 +282,7 @@ static json_t *run_case(struct tracer *t, struct symbolizer *sym, bool timeline,
 	if (errbuf[0])
 		meta.error = errbuf;
 	c = results_build_case(&raw, &meta);
-	capture_write_stacks(t, sym, &raw, cdir, u);
+	capture_write_stacks(t, sym, &raw, cdir);
 	ct_raw_free(&raw);
 	free(res.report);
 	goto out;
@@ -257,39 +292,58 @@ failed:
 	raw.start_ns = raw.end_ns = now_ns();
 	c = results_build_case(&raw, &meta);
 out:
-	json_object_set_new(c, "dir", json_string(cdir + strlen(dir) + 1));
+	json_object_set_new(c, "dir", json_string(rel));
 	json_object_set_new(c, "timeout_ns", json_integer(pc->timeout_ns));
 	if (logfd >= 0)
 		close(logfd);
 	if (nullfd >= 0)
 		close(nullfd);
-	free(log);
-	free(cdir);
+	outdir__close(cdir);
+	free(rel);
 	return c;
 }
 
-static int write_report(json_t *run, const char *dir, const struct ct_user *u, bool quiet)
+static int write_report(json_t *run, struct outdir *dir, bool quiet)
 {
-	struct render_opts fo = { .dir = dir };
-	char *path = xasprintf("%s/report.txt", dir);
-	FILE *f = fopen(path, "we");
-	int err = 0;
+	int err = render_text_file(run, dir);
 
-	if (!f || render_text(run, f, &fo) || fclose(f)) {
-		pr_warn("cannot write %s\n", path);
-		err = -EIO;
-	}
-	chown_to(path, u);
-	free(path);
 	if (!quiet) {
-		struct render_opts so = { .color = want_color(stdout), .dir = dir };
+		struct render_opts so = { .color = want_color(stdout), .dir = outdir__path(dir) };
 
 		render_text(run, stdout, &so);
-		printf("\nrun directory: %s\n", dir);
+		printf("\nrun directory: %s\n", outdir__path(dir));
 		if (fflush(stdout))
 			err = -EIO;
 	}
 	return err;
+}
+
+/* The run directory, made before anything runs: 0, or the exit status after a message. */
+static int make_rundir(const struct run_opts *ro, const struct spec *s, const struct ct_user *u,
+		       struct outdir **dir)
+{
+	struct outdir_opts oo = { .mode = ro->force ? OUTDIR_FORCE : OUTDIR_NEW, .user = u,
+				  .parents = true };
+	char msg[512], *path;
+	int err;
+
+	if (ro->outdir) {
+		path = xstrdup(ro->outdir);
+	} else {
+		char ts[32], *name = path_safe(s->name);
+
+		timestamp_compact(ts, sizeof(ts));
+		path = xasprintf("conctrace-out/%s-%s", name, ts);
+		free(name);
+		oo.mode = OUTDIR_UNIQUE;
+	}
+	err = outdir__open(dir, path, &oo, msg, sizeof(msg));
+	free(path);
+	if (err) {
+		pr_warn("%s\n", msg);
+		return outdir_exit_status(err);
+	}
+	return 0;
 }
 
 static int do_run(const struct run_opts *ro, const char *specpath)
@@ -301,25 +355,33 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 	struct tracer *t = NULL;
 	struct symbolizer *sym = NULL;
 	struct ct_user u = {};
-	char *dir = NULL;
+	struct outdir *dir = NULL;
+	struct fsid_saved saved;
 	json_t *run = NULL, *spec_json, *python_info = NULL;
 	int code = CT_EXIT_OK, rc;
 	bool tty = isatty(2) && !ro->quiet;
 	uint64_t started;
 
-	if (spec_load(specpath, &s, err, sizeof(err))) {
+	if (ct_user_resolve(&u) != 0)
+		return CT_EXIT_USAGE;   /* the message names the variable */
+	/* the spec is read as the invoking user: a file they cannot read stays unread */
+	rc = fsid_enter(&u, &saved);
+	if (!rc) {
+		rc = spec_load(specpath, &s, err, sizeof(err));
+		fsid_leave(&saved);
+	} else {
+		snprintf(err, sizeof(err), "%s: cannot act as uid %u to read it: %s", specpath,
+			 (unsigned)u.uid, strerror(-rc));
+	}
+	if (rc) {
 		fprintf(stderr, "conctrace: %s\n", err);
+		ct_user_free(&u);
 		return CT_EXIT_USAGE;
 	}
 	path_harness(harness, sizeof(harness));
 	path_cbase(cbase, sizeof(cbase));
 	po.harness = harness;
 	po.cbase = cbase;
-	if (ct_user_resolve(&u) != 0) {
-		pr_warn("SUDO_UID is not a number\n");
-		code = CT_EXIT_USAGE;
-		goto out;
-	}
 	if (spec_uses_python(s) && resolve_python(s, &u, ro->as_root, &python_info)) {
 		fprintf(stderr, "conctrace: %s: the spec's python '%s' does not run (set "
 			"defaults.python to an interpreter)\n", specpath, s->python);
@@ -343,6 +405,9 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 		code = rc;
 		goto out;
 	}
+	code = make_rundir(ro, s, &u, &dir);
+	if (code)
+		goto out;
 	if (ro->no_stacks)
 		s->stacks = false;
 	if (ro->sample_hz)
@@ -359,19 +424,8 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 	}
 	if (rc) {
 		code = rc == -EPERM ? CT_EXIT_PERM : CT_EXIT_BPF;
-		goto out;
-	}
-	if (ro->outdir) {
-		dir = xstrdup(ro->outdir);
-	} else {
-		char ts[32];
-
-		timestamp_compact(ts, sizeof(ts));
-		dir = xasprintf("conctrace-out/%s-%s", s->name, ts);
-	}
-	if (mkdir_p_owned(dir, &u)) {
-		pr_warn("cannot create the run directory %s\n", dir);
-		code = CT_EXIT_FAILURE;
+		outdir__discard(dir);   /* nothing ran: no empty run directory left behind */
+		dir = NULL;
 		goto out;
 	}
 	run = results_new_run("run", s->name);
@@ -390,7 +444,7 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 		c = run_case(t, sym, s->timeline, &p->cases[i], dir, ro, &u);
 		results_add_case(run, c);
 		/* after every case, so that a crash or Ctrl-C loses nothing finished */
-		results_write(run, dir, &u);
+		results_write(run, dir);
 		if (!tty && !ro->quiet) {
 			json_t *st = json_object_get(c, "status");
 
@@ -404,8 +458,8 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 		fprintf(stderr, "\r\033[K");
 	if (ct_interrupted)
 		json_object_set_new(run, "interrupted", json_true());
-	if (results_write(run, dir, &u) || render_case_files(run, dir, u.uid, u.gid) ||
-	    render_html_file(run, dir, u.uid, u.gid) || write_report(run, dir, &u, ro->quiet))
+	if (results_write(run, dir) || render_case_files(run, dir) ||
+	    render_html_file(run, dir) || write_report(run, dir, ro->quiet))
 		code = CT_EXIT_FAILURE;
 out:
 	json_decref(python_info);
@@ -415,7 +469,7 @@ out:
 	plan_free(p);
 	spec_free(s);
 	ct_user_free(&u);
-	free(dir);
+	outdir__close(dir);
 	return code;
 }
 
@@ -428,6 +482,7 @@ int cmd_run(int argc, char **argv)
 		{"repeat", required_argument, NULL, 'r'},
 		{"dry-run", no_argument, NULL, 'n'},
 		{"as-root", no_argument, NULL, 'R'},
+		{"force", no_argument, NULL, 'f'},
 		{"no-stacks", no_argument, NULL, 'S'},
 		{"no-python-frames", no_argument, NULL, 'P'},
 		{"sample-hz", required_argument, NULL, 'H'},
@@ -456,6 +511,7 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'n': ro.dry_run = true; break;
 		case 'R': ro.as_root = true; break;
+		case 'f': ro.force = true; break;
 		case 'S': ro.no_stacks = true; break;
 		case 'P': ro.no_python_frames = true; break;
 		case 'H':
@@ -478,6 +534,10 @@ int cmd_run(int argc, char **argv)
 	if (optind != argc - 1) {
 		pr_warn("run: give one spec file (e.g. workloads/python-models.yaml)\n");
 		usage(stderr);
+		return CT_EXIT_USAGE;
+	}
+	if (ro.force && !ro.outdir) {
+		pr_warn("run: --force applies to -o DIR only (default run directories are new)\n");
 		return CT_EXIT_USAGE;
 	}
 	ct_install_signal_handlers();

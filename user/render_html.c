@@ -448,7 +448,7 @@ static void case_section(json_t *run, json_t *c, int idx, const char *dir, FILE 
 {
 	char *cdir = case_dir_path(dir, c), b[6][32];
 	json_t *tot = json_object_get(c, "totals"), *t, *l;
-	json_t *stacks = stacks_load(cdir);
+	json_t *stacks = cdir ? stacks_load(cdir) : NULL;   /* NULL: a dir outside the run */
 	size_t i;
 
 	fprintf(out, "<div class=\"case%s\" id=\"case%d\"><section class=\"card\">", idx ? "" : " on",
@@ -461,7 +461,8 @@ static void case_section(json_t *run, json_t *c, int idx, const char *dir, FILE 
 		(unsigned long long)jget_u64(tot, "nivcsw"), fmt_ns(jpath_u64(tot, "runq.p99_ns"), b[2], 32),
 		(unsigned long long)jget_u64(tot, "threads"), (unsigned long long)jget_u64(tot, "processes"));
 	fputs("<h3>Per-core timeline</h3>", out);
-	timeline(c, cdir, out);
+	if (cdir)
+		timeline(c, cdir, out);
 	fputs("<h3>Flame graphs</h3>", out);
 	if (stacks) {
 		flame_inline(stacks, true, idx, out);
