@@ -128,6 +128,18 @@ static int remove_tree(int dirfd, const char *name, int depth)
 	return err;
 }
 
+/* openat(O_DIRECTORY|O_NOFOLLOW), with ELOOP for a symlink (the kernel says ENOTDIR) */
+static int open_dir_nofollow(int pfd, const char *name)
+{
+	int fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0 && errno == ENOTDIR && fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
+		errno = ELOOP;
+	return fd;
+}
+
 /* The directory of path's parent components, created with mkdir -p semantics when parents:
  * each existing component resolved as the user would; each new one reopened O_NOFOLLOW. */
 static int open_parent(const char *parent, bool parents)
@@ -184,7 +196,7 @@ static int make_new(int pfd, const char *name, const char *path, bool force, boo
 		*made = mkdirat(pfd, name, 0755) == 0;
 		if (!*made && errno != EEXIST)
 			return -errno;
-		fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		fd = open_dir_nofollow(pfd, name);
 		if (fd < 0)
 			return -errno;
 		if (*made)
@@ -268,7 +280,7 @@ int outdir__open(struct outdir **out, const char *path, const struct outdir_opts
 		}
 		if (!rc) {
 			made = true;
-			rc = openat(pfd, shown, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			rc = open_dir_nofollow(pfd, shown);
 			if (rc < 0)
 				rc = -errno;
 		}
@@ -278,7 +290,7 @@ int outdir__open(struct outdir **out, const char *path, const struct outdir_opts
 		rc = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (rc < 0 && errno == ENOENT && name_ok(name) && o->parents) {
 			made = mkdirat(pfd, name, 0755) == 0;
-			rc = made ? openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+			rc = made ? open_dir_nofollow(pfd, name)
 				  : -1;
 		}
 		if (rc < 0)
@@ -362,7 +374,7 @@ int outdir__subdir(struct outdir *d, const char *rel, bool create, struct outdir
 			err = -errno;
 			break;
 		}
-		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		next = open_dir_nofollow(fd, comp);
 		if (next < 0) {
 			err = -errno;
 			break;
@@ -532,6 +544,8 @@ FILE *outdir_fopen_path(const char *path, bool gz, const struct ct_user *u, char
 	FILE *f = NULL;
 	int rc = dir ? outdir__open(&d, dir, &o, err, errlen) : -ENOMEM;
 
+	if (rc)
+		snprintf(err, errlen, "cannot write %s: %s", path, why(rc));
 	if (!rc) {
 		f = outdir__fopen(d, name, gz);
 		if (!f)
