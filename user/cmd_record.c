@@ -1,5 +1,4 @@
 /* conctrace record: trace one command, or attach to a running process tree. */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -12,10 +11,7 @@
 #include "render.h"
 #include "results.h"
 #include "runner.h"
-#include "capture.h"
-#include "stacks.h"
-#include "symbolize.h"
-#include "tracer.h"
+#include "session.h"
 #include "util.h"
 
 struct record_opts {
@@ -58,101 +54,6 @@ static void usage(FILE *f)
 "Exit status: CMD's own (128+N if killed by signal N); see `conctrace help` for errors.\n");
 }
 
-/* Every tgid under root (inclusive) found in /proc, with their threads. */
-static int track_tree(struct tracer *t, pid_t root, int *nprocs)
-{
-	int cap = 256, n = 0, added = 0;
-	pid_t *pids = xcalloc(cap, sizeof(pid_t)), *ppids = xcalloc(cap, sizeof(pid_t));
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	bool *in = NULL;
-
-	if (!d)
-		return -errno;
-	while ((de = readdir(d)) != NULL) {
-		char path[64], buf[512], *p;
-		pid_t pid = atoi(de->d_name);
-
-		if (pid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		if (read_file_str(path, buf, sizeof(buf)) != 0)
-			continue;
-		p = strrchr(buf, ')');
-		if (!p)
-			continue;
-		if (n == cap) {
-			cap *= 2;
-			pids = xrealloc(pids, cap * sizeof(pid_t));
-			ppids = xrealloc(ppids, cap * sizeof(pid_t));
-		}
-		pids[n] = pid;
-		ppids[n] = atoi(p + 4);   /* ") S PPID" */
-		n++;
-	}
-	closedir(d);
-	in = xcalloc(n + 1, sizeof(bool));
-	for (int changed = 1; changed;) {
-		changed = 0;
-		for (int i = 0; i < n; i++) {
-			if (in[i])
-				continue;
-			bool mark = pids[i] == root;
-
-			for (int j = 0; j < n && !mark; j++)
-				if (in[j] && pids[j] == ppids[i])
-					mark = true;
-			if (mark) {
-				in[i] = true;
-				changed = 1;
-			}
-		}
-	}
-	for (int i = 0; i < n; i++) {
-		char path[64];
-		DIR *td;
-
-		if (!in[i])
-			continue;
-		/* the leader first, so that its process entry exists for its threads */
-		if (tracer__track(t, pids[i], pids[i], pids[i] == root ? 0 : ppids[i], true) == 0)
-			added++;
-		snprintf(path, sizeof(path), "/proc/%d/task", pids[i]);
-		td = opendir(path);
-		while (td && (de = readdir(td)) != NULL) {
-			pid_t tid = atoi(de->d_name);
-
-			if (tid > 0 && tid != pids[i])
-				tracer__track(t, tid, pids[i], 0, true);
-		}
-		if (td)
-			closedir(td);
-	}
-	free(pids);
-	free(ppids);
-	free(in);
-	*nprocs = added;
-	return added ? 0 : -ESRCH;
-}
-
-static bool any_alive(struct tracer *t)
-{
-	pid_t live[256];
-	int n = tracer__live_procs(t, live, 256);
-
-	for (int i = 0; i < n; i++) {
-		char path[64], buf[512], *p;
-
-		snprintf(path, sizeof(path), "/proc/%d/stat", live[i]);
-		if (read_file_str(path, buf, sizeof(buf)) != 0)
-			continue;
-		p = strrchr(buf, ')');
-		if (p && p[2] != 'Z' && p[2] != 'X')
-			return true;
-	}
-	return false;
-}
-
 /* The run directory, made before anything runs: 0, or the exit status after a message. */
 static int make_outdir(const struct record_opts *ro, const struct ct_user *u, struct outdir **dir)
 {
@@ -179,81 +80,30 @@ static int make_outdir(const struct record_opts *ro, const struct ct_user *u, st
 	return 0;
 }
 
-static int write_outputs(json_t *run, struct outdir *dir, bool quiet)
-{
-	struct render_opts ro = { .color = want_color(stdout), .dir = outdir__path(dir) };
-	int err = results_write(run, dir);
-
-	if (render_case_files(run, dir) || render_html_file(run, dir) ||
-	    render_text_file(run, dir))
-		err = -EIO;
-	if (!quiet) {
-		render_text(run, stdout, &ro);
-		printf("\nrun directory: %s\n", outdir__path(dir));
-		if (fflush(stdout) != 0)
-			err = -EIO;
-	}
-	return err;
-}
-
-
-static int open_tracer(struct tracer **t, const struct record_opts *ro, struct symbolizer **sym)
+static int open_session(struct session **se, const struct record_opts *ro,
+			const struct ct_user *u)
 {
 	struct tracer_opts to = { .stacks = !ro->no_stacks, .no_python_frames = ro->no_python_frames,
 				  .sample_hz = ro->sample_hz,
 				  .timeline = !ro->no_timeline, .bench_floor = ro->bench_floor };
-	char msg[256];
-	int code = tracer_preflight(msg, sizeof(msg)), err;
 
-	if (code) {
-		pr_warn("%s\n", msg);
-		return code;
-	}
-	err = tracer__open(t, &to);
-	if (!err && to.stacks) {
-		*sym = symbolizer__new();
-		if (*sym)
-			tracer__on_process(*t, capture_snapshot, *sym);
-	}
-	if (err == -EPERM) {
-		pr_warn("not permitted to load BPF programs (%s): run as root\n", strerror(-err));
-		return CT_EXIT_PERM;
-	}
-	if (err)
-		return CT_EXIT_BPF;
-	return 0;
-}
-
-/* end of the case: the last exit the kernel saw, when everything exited */
-static uint64_t case_end(const struct ct_raw *raw, uint64_t fallback)
-{
-	uint64_t end = 0;
-
-	for (int i = 0; i < raw->nprocs; i++) {
-		if (!(raw->procs[i].flags & CT_PF_EXITED))
-			return fallback;
-		if (raw->procs[i].end_ns > end)
-			end = raw->procs[i].end_ns;
-	}
-	return end && end <= fallback ? end : fallback;
+	return session_open(se, &to, u);
 }
 
 static int record_cmd(const struct record_opts *ro, char **argv, const struct ct_user *u)
 {
-	struct runner_opts rop = { .argv = argv, .user = u, .as_root = ro->as_root,
-				   .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
-	struct runner_result res = {};
-	struct case_meta meta = { .argv = argv };
-	struct tracer *t = NULL;
-	struct symbolizer *sym = NULL;
-	struct runner r;
-	struct ct_raw raw;
+	struct session_case sc = {
+		.run = { .argv = argv, .user = u, .as_root = ro->as_root,
+			 .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 },
+		.timeline = !ro->no_timeline,
+		.meta = { .argv = argv },
+	};
+	struct session *se = NULL;
+	struct runner_result *res = &sc.res;
 	char resolved[4096];
 	struct outdir *dir = NULL;
-	FILE *tl = NULL;
-	json_t *run;
+	json_t *run, *c;
 	int err, code;
-	bool created = false;
 
 	err = runner_resolve(argv[0], ro->as_root ? &(struct ct_user){ .uid = 0 } : u,
 			     resolved, sizeof(resolved));
@@ -265,78 +115,43 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 	code = make_outdir(ro, u, &dir);
 	if (code)
 		return code;
-	created = true;
-	code = open_tracer(&t, ro, &sym);
-	if (code)
-		goto out;
-	tl = capture_open_timeline(t, dir);
-	err = runner_start(&r, &rop);
-	if (err) {
-		pr_warn("cannot start %s: %s\n", argv[0], strerror(-err));
-		code = CT_EXIT_FAILURE;
+	code = open_session(&se, ro, u);
+	if (code) {
+		outdir__discard(dir);   /* nothing ran: no empty run directory left behind */
+		return code;
+	}
+	sc.dir = dir;
+	c = session_run_case(se, &sc);
+	if (sc.failed) {
+		json_decref(c);
+		pr_warn("%s\n", sc.error);
+		code = sc.failed == SESSION_EXEC ? CT_EXIT_NOCMD :
+		       sc.failed == SESSION_TRACK ? CT_EXIT_BPF : CT_EXIT_FAILURE;
+		outdir__discard(dir);   /* what was made for a command that did not run */
+		dir = NULL;
 		goto out;
 	}
-	tracer__begin(t, now_ns());
-	err = tracer__track(t, r.pid, r.pid, 0, false);
-	if (err) {
-		pr_warn("cannot track pid %d: %s\n", r.pid, strerror(-err));
-		runner_abort(&r);
-		code = CT_EXIT_BPF;
-		goto out;
-	}
-	runner_pre_exec(r.pid, &meta.pre_exec.on_cpu_ns, &meta.pre_exec.nvcsw, &meta.pre_exec.nivcsw);
-	tracer__begin_clock(t, now_ns());
-	err = runner_release(&r, &res.start_ns);
-	if (err) {
-		pr_warn("%s: cannot execute: %s\n", argv[0], strerror(-err));
-		code = CT_EXIT_NOCMD;
-		goto out;
-	}
-	runner_wait(&r, t, &res);
-	tracer__collect(t, res.end_ns, &raw);
-	capture_close_timeline(t, tl);
-	tl = NULL;
-	raw.start_ns = res.start_ns;
-	raw.end_ns = case_end(&raw, res.end_ns);
-	meta.exit_code = res.exit_code;
-	meta.signal = res.signal;
-	meta.interrupted = res.interrupted;
-	meta.have_rusage = true;
-	meta.ru = res.ru;
 	run = results_new_run("record", argv[0]);
-	results_add_case(run, results_build_case(&raw, &meta));
-	capture_write_stacks(t, sym, &raw, dir);
-	ct_raw_free(&raw);
-	created = false;
-	code = write_outputs(run, dir, ro->quiet) ? CT_EXIT_FAILURE :
-	       res.signal ? 128 + res.signal : res.exit_code < 0 ? CT_EXIT_FAILURE : res.exit_code;
+	results_add_case(run, c);
+	code = session_write_run(run, dir, ro->quiet) ? CT_EXIT_FAILURE :
+	       res->signal ? 128 + res->signal : res->exit_code < 0 ? CT_EXIT_FAILURE :
+	       res->exit_code;
 	json_decref(run);
-	free(res.report);
 out:
-	capture_close_timeline(t, tl);
-	/* nothing was measured: leave no half-made run directory behind */
-	if (created)
-		outdir__discard(dir);
-	else
-		outdir__close(dir);
-	tracer__close(t);
-	symbolizer__free(sym);
+	outdir__close(dir);
+	session_close(se);
 	return code;
 }
 
 static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 {
 	struct case_meta meta = { .attached = true };
-	struct tracer *t = NULL;
-	struct symbolizer *sym = NULL;
-	struct ct_raw raw;
+	struct session *se = NULL;
 	struct outdir *dir = NULL;
 	char comm[64] = "", path[64];
-	FILE *tl;
 	char *argv[3] = {NULL};
-	uint64_t start, end;
-	json_t *run;
-	int code, nprocs = 0;
+	json_t *run, *c;
+	int code, err;
 
 	if (kill(ro->pid, 0) < 0 && errno == ESRCH) {
 		pr_warn("no process with pid %d\n", ro->pid);
@@ -345,51 +160,33 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 	code = make_outdir(ro, u, &dir);
 	if (code)
 		return code;
-	code = open_tracer(&t, ro, &sym);
+	code = open_session(&se, ro, u);
 	if (code) {
 		outdir__discard(dir);
 		return code;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/comm", ro->pid);
 	read_file_str(path, comm, sizeof(comm));
-	start = now_ns();
-	tracer__begin(t, start);
-	if (track_tree(t, ro->pid, &nprocs) != 0) {
-		pr_warn("no process with pid %d (it exited)\n", ro->pid);
-		tracer__close(t);
-		symbolizer__free(sym);
-		outdir__discard(dir);
-		return CT_EXIT_NOPID;
-	}
-	tl = capture_open_timeline(t, dir);
-	if (!ro->quiet)
-		fprintf(stderr, "conctrace: attached to pid %d (%s) and %d process(es); "
-			"Ctrl-C to stop\n", ro->pid, comm, nprocs);
-	end = ro->duration > 0 ? start + (uint64_t)(ro->duration * 1e9) : 0;
-	while (!ct_interrupted && (!end || now_ns() < end)) {
-		tracer__poll(t, 50);
-		if (!any_alive(t))
-			break;
-	}
-	meta.interrupted = ct_interrupted;
-	tracer__collect(t, now_ns(), &raw);
-	capture_close_timeline(t, tl);
-	raw.start_ns = start;
-	raw.end_ns = case_end(&raw, raw.end_ns);
 	argv[0] = xasprintf("pid:%d", ro->pid);
 	argv[1] = comm;
 	meta.argv = argv;
-	meta.exit_code = -1;
+	c = session_attach(se, &ro->pid, 1, ro->duration > 0 ? (uint64_t)(ro->duration * 1e9) : 0,
+			   dir, !ro->no_timeline, &meta, !ro->quiet, &err);
+	if (!c) {
+		pr_warn("no process with pid %d (it exited)\n", ro->pid);
+		outdir__discard(dir);
+		dir = NULL;
+		code = CT_EXIT_NOPID;
+		goto out;
+	}
 	run = results_new_run("record", comm[0] ? comm : argv[0]);
-	results_add_case(run, results_build_case(&raw, &meta));
-	capture_write_stacks(t, sym, &raw, dir);
-	ct_raw_free(&raw);
-	code = write_outputs(run, dir, ro->quiet) ? CT_EXIT_FAILURE : CT_EXIT_OK;
+	results_add_case(run, c);
+	code = session_write_run(run, dir, ro->quiet) ? CT_EXIT_FAILURE : CT_EXIT_OK;
 	json_decref(run);
+out:
 	free(argv[0]);
 	outdir__close(dir);
-	tracer__close(t);
-	symbolizer__free(sym);
+	session_close(se);
 	return code;
 }
 

@@ -17,6 +17,7 @@
 #include "render.h"
 #include "results.h"
 #include "runner.h"
+#include "session.h"
 #include "spec.h"
 #include "tracer.h"
 #include "util.h"
@@ -139,24 +140,6 @@ static bool spec_uses_python(const struct spec *s)
 	return false;
 }
 
-static json_t *parse_report(const char *line, char *err, size_t len)
-{
-	json_error_t je;
-	json_t *j;
-
-	if (!line || !*line)
-		return NULL;
-	j = json_loads(line, 0, &je);
-	if (!j)
-		snprintf(err, len, "its fd-3 report is not JSON: %s", je.text);
-	else if (!json_is_object(j)) {
-		snprintf(err, len, "its fd-3 report is not a JSON object");
-		json_decref(j);
-		j = NULL;
-	}
-	return j;
-}
-
 static void progress(int i, int n, const struct plan_case *c, uint64_t started, bool tty)
 {
 	uint64_t el = now_ns() - started;
@@ -203,95 +186,44 @@ static struct outdir *case_dir(struct outdir *dir, const struct plan_case *c, ch
 	return cd;
 }
 
-/* One case: start held, track, release, wait, collect. Never fails the run. */
-static json_t *run_case(struct tracer *t, struct symbolizer *sym, bool timeline,
-			const struct plan_case *pc, struct outdir *dir, const struct run_opts *ro,
-			const struct ct_user *u)
+/* One case of the plan, with its output.log; never fails the run. */
+static json_t *run_case(struct session *se, bool timeline, const struct plan_case *pc,
+			struct outdir *dir, const struct run_opts *ro, const struct ct_user *u)
 {
-	struct runner_opts rop = {
-		.argv = pc->argv, .env = pc->env, .cwd = pc->cwd, .timeout_ns = pc->timeout_ns,
-		.user = u, .as_root = ro->as_root, .own_pgrp = true, .report_fd3 = true,
-		.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
+	struct session_case sc = {
+		.run = { .argv = pc->argv, .env = pc->env, .cwd = pc->cwd,
+			 .timeout_ns = pc->timeout_ns, .user = u, .as_root = ro->as_root,
+			 .own_pgrp = true, .report_fd3 = true,
+			 .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 },
+		.timeline = timeline,
+		.meta = { .workload = pc->wl->name, .model = pc->model->name, .kind = pc->wl->kind,
+			  .repeat = pc->repeat, .argv = pc->argv, .is_baseline = pc->is_baseline,
+			  .exit_code = -1 },
 	};
-	struct case_meta meta = {
-		.workload = pc->wl->name, .model = pc->model->name, .kind = pc->wl->kind,
-		.repeat = pc->repeat,
-		.argv = pc->argv, .is_baseline = pc->is_baseline, .exit_code = -1,
-	};
-	struct runner_result res = {};
-	struct ct_raw raw = {};
-	struct runner r;
 	char errbuf[256] = "", *rel = NULL;
 	struct outdir *cdir = case_dir(dir, pc, &rel, errbuf, sizeof(errbuf));
-	int logfd = -1, nullfd = -1, err;
-	FILE *tl = NULL;
+	int logfd = -1, nullfd = -1;
 	json_t *c;
 
-	if (!cdir)
-		goto failed;
 	/* the workload's own stdout and stderr: a new file, created as the user */
-	logfd = outdir__create_fd(cdir, "output.log");
-	if (logfd < 0) {
-		snprintf(errbuf, sizeof(errbuf), "cannot create %s/output.log: %s",
-			 outdir__path(cdir), strerror(-logfd));
-		goto failed;
+	if (cdir) {
+		logfd = outdir__create_fd(cdir, "output.log");
+		if (logfd < 0)
+			snprintf(errbuf, sizeof(errbuf), "cannot create %s/output.log: %s",
+				 outdir__path(cdir), strerror(-logfd));
 	}
-	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	rop.stdout_fd = rop.stderr_fd = logfd;
-	rop.stdin_fd = nullfd;
-	tracer__begin(t, now_ns());
-	if (timeline)
-		tl = capture_open_timeline(t, cdir);
-	err = runner_start(&r, &rop);
-	if (err) {
-		snprintf(errbuf, sizeof(errbuf), "cannot start %s: %s", pc->argv[0],
-			 err == -ENOENT ? "command not found" : strerror(-err));
-		goto failed;
+	if (errbuf[0]) {
+		/* no place for its files: the case is reported failed, and the run goes on */
+		sc.meta.error = errbuf;
+		c = results_build_case(&(struct ct_raw){ .start_ns = now_ns(), .end_ns = now_ns() },
+				       &sc.meta);
+	} else {
+		nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		sc.run.stdout_fd = sc.run.stderr_fd = logfd;
+		sc.run.stdin_fd = nullfd;
+		sc.dir = cdir;
+		c = session_run_case(se, &sc);
 	}
-	err = tracer__track(t, r.pid, r.pid, 0, false);
-	if (err) {
-		snprintf(errbuf, sizeof(errbuf), "cannot track pid %d: %s", r.pid, strerror(-err));
-		runner_abort(&r);
-		goto failed;
-	}
-	runner_pre_exec(r.pid, &meta.pre_exec.on_cpu_ns, &meta.pre_exec.nvcsw, &meta.pre_exec.nivcsw);
-	tracer__begin_clock(t, now_ns());
-	err = runner_release(&r, &res.start_ns);
-	if (err) {
-		snprintf(errbuf, sizeof(errbuf), "cannot execute %s: %s", pc->argv[0], strerror(-err));
-		goto failed;
-	}
-	runner_wait(&r, t, &res);
-	if (res.interrupted) {
-		/* Ctrl-C: the case's group did not get it; end the tree now */
-		kill(-r.pid, SIGKILL);
-		while (waitpid(-1, NULL, 0) > 0)
-			;
-	}
-	tracer__collect(t, res.end_ns, &raw);
-	capture_close_timeline(t, tl);
-	tl = NULL;
-	raw.start_ns = res.start_ns;
-	meta.exit_code = res.exit_code;
-	meta.signal = res.signal;
-	meta.timed_out = res.timed_out;
-	meta.interrupted = res.interrupted;
-	meta.have_rusage = true;
-	meta.ru = res.ru;
-	meta.workload_report = parse_report(res.report, errbuf, sizeof(errbuf));
-	if (errbuf[0])
-		meta.error = errbuf;
-	c = results_build_case(&raw, &meta);
-	capture_write_stacks(t, sym, &raw, cdir);
-	ct_raw_free(&raw);
-	free(res.report);
-	goto out;
-failed:
-	capture_close_timeline(t, tl);
-	meta.error = errbuf;
-	raw.start_ns = raw.end_ns = now_ns();
-	c = results_build_case(&raw, &meta);
-out:
 	json_object_set_new(c, "dir", json_string(rel));
 	json_object_set_new(c, "timeout_ns", json_integer(pc->timeout_ns));
 	if (logfd >= 0)
@@ -301,21 +233,6 @@ out:
 	outdir__close(cdir);
 	free(rel);
 	return c;
-}
-
-static int write_report(json_t *run, struct outdir *dir, bool quiet)
-{
-	int err = render_text_file(run, dir);
-
-	if (!quiet) {
-		struct render_opts so = { .color = want_color(stdout), .dir = outdir__path(dir) };
-
-		render_text(run, stdout, &so);
-		printf("\nrun directory: %s\n", outdir__path(dir));
-		if (fflush(stdout))
-			err = -EIO;
-	}
-	return err;
 }
 
 /* The run directory, made before anything runs: 0, or the exit status after a message. */
@@ -349,11 +266,10 @@ static int make_rundir(const struct run_opts *ro, const struct spec *s, const st
 static int do_run(const struct run_opts *ro, const char *specpath)
 {
 	struct plan_opts po = { .only = ro->only, .models = ro->models, .repeat = ro->repeat };
-	char harness[4096], cbase[4096], err[1024], msg[256];
+	char harness[4096], cbase[4096], err[1024];
 	struct spec *s = NULL;
 	struct plan *p = NULL;
-	struct tracer *t = NULL;
-	struct symbolizer *sym = NULL;
+	struct session *se = NULL;
 	struct ct_user u = {};
 	struct outdir *dir = NULL;
 	struct fsid_saved saved;
@@ -399,15 +315,6 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 	}
 	if (u.uid == 0 && !u.from_sudo && !ro->as_root)
 		pr_info("running workloads as root: no SUDO_UID (invoke with sudo from your account)\n");
-	rc = tracer_preflight(msg, sizeof(msg));
-	if (rc) {
-		pr_warn("%s\n", msg);
-		code = rc;
-		goto out;
-	}
-	code = make_rundir(ro, s, &u, &dir);
-	if (code)
-		goto out;
 	if (ro->no_stacks)
 		s->stacks = false;
 	if (ro->sample_hz)
@@ -416,14 +323,12 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 				  .sample_hz = s->sample_hz,
 				  .timeline = s->timeline };
 
-	rc = tracer__open(&t, &to);
-	if (!rc && s->stacks) {
-		sym = symbolizer__new();
-		if (sym)
-			tracer__on_process(t, capture_snapshot, sym);
-	}
+	code = make_rundir(ro, s, &u, &dir);
+	if (code)
+		goto out;
+	rc = session_open(&se, &to, &u);
 	if (rc) {
-		code = rc == -EPERM ? CT_EXIT_PERM : CT_EXIT_BPF;
+		code = rc;
 		outdir__discard(dir);   /* nothing ran: no empty run directory left behind */
 		dir = NULL;
 		goto out;
@@ -441,7 +346,7 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 		json_t *c;
 
 		progress(i, p->ncases, &p->cases[i], started, tty);
-		c = run_case(t, sym, s->timeline, &p->cases[i], dir, ro, &u);
+		c = run_case(se, s->timeline, &p->cases[i], dir, ro, &u);
 		results_add_case(run, c);
 		/* after every case, so that a crash or Ctrl-C loses nothing finished */
 		results_write(run, dir);
@@ -458,14 +363,12 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 		fprintf(stderr, "\r\033[K");
 	if (ct_interrupted)
 		json_object_set_new(run, "interrupted", json_true());
-	if (results_write(run, dir) || render_case_files(run, dir) ||
-	    render_html_file(run, dir) || write_report(run, dir, ro->quiet))
+	if (session_write_run(run, dir, ro->quiet))
 		code = CT_EXIT_FAILURE;
 out:
 	json_decref(python_info);
 	json_decref(run);
-	tracer__close(t);
-	symbolizer__free(sym);
+	session_close(se);
 	plan_free(p);
 	spec_free(s);
 	ct_user_free(&u);

@@ -98,8 +98,10 @@ static int render_run_file(json_t *run, struct outdir *dir, const char *name,
 		err = fn(run, f, &o);
 		fsid_leave(&saved);
 	}
-	if (f && fclose(f) && !err)
+	if (f && ferror(f) && !err)
 		err = -EIO;
+	if (f && fclose(f) && !err)
+		err = -errno;
 	if (err)
 		pr_warn("cannot write %s/%s: %s\n", outdir__path(dir), name, strerror(-err));
 	return err;
