@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "capture.h"
 #include "commands.h"
+#include "compare.h"
 #include "fsid.h"
 #include "log.h"
 #include "outdir.h"
@@ -39,24 +40,31 @@ struct run_opts {
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: conctrace run [OPTIONS] SPEC.yaml\n"
+"Usage: conctrace run [OPTIONS] SPEC\n"
 "\n"
-"Run every workload of SPEC in each of its concurrency models, trace every case with eBPF,\n"
-"and compare the models side by side (tables and findings). See docs/spec.md.\n"
+"Run every workload of SPEC in each of its concurrency models, trace every case\n"
+"with eBPF, and compare the models side by side (tables and findings). SPEC is a\n"
+"YAML file (conctrace-spec(5)), or the name of a shipped spec: quick,\n"
+"python-models, c-vs-python.\n"
 "\n"
-"  -o, --output DIR      run directory (default conctrace-out/NAME-TIMESTAMP); an existing\n"
-"                        non-empty DIR is refused\n"
-"      --force           with -o: move an existing DIR aside to DIR.old first\n"
+"  -o, --output DIR      run directory (default conctrace-out/NAME-TIMESTAMP);\n"
+"                        an existing non-empty DIR is refused\n"
+"      --force           with -o: first move an existing DIR aside to DIR.old\n"
 "      --only LIST       only these workloads (comma-separated names)\n"
 "      --models LIST     only these models (comma-separated)\n"
 "      --repeat N        repeat each case N times (overrides the spec)\n"
 "  -n, --dry-run         print the plan (every case and its command) and stop\n"
 "      --as-root         run the workloads as root, not as the invoking user\n"
 "      --no-stacks       no stack collection (overrides the spec's trace.stacks)\n"
-"      --no-python-frames  stacks of CPython processes without their Python frames\n"
-"      --sample-hz N     on-CPU samples per second per CPU (overrides trace.sample_hz)\n"
+"      --no-python-frames\n"
+"                        stacks of CPython processes without their Python frames\n"
+"  -F, --sample-hz N     on-CPU samples per second per CPU (overrides the spec)\n"
 "  -q, --quiet           no report on stdout (still written to DIR/report.txt)\n"
-"  -h, --help            this help\n");
+"  -v, --verbose         more messages (repeat for more)\n"
+"  -h, --help            this help\n"
+"\n"
+"Exit status: 0 every case ran, 7 a case failed (the others still ran; the\n"
+"summary says why); `conctrace help` lists the errors.\n");
 }
 
 static void print_plan(const struct spec *s, const struct plan *p, FILE *out)
@@ -226,6 +234,22 @@ static json_t *run_case(struct session *se, bool timeline, const struct plan_cas
 	}
 	json_object_set_new(c, "dir", json_string(rel));
 	json_object_set_new(c, "timeout_ns", json_integer(pc->timeout_ns));
+	if (!compare_case_ok(c) && cdir) {
+		/* why it failed is often only in its own output: keep the end of it, read as the
+		 * user (the workload could have replaced output.log by a link to any file) */
+		char *log = xasprintf("%s/output.log", outdir__path(cdir)), *tail = NULL;
+		struct fsid_saved saved;
+
+		if (outdir__as_user(cdir, &saved) == 0) {
+			tail = file_tail(log, 5, 2048);
+			fsid_leave(&saved);
+		}
+		if (tail)
+			json_object_set_new(json_object_get(c, "status"), "output_tail",
+					    json_string(tail));
+		free(tail);
+		free(log);
+	}
 	if (logfd >= 0)
 		close(logfd);
 	if (nullfd >= 0)
@@ -263,8 +287,21 @@ static int make_rundir(const struct run_opts *ro, const struct spec *s, const st
 	return 0;
 }
 
-static int do_run(const struct run_opts *ro, const char *specpath)
+static int count_failed(json_t *run)
 {
+	json_t *c;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(json_object_get(run, "cases"), i, c)
+		n += !compare_case_ok(c) && !json_is_true(json_object_get(json_object_get(c, "status"),
+								       "interrupted"));
+	return n;
+}
+
+static int do_run(const struct run_opts *ro, const char *specarg)
+{
+	char specpath[4096];
 	struct plan_opts po = { .only = ro->only, .models = ro->models, .repeat = ro->repeat };
 	char harness[4096], cbase[4096], err[1024];
 	struct spec *s = NULL;
@@ -274,25 +311,38 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 	struct outdir *dir = NULL;
 	struct fsid_saved saved;
 	json_t *run = NULL, *spec_json, *python_info = NULL;
-	int code = CT_EXIT_OK, rc;
+	int code = CT_EXIT_OK, rc, nfailed = 0;
 	bool tty = isatty(2) && !ro->quiet;
 	uint64_t started;
 
 	if (ct_user_resolve(&u) != 0)
 		return CT_EXIT_USAGE;   /* the message names the variable */
-	/* the spec is read as the invoking user: a file they cannot read stays unread */
+	/* the spec is found and read as the invoking user: a file they cannot read stays
+	 * unread, and no line of it reaches an error message */
 	rc = fsid_enter(&u, &saved);
-	if (!rc) {
-		rc = spec_load(specpath, &s, err, sizeof(err));
-		fsid_leave(&saved);
-	} else {
-		snprintf(err, sizeof(err), "%s: cannot act as uid %u to read it: %s", specpath,
-			 (unsigned)u.uid, strerror(-rc));
+	if (rc) {
+		pr_warn("%s: cannot act as uid %u to read it: %s\n", specarg, (unsigned)u.uid,
+			strerror(-rc));
+		ct_user_free(&u);
+		return CT_EXIT_USAGE;
 	}
+	if (path_spec(specarg, specpath, sizeof(specpath))) {
+		char wdir[4096];
+
+		fsid_leave(&saved);
+		path_workloads(wdir, sizeof(wdir));
+		pr_warn("run: no spec file '%s', here or among the shipped specs (%s)\n", specarg,
+			wdir);
+		ct_user_free(&u);
+		return CT_EXIT_USAGE;
+	}
+	rc = spec_load_interruptible(specpath, &ct_interrupted, &s, err, sizeof(err));
+	fsid_leave(&saved);
 	if (rc) {
 		fprintf(stderr, "conctrace: %s\n", err);
 		ct_user_free(&u);
-		return CT_EXIT_USAGE;
+		/* Ctrl-C or SIGTERM while a large spec was read: nothing ran */
+		return rc == -EINTR ? 128 + SIGINT : CT_EXIT_USAGE;
 	}
 	path_harness(harness, sizeof(harness));
 	path_cbase(cbase, sizeof(cbase));
@@ -314,7 +364,8 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 		goto out;
 	}
 	if (u.uid == 0 && !u.from_sudo && !ro->as_root)
-		pr_info("running workloads as root: no SUDO_UID (invoke with sudo from your account)\n");
+		pr_warn("warning: the workloads run as root (no SUDO_UID): use sudo from your "
+			"own account, or --as-root to mean it\n");
 	if (ro->no_stacks)
 		s->stacks = false;
 	if (ro->sample_hz)
@@ -350,14 +401,10 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 		results_add_case(run, c);
 		/* after every case, so that a crash or Ctrl-C loses nothing finished */
 		results_write(run, dir);
-		if (!tty && !ro->quiet) {
-			json_t *st = json_object_get(c, "status");
-
+		if (!tty && !ro->quiet)
 			fprintf(stderr, "conctrace: case %d/%d %s/%s r%d done%s\n", i + 1, p->ncases,
 				p->cases[i].wl->name, p->cases[i].model->name, p->cases[i].repeat + 1,
-				jget_str(st, "error") || json_is_true(json_object_get(st, "timed_out")) ?
-				" (failed)" : "");
-		}
+				compare_case_ok(c) ? "" : " (failed)");
 	}
 	if (tty)
 		fprintf(stderr, "\r\033[K");
@@ -365,6 +412,11 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 		json_object_set_new(run, "interrupted", json_true());
 	if (session_write_run(run, dir, ro->quiet))
 		code = CT_EXIT_FAILURE;
+	else if ((nfailed = count_failed(run)))
+		code = CT_EXIT_CASES;
+	if (nfailed)
+		pr_warn("run: %d of %zu cases failed (see \"Failed cases\" in %s/report.txt)\n",
+			nfailed, json_array_size(json_object_get(run, "cases")), outdir__path(dir));
 out:
 	json_decref(python_info);
 	json_decref(run);
@@ -400,7 +452,7 @@ int cmd_run(int argc, char **argv)
 
 	optind = 0;   /* 0, not 1: glibc re-reads the optstring (main parsed with "+") */
 	opterr = 0;   /* our own messages, prefixed like every other */
-	while ((c = getopt_long(argc, argv, "o:nqvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:nqvhF:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': ro.outdir = optarg; break;
 		case 'O': ro.only = optarg; break;
@@ -417,6 +469,7 @@ int cmd_run(int argc, char **argv)
 		case 'f': ro.force = true; break;
 		case 'S': ro.no_stacks = true; break;
 		case 'P': ro.no_python_frames = true; break;
+		case 'F':
 		case 'H':
 			ro.sample_hz = strtol(optarg, &end, 10);
 			if (*end || ro.sample_hz < 1 || ro.sample_hz > 10000) {
