@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "compare.h"
+#include "counters.h"
 #include "reasons.h"
 #include "results.h"
 #include "util.h"
@@ -155,6 +156,7 @@ static void fill_row(struct model_row *r, json_t **all, int nall)
 	int n = 0;
 
 	for (int i = 0; i < nall; i++) {
+		r->lost += counters_lost(all[i]) > 0;
 		if (compare_case_ok(all[i]))
 			cs[n++] = all[i];
 		else

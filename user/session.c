@@ -11,6 +11,7 @@
 #include "log.h"
 #include "render.h"
 #include "session.h"
+#include "counters.h"
 #include "stacks.h"
 #include "symbolize.h"
 
@@ -378,5 +379,7 @@ int session_write_run(json_t *run, const char *dir, const struct ct_user *u, boo
 	rc = render_html_file(run, dir, u->uid, u->gid);
 	err = err ? err : rc;
 	rc = write_text_file(run, dir, u);
+	/* lost events change figures: say so where the run ends, not only in the files */
+	counters_summary(run, dir);
 	return err ? err : rc;
 }

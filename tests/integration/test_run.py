@@ -162,6 +162,20 @@ def write_spec(tmp, text):
     return path
 
 
+class ReportFits(unittest.TestCase):
+    """The run report on stdout and in report.txt fits 100 columns (the quick run)."""
+
+    def test_100_columns(self):
+        if QuickShapes.skip:
+            ctlib.skip_loudly(self, QuickShapes.skip)
+        with open(os.path.join(QuickShapes.out, "report.txt")) as f:
+            text = f.read()
+        for name, out in (("stdout", QuickShapes.stdout), ("report.txt", text)):
+            wide = [line for line in out.splitlines() if len(line) > 100]
+            self.assertEqual(wide, [], name)
+        self.assertIn("Workload cpu", text)
+
+
 class Runner(unittest.TestCase):
     def setUp(self):
         ctlib.require_bpf(self)
