@@ -448,26 +448,26 @@ static void flame_inline(json_t *stacks, bool oncpu, int idx, FILE *out)
 	flame__free(f);
 }
 
-/* The case's loss counters with what each affects and how to avoid it. */
+/* The case's counters with what each affects and how to avoid it. */
 static void not_measured(json_t *c, FILE *out)
 {
-	json_t *v;
-	const char *k;
+	const char *names[64];
+	long long vals[64];
+	int n = counters_nonzero(c, names, vals, 64);
 
-	if (!counters_lost(c)) {
+	if (!n) {
 		fputs("<p class=\"muted\">Nothing lost: no map overflow, no dropped event.</p>", out);
 		return;
 	}
-	fputs("<h3 class=\"warn\">Not measured</h3><table><tr><th>counter</th><th>count</th>"
-	      "<th>what it affects</th><th>how to avoid it</th></tr>", out);
-	json_object_foreach(json_object_get(c, "counters"), k, v) {
-		const struct counter_info *ci = counter_info(k);
+	fprintf(out, "<h3%s>Not measured</h3><table><tr><th>counter</th><th>count</th>"
+		"<th>what it affects</th><th>how to avoid it</th></tr>",
+		counters_lost(c) ? " class=\"warn\"" : "");
+	for (int i = 0; i < n; i++) {
+		const struct counter_info *ci = counter_info(names[i]);
 
-		if (!strcmp(k, "python_walks") || json_integer_value(v) <= 0)
-			continue;
-		fputs("<tr><td>", out);
-		esc(out, k);
-		fprintf(out, "</td><td class=\"n\">%lld</td><td>", json_integer_value(v));
+		fprintf(out, "<tr><td%s>", ci && ci->loss ? " class=\"warn\"" : "");
+		esc(out, names[i]);
+		fprintf(out, "</td><td class=\"n\">%lld</td><td>", vals[i]);
 		esc(out, ci ? ci->affects : "");
 		fputs("</td><td>", out);
 		esc(out, ci ? ci->avoid : "");

@@ -393,54 +393,78 @@ static void counter_explained(FILE *out, const char *name)
 
 static void counters_line(json_t *c, FILE *out, const struct render_opts *o)
 {
-	json_t *cnt = json_object_get(c, "counters"), *v;
-	const char *k;
-	int any = 0;
+	const char *names[64];
+	long long vals[64];
+	int n = counters_nonzero(c, names, vals, 64);
 
-	json_object_foreach(cnt, k, v) {
-		if (!strcmp(k, "python_walks"))
-			continue;   /* work done, not a loss */
-		if (json_integer_value(v)) {
-			if (!any)
-				heading(out, o, "Not measured");
-			fprintf(out, "  %s: %lld\n", k, json_integer_value(v));
-			counter_explained(out, k);
-			any = 1;
-		}
-	}
-	if (!any)
+	if (!n) {
 		fprintf(out, "\n%sNothing lost: no map overflow, no dropped event.%s\n", DIM(o), RESET(o));
+		return;
+	}
+	heading(out, o, "Not measured");
+	for (int i = 0; i < n; i++) {
+		fprintf(out, "  %s: %lld\n", names[i], vals[i]);
+		counter_explained(out, names[i]);
+	}
 }
 
-/* The run's cases that lost events, and each counter's meaning once. */
+/* The run's cases that lost events (map overflows, drops: marked ! in the comparison),
+ * then the other counters summed over the cases, each explained once. */
 static void run_not_measured(json_t *run, FILE *out, const struct render_opts *o)
 {
-	json_t *cases = json_object_get(run, "cases"), *c, *seen = json_object(), *v;
+	json_t *cases = json_object_get(run, "cases"), *c, *total = json_object(), *ncases, *v;
 	const char *k;
+	bool head = false;
 	size_t i;
 
 	json_array_foreach(cases, i, c) {
+		const char *names[64];
+		long long vals[64];
+		int n = counters_nonzero(c, names, vals, 64);
 		char list[512];
 		int col;
 
+		for (int j = 0; j < n; j++) {
+			json_t *t = json_object_get(total, names[j]);
+
+			if (!t)
+				json_object_set_new(total, names[j], t = json_pack("[II]", 0LL, 0LL));
+			json_array_set_new(t, 0, json_integer(json_integer_value(json_array_get(t, 0)) + 1));
+			json_array_set_new(t, 1, json_integer(json_integer_value(json_array_get(t, 1)) + vals[j]));
+		}
 		if (!counters_lost(c))
 			continue;
-		if (!json_object_size(seen))
-			heading(out, o, "Not measured (the comparison marks these cases with !)");
-		counters_list(c, list, sizeof(list));
+		if (!head)
+			heading(out, o, "Not measured: events lost (these cases are marked ! above)");
+		head = true;
+		counters_list(c, true, list, sizeof(list));
 		col = fprintf(out, "  case %zu %s/%s r%llu:", i + 1, jget_str(c, "workload") ?: "?",
 			      jget_str(c, "model") ?: "?", (unsigned long long)jget_u64(c, "repeat") + 1);
 		fputc(' ', out);
 		wrap_text(out, 6, col + 1, list);
-		json_object_foreach(json_object_get(c, "counters"), k, v)
-			if (strcmp(k, "python_walks") && json_integer_value(v) > 0)
-				json_object_set_new(seen, k, json_true());
 	}
-	json_object_foreach(seen, k, v) {
-		fprintf(out, "  %s:\n", k);
-		counter_explained(out, k);
+	if (json_object_size(total))
+		heading(out, o, head ? "What each counter affects (counts summed over the cases)" :
+			"Not measured (counts summed over the cases)");
+	/* in the counters' own order: that of the first case that has each */
+	json_array_foreach(cases, i, c) {
+		const char *names[64];
+		long long vals[64];
+		int n = counters_nonzero(c, names, vals, 64);
+
+		for (int j = 0; j < n; j++) {
+			if (!(ncases = json_object_get(total, names[j])) || json_is_null(ncases))
+				continue;
+			fprintf(out, "  %s: %lld in %lld case(s)\n", names[j],
+				json_integer_value(json_array_get(ncases, 1)),
+				json_integer_value(json_array_get(ncases, 0)));
+			counter_explained(out, names[j]);
+			json_object_set_new(total, names[j], json_null());
+		}
 	}
-	json_decref(seen);
+	(void)k;
+	(void)v;
+	json_decref(total);
 }
 
 void render_text_case(json_t *c, FILE *out, const struct render_opts *o)

@@ -177,13 +177,24 @@ class NotMeasured(unittest.TestCase):
         _, html = conctrace("report", "--format", "html", run_dir)
         section_ = text.split("\nNot measured", 1)[1]
         for n in names:
-            self.assertRegex(section_, r"\n  %s:\n      \S.*\n(      .*\n)*      avoid: \S" % n, n)
-            self.assertIn("<td>%s</td>" % n, html)
+            self.assertRegex(section_, r"\n  %s: %d in 1 case\(s\)\n      \S.*\n(      .*\n)*"
+                                       r"      avoid: \S" % (n, names.index(n) + 1), n)
+            self.assertTrue(re.search(r"<td[^>]*>%s</td><td class=\"n\">%d</td><td>\w"
+                                      % (n, names.index(n) + 1), html), "report.html: " + n)
         self.assertNotIn("python_walks", section_, "work done is not a loss")
         row = [line for line in text.splitlines() if line.startswith("  threading")][0]
         self.assertTrue(row.split()[0].endswith("!"), row)
         self.assertIn("what it affects", html)
         self.assertEqual([line for line in text.splitlines() if len(line) > 100], [])
+        # a note on quality (not a map overflow or a drop) is explained but flags nothing
+        run["cases"][0]["counters"] = {"stack_walks_failed": 4, "python_walks": 9}
+        with open(os.path.join(run_dir, "run.json"), "w") as f:
+            json.dump(run, f)
+        _, text = conctrace("report", run_dir)
+        row = [line for line in text.splitlines() if line.startswith("  threading")][0]
+        self.assertFalse(row.split()[0].endswith("!"), row)
+        self.assertIn("stack_walks_failed: 4 in 1 case(s)\n      the kernel could not walk", text)
+        self.assertNotIn("events lost", text)
 
 
 class ManPages(unittest.TestCase):
