@@ -10,11 +10,13 @@
 #include <unistd.h>
 #include "capture.h"
 #include "commands.h"
+#include "compare.h"
 #include "log.h"
 #include "paths.h"
 #include "render.h"
 #include "results.h"
 #include "runner.h"
+#include "session.h"
 #include "spec.h"
 #include "tracer.h"
 #include "util.h"
@@ -35,10 +37,12 @@ struct run_opts {
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: conctrace run [OPTIONS] SPEC.yaml\n"
+"Usage: conctrace run [OPTIONS] SPEC\n"
 "\n"
-"Run every workload of SPEC in each of its concurrency models, trace every case with eBPF,\n"
-"and compare the models side by side (tables and findings). See docs/spec.md.\n"
+"Run every workload of SPEC in each of its concurrency models, trace every case\n"
+"with eBPF, and compare the models side by side (tables and findings). SPEC is a\n"
+"YAML file (conctrace-spec(5)), or the name of a shipped spec: quick,\n"
+"python-models, c-vs-python.\n"
 "\n"
 "  -o, --output DIR      run directory (default conctrace-out/NAME-TIMESTAMP)\n"
 "      --only LIST       only these workloads (comma-separated names)\n"
@@ -47,10 +51,15 @@ static void usage(FILE *f)
 "  -n, --dry-run         print the plan (every case and its command) and stop\n"
 "      --as-root         run the workloads as root, not as the invoking user\n"
 "      --no-stacks       no stack collection (overrides the spec's trace.stacks)\n"
-"      --no-python-frames  stacks of CPython processes without their Python frames\n"
-"      --sample-hz N     on-CPU samples per second per CPU (overrides trace.sample_hz)\n"
+"      --no-python-frames\n"
+"                        stacks of CPython processes without their Python frames\n"
+"  -F, --sample-hz N     on-CPU samples per second per CPU (overrides the spec)\n"
 "  -q, --quiet           no report on stdout (still written to DIR/report.txt)\n"
-"  -h, --help            this help\n");
+"  -v, --verbose         more messages (repeat for more)\n"
+"  -h, --help            this help\n"
+"\n"
+"Exit status: 0 every case ran, 7 a case failed (the others still ran; the\n"
+"summary says why); `conctrace help` lists the errors.\n");
 }
 
 static void print_plan(const struct spec *s, const struct plan *p, FILE *out)
@@ -134,24 +143,6 @@ static bool spec_uses_python(const struct spec *s)
 	return false;
 }
 
-static json_t *parse_report(const char *line, char *err, size_t len)
-{
-	json_error_t je;
-	json_t *j;
-
-	if (!line || !*line)
-		return NULL;
-	j = json_loads(line, 0, &je);
-	if (!j)
-		snprintf(err, len, "its fd-3 report is not JSON: %s", je.text);
-	else if (!json_is_object(j)) {
-		snprintf(err, len, "its fd-3 report is not a JSON object");
-		json_decref(j);
-		j = NULL;
-	}
-	return j;
-}
-
 static void progress(int i, int n, const struct plan_case *c, uint64_t started, bool tty)
 {
 	uint64_t el = now_ns() - started;
@@ -175,90 +166,42 @@ static char *case_dir(const char *dir, const struct plan_case *c, const struct c
 	return d;
 }
 
-/* One case: start held, track, release, wait, collect. Never fails the run. */
-static json_t *run_case(struct tracer *t, struct symbolizer *sym, bool timeline,
-			const struct plan_case *pc, const char *dir, const struct run_opts *ro,
-			const struct ct_user *u)
+/* One case of the plan, with its output.log; never fails the run. */
+static json_t *run_case(struct session *se, bool timeline, const struct plan_case *pc,
+			const char *dir, const struct run_opts *ro, const struct ct_user *u)
 {
-	struct runner_opts rop = {
-		.argv = pc->argv, .env = pc->env, .cwd = pc->cwd, .timeout_ns = pc->timeout_ns,
-		.user = u, .as_root = ro->as_root, .own_pgrp = true, .report_fd3 = true,
-		.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
+	struct session_case sc = {
+		.run = { .argv = pc->argv, .env = pc->env, .cwd = pc->cwd,
+			 .timeout_ns = pc->timeout_ns, .user = u, .as_root = ro->as_root,
+			 .own_pgrp = true, .report_fd3 = true,
+			 .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 },
+		.timeline = timeline,
+		.meta = { .workload = pc->wl->name, .model = pc->model->name, .kind = pc->wl->kind,
+			  .repeat = pc->repeat, .argv = pc->argv, .is_baseline = pc->is_baseline,
+			  .exit_code = -1 },
 	};
-	struct case_meta meta = {
-		.workload = pc->wl->name, .model = pc->model->name, .kind = pc->wl->kind,
-		.repeat = pc->repeat,
-		.argv = pc->argv, .is_baseline = pc->is_baseline, .exit_code = -1,
-	};
-	struct runner_result res = {};
-	struct ct_raw raw = {};
-	struct runner r;
 	char *cdir = case_dir(dir, pc, u), *log = xasprintf("%s/output.log", cdir);
-	char errbuf[256] = "";
-	int logfd, nullfd, err;
-	FILE *tl = NULL;
+	int logfd, nullfd;
 	json_t *c;
 
 	logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	chown_to(log, u);
-	rop.stdout_fd = rop.stderr_fd = logfd;
-	rop.stdin_fd = nullfd;
-	tracer__begin(t, now_ns());
-	if (timeline)
-		tl = capture_open_timeline(t, cdir, u);
-	err = runner_start(&r, &rop);
-	if (err) {
-		snprintf(errbuf, sizeof(errbuf), "cannot start %s: %s", pc->argv[0],
-			 err == -ENOENT ? "command not found" : strerror(-err));
-		goto failed;
-	}
-	err = tracer__track(t, r.pid, r.pid, 0, false);
-	if (err) {
-		snprintf(errbuf, sizeof(errbuf), "cannot track pid %d: %s", r.pid, strerror(-err));
-		runner_abort(&r);
-		goto failed;
-	}
-	runner_pre_exec(r.pid, &meta.pre_exec.on_cpu_ns, &meta.pre_exec.nvcsw, &meta.pre_exec.nivcsw);
-	tracer__begin_clock(t, now_ns());
-	err = runner_release(&r, &res.start_ns);
-	if (err) {
-		snprintf(errbuf, sizeof(errbuf), "cannot execute %s: %s", pc->argv[0], strerror(-err));
-		goto failed;
-	}
-	runner_wait(&r, t, &res);
-	if (res.interrupted) {
-		/* Ctrl-C: the case's group did not get it; end the tree now */
-		kill(-r.pid, SIGKILL);
-		while (waitpid(-1, NULL, 0) > 0)
-			;
-	}
-	tracer__collect(t, res.end_ns, &raw);
-	capture_close_timeline(t, tl);
-	tl = NULL;
-	raw.start_ns = res.start_ns;
-	meta.exit_code = res.exit_code;
-	meta.signal = res.signal;
-	meta.timed_out = res.timed_out;
-	meta.interrupted = res.interrupted;
-	meta.have_rusage = true;
-	meta.ru = res.ru;
-	meta.workload_report = parse_report(res.report, errbuf, sizeof(errbuf));
-	if (errbuf[0])
-		meta.error = errbuf;
-	c = results_build_case(&raw, &meta);
-	capture_write_stacks(t, sym, &raw, cdir, u);
-	ct_raw_free(&raw);
-	free(res.report);
-	goto out;
-failed:
-	capture_close_timeline(t, tl);
-	meta.error = errbuf;
-	raw.start_ns = raw.end_ns = now_ns();
-	c = results_build_case(&raw, &meta);
-out:
+	sc.run.stdout_fd = sc.run.stderr_fd = logfd;
+	sc.run.stdin_fd = nullfd;
+	sc.dir = cdir;
+	c = session_run_case(se, &sc);
 	json_object_set_new(c, "dir", json_string(cdir + strlen(dir) + 1));
 	json_object_set_new(c, "timeout_ns", json_integer(pc->timeout_ns));
+	if (!compare_case_ok(c)) {
+		/* why it failed is often only in its own output: keep the end of it */
+		char *tail = file_tail(log, 5, 2048);
+
+		if (tail)
+			json_object_set_new(json_object_get(c, "status"), "output_tail",
+					    json_string(tail));
+		free(tail);
+	}
 	if (logfd >= 0)
 		close(logfd);
 	if (nullfd >= 0)
@@ -268,48 +211,46 @@ out:
 	return c;
 }
 
-static int write_report(json_t *run, const char *dir, const struct ct_user *u, bool quiet)
+static int count_failed(json_t *run)
 {
-	struct render_opts fo = { .dir = dir };
-	char *path = xasprintf("%s/report.txt", dir);
-	FILE *f = fopen(path, "we");
-	int err = 0;
+	json_t *c;
+	size_t i;
+	int n = 0;
 
-	if (!f || render_text(run, f, &fo) || fclose(f)) {
-		pr_warn("cannot write %s\n", path);
-		err = -EIO;
-	}
-	chown_to(path, u);
-	free(path);
-	if (!quiet) {
-		struct render_opts so = { .color = want_color(stdout), .dir = dir };
-
-		render_text(run, stdout, &so);
-		printf("\nrun directory: %s\n", dir);
-		if (fflush(stdout))
-			err = -EIO;
-	}
-	return err;
+	json_array_foreach(json_object_get(run, "cases"), i, c)
+		n += !compare_case_ok(c) && !json_is_true(json_object_get(json_object_get(c, "status"),
+								       "interrupted"));
+	return n;
 }
 
-static int do_run(const struct run_opts *ro, const char *specpath)
+static int do_run(const struct run_opts *ro, const char *specarg)
 {
+	char specpath[4096];
 	struct plan_opts po = { .only = ro->only, .models = ro->models, .repeat = ro->repeat };
-	char harness[4096], cbase[4096], err[1024], msg[256];
+	char harness[4096], cbase[4096], err[1024];
 	struct spec *s = NULL;
 	struct plan *p = NULL;
-	struct tracer *t = NULL;
-	struct symbolizer *sym = NULL;
+	struct session *se = NULL;
 	struct ct_user u = {};
 	char *dir = NULL;
 	json_t *run = NULL, *spec_json, *python_info = NULL;
-	int code = CT_EXIT_OK, rc;
+	int code = CT_EXIT_OK, rc, nfailed = 0;
 	bool tty = isatty(2) && !ro->quiet;
 	uint64_t started;
 
-	if (spec_load(specpath, &s, err, sizeof(err))) {
-		fprintf(stderr, "conctrace: %s\n", err);
+	if (path_spec(specarg, specpath, sizeof(specpath))) {
+		char wdir[4096];
+
+		path_workloads(wdir, sizeof(wdir));
+		pr_warn("run: no spec file '%s', here or among the shipped specs (%s)\n", specarg,
+			wdir);
 		return CT_EXIT_USAGE;
+	}
+	rc = spec_load_interruptible(specpath, &ct_interrupted, &s, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "conctrace: %s\n", err);
+		/* Ctrl-C or SIGTERM while a large spec was read: nothing ran */
+		return rc == -EINTR ? 128 + SIGINT : CT_EXIT_USAGE;
 	}
 	path_harness(harness, sizeof(harness));
 	path_cbase(cbase, sizeof(cbase));
@@ -336,13 +277,8 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 		goto out;
 	}
 	if (u.uid == 0 && !u.from_sudo && !ro->as_root)
-		pr_info("running workloads as root: no SUDO_UID (invoke with sudo from your account)\n");
-	rc = tracer_preflight(msg, sizeof(msg));
-	if (rc) {
-		pr_warn("%s\n", msg);
-		code = rc;
-		goto out;
-	}
+		pr_warn("warning: the workloads run as root (no SUDO_UID): use sudo from your "
+			"own account, or --as-root to mean it\n");
 	if (ro->no_stacks)
 		s->stacks = false;
 	if (ro->sample_hz)
@@ -351,14 +287,9 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 				  .sample_hz = s->sample_hz,
 				  .timeline = s->timeline };
 
-	rc = tracer__open(&t, &to);
-	if (!rc && s->stacks) {
-		sym = symbolizer__new();
-		if (sym)
-			tracer__on_process(t, capture_snapshot, sym);
-	}
+	rc = session_open(&se, &to, &u);
 	if (rc) {
-		code = rc == -EPERM ? CT_EXIT_PERM : CT_EXIT_BPF;
+		code = rc;
 		goto out;
 	}
 	if (ro->outdir) {
@@ -387,31 +318,30 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 		json_t *c;
 
 		progress(i, p->ncases, &p->cases[i], started, tty);
-		c = run_case(t, sym, s->timeline, &p->cases[i], dir, ro, &u);
+		c = run_case(se, s->timeline, &p->cases[i], dir, ro, &u);
 		results_add_case(run, c);
 		/* after every case, so that a crash or Ctrl-C loses nothing finished */
 		results_write(run, dir, &u);
-		if (!tty && !ro->quiet) {
-			json_t *st = json_object_get(c, "status");
-
+		if (!tty && !ro->quiet)
 			fprintf(stderr, "conctrace: case %d/%d %s/%s r%d done%s\n", i + 1, p->ncases,
 				p->cases[i].wl->name, p->cases[i].model->name, p->cases[i].repeat + 1,
-				jget_str(st, "error") || json_is_true(json_object_get(st, "timed_out")) ?
-				" (failed)" : "");
-		}
+				compare_case_ok(c) ? "" : " (failed)");
 	}
 	if (tty)
 		fprintf(stderr, "\r\033[K");
 	if (ct_interrupted)
 		json_object_set_new(run, "interrupted", json_true());
-	if (results_write(run, dir, &u) || render_case_files(run, dir, u.uid, u.gid) ||
-	    render_html_file(run, dir, u.uid, u.gid) || write_report(run, dir, &u, ro->quiet))
+	if (session_write_run(run, dir, &u, ro->quiet))
 		code = CT_EXIT_FAILURE;
+	else if ((nfailed = count_failed(run)))
+		code = CT_EXIT_CASES;
+	if (nfailed)
+		pr_warn("run: %d of %zu cases failed (see \"Failed cases\" in %s/report.txt)\n",
+			nfailed, json_array_size(json_object_get(run, "cases")), dir);
 out:
 	json_decref(python_info);
 	json_decref(run);
-	tracer__close(t);
-	symbolizer__free(sym);
+	session_close(se);
 	plan_free(p);
 	spec_free(s);
 	ct_user_free(&u);
@@ -442,7 +372,7 @@ int cmd_run(int argc, char **argv)
 
 	optind = 0;   /* 0, not 1: glibc re-reads the optstring (main parsed with "+") */
 	opterr = 0;   /* our own messages, prefixed like every other */
-	while ((c = getopt_long(argc, argv, "o:nqvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:nqvhF:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': ro.outdir = optarg; break;
 		case 'O': ro.only = optarg; break;
@@ -458,6 +388,7 @@ int cmd_run(int argc, char **argv)
 		case 'R': ro.as_root = true; break;
 		case 'S': ro.no_stacks = true; break;
 		case 'P': ro.no_python_frames = true; break;
+		case 'F':
 		case 'H':
 			ro.sample_hz = strtol(optarg, &end, 10);
 			if (*end || ro.sample_hz < 1 || ro.sample_hz > 10000) {
