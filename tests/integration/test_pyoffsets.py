@@ -521,8 +521,8 @@ json.dump(res, sys.stdout)
 class LineTables(unittest.TestCase):
     """py_line_at() equals the interpreter's own line for every code unit."""
 
-    def check(self, exe, minor):
-        out = subprocess.run([exe, "-c", DUMP], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    def check(self, exe, minor, prefix=()):
+        out = subprocess.run([*prefix, exe, "-c", DUMP], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, timeout=300)
         self.assertEqual(out.returncode, 0, out.stderr[-2000:])
         cos = json.loads(out.stdout)
@@ -560,6 +560,22 @@ class LineTables(unittest.TestCase):
         if not os.path.exists(DEBIAN_PY):
             self.skipTest("%s is not installed" % DEBIAN_PY)
         self.check(DEBIAN_PY, 11)
+
+    def test_debian_chroots(self):
+        """Debian's 3.13 and 3.14 (tools/pychroots): the location table read the same way."""
+        cache = os.environ.get("CONCTRACE_PY_CACHE", "/var/cache/conctrace-py")
+        found = 0
+        for minor in (13, 14):
+            root = os.path.join(cache, "py3%d" % minor)
+            exe = "python3.%d" % minor
+            if os.geteuid() != 0 or not os.access(os.path.join(root, "usr/bin", exe), os.X_OK):
+                continue
+            found += 1
+            with self.subTest(version="3.%d" % minor):
+                self.check(exe, minor, prefix=("chroot", root))
+        if not found:
+            self.skipTest("no CPython 3.13/3.14 chroot under %s (tools/pychroots builds them; "
+                          "running them needs root)" % cache)
 
 
 if __name__ == "__main__":
