@@ -124,7 +124,11 @@ static int resolve_python(struct spec *s, const struct ct_user *u, bool as_root,
 	json_object_set_new(*info, "executable", json_string(buf));
 	json_object_set_new(*info, "version", json_string(ver));
 	json_object_set_new(*info, "implementation", json_string(impl ? impl : ""));
-	if (buf[0] == '/') {
+	/* only an interpreter named as such is replaced: in "chroot DIR python3.14" the path
+	 * printed is inside the chroot */
+	const char *base = strrchr(first, '/') ? strrchr(first, '/') + 1 : first;
+
+	if (buf[0] == '/' && !strncmp(base, "python", 6)) {
 		char *rest = save && *save ? xasprintf("%s %s", buf, save) : xstrdup(buf);
 
 		free(s->python);
