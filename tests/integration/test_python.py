@@ -256,7 +256,10 @@ class PythonCase:
         named ctgilbound; returns the Popen once it is attached."""
         if not shutil.which("bpftrace"):
             self.skipTest("bpftrace is not installed: no independent GIL measurement")
-        script = ("tracepoint:syscalls:sys_enter_futex /comm == \"ctgilbound\"/ "
+        # BEGIN runs once every probe is attached: "Attaching N probes" comes before that,
+        # and on a busy machine attaching takes longer than the traced program runs
+        script = ("BEGIN { printf(\"ctready\\n\"); } "
+                  "tracepoint:syscalls:sys_enter_futex /comm == \"ctgilbound\"/ "
                   "{ @s[tid] = nsecs; @a[tid] = args->uaddr; } "
                   "tracepoint:syscalls:sys_exit_futex /@s[tid]/ "
                   "{ @w[tid, @a[tid]] = sum(nsecs - @s[tid]); delete(@s[tid]); delete(@a[tid]); } "
@@ -271,7 +274,7 @@ class PythonCase:
         seen = []
         while True:
             line = bt.stdout.readline()
-            if not line or "Attaching" in line:
+            if not line or "ctready" in line:
                 break
             seen.append(line.strip())   # warnings (RLIMIT_MEMLOCK) come first
         if not line:
@@ -381,6 +384,73 @@ class PythonCase:
         g = workers[0]["gil"]
         self.assertGreater(g["free_samples"], 4 * max(g["held_samples"], 1), g)
         self.assertGreater(g["on_cpu_without_gil_ns"], 0.5 * workers[0]["on_cpu_ns"], g)
+
+
+class PythonsAxis(unittest.TestCase):
+    """defaults.pythons: the same workload under Debian's 3.11 and the 3.14 chroot, one table."""
+
+    def setUp(self):
+        reason = ctlib._skip_reason()
+        self.root = os.path.join(PYCACHE, "py314")
+        if not reason and not os.access(os.path.join(self.root, "usr/bin/python3.14"), os.X_OK):
+            reason = "no CPython 3.14 chroot at %s (tools/pychroots builds it)" % self.root
+        if not reason and not os.access("/usr/bin/python3.11", os.X_OK):
+            reason = "no /usr/bin/python3.11"
+        if reason:
+            ctlib.skip_loudly(self, reason)
+        self.tmp = tempfile.mkdtemp(prefix="conctrace-axis-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def test_two_interpreters_one_table(self):
+        spec = os.path.join(self.tmp, "axis.yaml")
+        chroot = "chroot %s python3.14" % self.root
+        with open(spec, "w") as f:
+            f.write("name: axis\n"
+                    "defaults: {repeat: 1, tasks: 3, pythons: [/usr/bin/python3.11, '%s']}\n"
+                    "baseline: sequential\n"
+                    "workloads:\n"
+                    "  - {name: cpu, kind: cpu, size: 600000, models: [sequential, threading]}\n"
+                    % chroot)
+        out = os.path.join(self.tmp, "out")
+        run = lambda: subprocess.run([ctlib.CONCTRACE, "run", "--as-root", "-o", out, spec],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=ctlib.clean_env(), timeout=300)
+        # without the harness inside the chroot: refused before anything runs, and said why
+        p = run()
+        self.assertEqual(p.returncode, ctlib.EXIT_USAGE, p.stderr)
+        self.assertIn(b"defaults.pythons[1]: the harness", p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(out, "run.json")))
+        # the harness at the same path inside the chroot
+        inside = self.root + os.path.join(ctlib.REPO, "workloads", "python")
+        made = not os.path.exists(inside)
+        if made:
+            shutil.copytree(os.path.join(ctlib.REPO, "workloads", "python"), inside)
+            top = self.root + "/" + ctlib.REPO.strip("/").split("/")[0]
+            self.addCleanup(shutil.rmtree, top, True)
+        p = run()
+        self.assertEqual(p.returncode, 0, p.stderr.decode(errors="replace"))
+        with open(os.path.join(out, "run.json")) as f:
+            r = json.load(f)
+        self.assertEqual([(x["label"], x["version"][:4]) for x in r["pythons"]],
+                         [("python3.11", "3.11"), ("python3.14", "3.14")])
+        names = [c["model"] for c in r["cases"]]
+        self.assertEqual(names, ["sequential [python3.11]", "sequential [python3.14]",
+                                 "threading [python3.11]", "threading [python3.14]"])
+        for c in r["cases"]:
+            py = [x["python"] for x in c["processes"] if x.get("python")]
+            self.assertEqual(len(py), 1, c["processes"])
+            self.assertEqual(py[0]["version"], c["model"][-5:-1], (c["model"], py))
+            if c["model"].startswith("threading"):
+                # three CPU-bound threads under a GIL: it is named and held
+                self.assertGreater(py[0]["gil_held_share"], 0.5, (c["model"], py))
+                gil = sum(t["off_ns"]["gil"] for t in c["threads"])
+                self.assertGreater(gil, 0, c["model"])
+        with open(os.path.join(out, "report.txt")) as f:
+            text = f.read()
+        # each interpreter's baseline is its own sequential run
+        self.assertRegex(text, r"sequential \[python3\.11\]\* +\S+ +1\.00x")
+        self.assertRegex(text, r"sequential \[python3\.14\]\* +\S+ +1\.00x")
+        self.assertRegex(text, r"threading \[python3\.14\] +\S+ +\d+\.\d\dx")
 
 
 for _version, _python in INTERPRETERS:
