@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "commands.h"
 #include "log.h"
+#include "outdir.h"
 #include "render.h"
 #include "results.h"
 #include "runner.h"
@@ -18,6 +19,7 @@ struct record_opts {
 	pid_t pid;
 	double duration;
 	bool as_root;
+	bool force;
 	bool quiet;
 	bool no_stacks;
 	bool no_python_frames;
@@ -37,7 +39,9 @@ static void usage(FILE *f)
 "run-queue latency, per-CPU placement and parallelism. Prints a report and writes\n"
 "DIR/run.json.\n"
 "\n"
-"  -o, --output DIR      run directory (default conctrace-out/record-TIMESTAMP)\n"
+"  -o, --output DIR      run directory (default conctrace-out/record-TIMESTAMP);\n"
+"                        an existing non-empty DIR is refused\n"
+"      --force           with -o: first move an existing DIR aside to DIR.old\n"
 "  -p, --pid PID         attach to PID, its threads and descendants, new ones too\n"
 "  -d, --duration SECS   with -p: stop after SECS (default: until Ctrl-C or exit)\n"
 "      --as-root         run CMD as root, not as the user who invoked sudo\n"
@@ -55,26 +59,31 @@ static void usage(FILE *f)
 "the errors.\n");
 }
 
-static int make_outdir(const struct record_opts *ro, const struct ct_user *u, char **dir)
+/* The run directory, made before anything runs: 0, or the exit status after a message. */
+static int make_outdir(const struct record_opts *ro, const struct ct_user *u, struct outdir **dir)
 {
+	struct outdir_opts oo = { .mode = ro->force ? OUTDIR_FORCE : OUTDIR_NEW, .user = u,
+				  .parents = true };
+	char msg[512], *path;
 	int err;
 
 	if (ro->outdir) {
-		*dir = xstrdup(ro->outdir);
+		path = xstrdup(ro->outdir);
 	} else {
 		char ts[32];
 
 		timestamp_compact(ts, sizeof(ts));
-		*dir = xasprintf("conctrace-out/record-%s", ts);
+		path = xasprintf("conctrace-out/record-%s", ts);
+		oo.mode = OUTDIR_UNIQUE;
 	}
-	err = mkdir_p_owned(*dir, u);
-	if (err)
-		pr_warn("cannot create the run directory %s: %s\n", *dir, strerror(-err));
-	return err;
+	err = outdir__open(dir, path, &oo, msg, sizeof(msg));
+	free(path);
+	if (err) {
+		pr_warn("%s\n", msg);
+		return outdir_exit_status(err);
+	}
+	return 0;
 }
-
-
-
 
 static int open_session(struct session **se, const struct record_opts *ro,
 			const struct ct_user *u)
@@ -84,16 +93,6 @@ static int open_session(struct session **se, const struct record_opts *ro,
 				  .timeline = !ro->no_timeline, .bench_floor = ro->bench_floor };
 
 	return session_open(se, &to, u);
-}
-
-/* A run directory made for a command that then did not run is removed again. */
-static void remove_outdir(const char *dir)
-{
-	char *p = xasprintf("%s/timeline.bin", dir);
-
-	unlink(p);
-	free(p);
-	rmdir(dir);
 }
 
 static int record_cmd(const struct record_opts *ro, char **argv, const struct ct_user *u)
@@ -106,7 +105,8 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 	};
 	struct session *se = NULL;
 	struct runner_result *res = &sc.res;
-	char resolved[4096], *dir = NULL;
+	char resolved[4096];
+	struct outdir *dir = NULL;
 	json_t *run, *c;
 	int err, code;
 
@@ -117,12 +117,13 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 			"command not found (check the name and PATH)");
 		return CT_EXIT_NOCMD;
 	}
-	code = open_session(&se, ro, u);
+	code = make_outdir(ro, u, &dir);
 	if (code)
 		return code;
-	if (make_outdir(ro, u, &dir)) {
-		code = CT_EXIT_FAILURE;
-		goto out;
+	code = open_session(&se, ro, u);
+	if (code) {
+		outdir__discard(dir);   /* nothing ran: no empty run directory left behind */
+		return code;
 	}
 	sc.dir = dir;
 	c = session_run_case(se, &sc);
@@ -131,17 +132,18 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 		pr_warn("%s\n", sc.error);
 		code = sc.failed == SESSION_EXEC ? CT_EXIT_NOCMD :
 		       sc.failed == SESSION_TRACK ? CT_EXIT_BPF : CT_EXIT_FAILURE;
-		remove_outdir(dir);
+		outdir__discard(dir);   /* what was made for a command that did not run */
+		dir = NULL;
 		goto out;
 	}
 	run = results_new_run("record", argv[0]);
 	results_add_case(run, c);
-	code = session_write_run(run, dir, u, ro->quiet) ? CT_EXIT_FAILURE :
+	code = session_write_run(run, dir, ro->quiet) ? CT_EXIT_FAILURE :
 	       res->signal ? 128 + res->signal : res->exit_code < 0 ? CT_EXIT_FAILURE :
 	       res->exit_code;
 	json_decref(run);
 out:
-	free(dir);
+	outdir__close(dir);
 	session_close(se);
 	return code;
 }
@@ -150,7 +152,8 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 {
 	struct case_meta meta = { .attached = true };
 	struct session *se = NULL;
-	char *dir = NULL, comm[64] = "", path[64];
+	struct outdir *dir = NULL;
+	char comm[64] = "", path[64];
 	char *argv[3] = {NULL};
 	json_t *run, *c;
 	int code, err;
@@ -159,15 +162,16 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 		pr_warn("no process with pid %d\n", ro->pid);
 		return CT_EXIT_NOPID;
 	}
-	code = open_session(&se, ro, u);
+	code = make_outdir(ro, u, &dir);
 	if (code)
 		return code;
+	code = open_session(&se, ro, u);
+	if (code) {
+		outdir__discard(dir);
+		return code;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/comm", ro->pid);
 	read_file_str(path, comm, sizeof(comm));
-	if (make_outdir(ro, u, &dir)) {
-		code = CT_EXIT_FAILURE;
-		goto out;
-	}
 	argv[0] = xasprintf("pid:%d", ro->pid);
 	argv[1] = comm;
 	meta.argv = argv;
@@ -175,17 +179,18 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 			   dir, !ro->no_timeline, &meta, !ro->quiet, &err);
 	if (!c) {
 		pr_warn("no process with pid %d (it exited)\n", ro->pid);
-		remove_outdir(dir);
+		outdir__discard(dir);
+		dir = NULL;
 		code = CT_EXIT_NOPID;
 		goto out;
 	}
 	run = results_new_run("record", comm[0] ? comm : argv[0]);
 	results_add_case(run, c);
-	code = session_write_run(run, dir, u, ro->quiet) ? CT_EXIT_FAILURE : CT_EXIT_OK;
+	code = session_write_run(run, dir, ro->quiet) ? CT_EXIT_FAILURE : CT_EXIT_OK;
 	json_decref(run);
 out:
 	free(argv[0]);
-	free(dir);
+	outdir__close(dir);
 	session_close(se);
 	return code;
 }
@@ -197,6 +202,7 @@ int cmd_record(int argc, char **argv)
 		{"pid", required_argument, NULL, 'p'},
 		{"duration", required_argument, NULL, 'd'},
 		{"as-root", no_argument, NULL, 'R'},
+		{"force", no_argument, NULL, 'f'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"no-stacks", no_argument, NULL, 'S'},
 		{"no-python-frames", no_argument, NULL, 'P'},
@@ -232,6 +238,7 @@ int cmd_record(int argc, char **argv)
 			}
 			break;
 		case 'R': ro.as_root = true; break;
+		case 'f': ro.force = true; break;
 		case 'q': ro.quiet = true; break;
 		case 'S': ro.no_stacks = true; break;
 		case 'P': ro.no_python_frames = true; break;
@@ -264,10 +271,12 @@ int cmd_record(int argc, char **argv)
 		pr_warn("record: -d applies to -p PID only\n");
 		return CT_EXIT_USAGE;
 	}
-	if (ct_user_resolve(&u) != 0) {
-		pr_warn("record: SUDO_UID is not a number\n");
+	if (ro.force && !ro.outdir) {
+		pr_warn("record: --force applies to -o DIR only (default run directories are new)\n");
 		return CT_EXIT_USAGE;
 	}
+	if (ct_user_resolve(&u) != 0)
+		return CT_EXIT_USAGE;   /* the message names the variable */
 	if (u.uid == 0 && !u.from_sudo && !ro.as_root && !ro.pid)
 		pr_warn("warning: the command runs as root (no SUDO_UID): use sudo from your "
 			"own account, or --as-root to mean it\n");

@@ -19,16 +19,31 @@ static const char *const reason_colour[CT_R_MAX] = {
 	"#9fb0c8",
 };
 
+/* Any string from a run (names from the spec, commands, comm, run.json itself) as HTML text
+ * or attribute value: markup characters as entities, invalid UTF-8 and control characters
+ * as U+FFFD, so nothing from a spec or a run directory can open a tag or end an attribute. */
 static void esc(FILE *out, const char *s)
 {
-	for (; s && *s; s++) {
-		switch (*s) {
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+
+	while (p && *p) {
+		size_t len = utf8_decode(p, 4, &cp);
+
+		if (!len || (cp < 0x20 && cp != '\t' && cp != '\n') || cp == 0x7f) {
+			fputs("\xef\xbf\xbd", out);
+			p++;
+			continue;
+		}
+		switch (cp) {
 		case '<': fputs("&lt;", out); break;
 		case '>': fputs("&gt;", out); break;
 		case '&': fputs("&amp;", out); break;
 		case '"': fputs("&quot;", out); break;
-		default: fputc(*s, out);
+		case '\'': fputs("&#39;", out); break;
+		default: fwrite(p, 1, len, out);
 		}
+		p += len;
 	}
 }
 
@@ -124,8 +139,11 @@ static void comparison(json_t *run, FILE *out)
 	for (int i = 0; i < nw; i++) {
 		fputs("<h2>Workload ", out);
 		esc(out, w[i].name);
-		if (w[i].kind)
-			fprintf(out, " <span class=\"muted\">kind %s</span>", w[i].kind);
+		if (w[i].kind) {
+			fputs(" <span class=\"muted\">kind ", out);
+			esc(out, w[i].kind);
+			fputs("</span>", out);
+		}
 		fputs("</h2><section class=\"card\"><table><tr><th>model</th><th>wall</th><th>speedup</th>"
 		      "<th>parallelism</th><th>on-CPU</th><th>CPUs</th><th>vol. sw/s</th>"
 		      "<th>invol. sw/s</th><th>run-queue p99</th><th>lock wait</th><th>GIL wait</th>"
@@ -448,7 +466,7 @@ static void case_section(json_t *run, json_t *c, int idx, const char *dir, FILE 
 {
 	char *cdir = case_dir_path(dir, c), b[6][32];
 	json_t *tot = json_object_get(c, "totals"), *t, *l;
-	json_t *stacks = stacks_load(cdir);
+	json_t *stacks = cdir ? stacks_load(cdir) : NULL;   /* NULL: a dir outside the run */
 	size_t i;
 
 	fprintf(out, "<div class=\"case%s\" id=\"case%d\"><section class=\"card\">", idx ? "" : " on",
@@ -461,7 +479,8 @@ static void case_section(json_t *run, json_t *c, int idx, const char *dir, FILE 
 		(unsigned long long)jget_u64(tot, "nivcsw"), fmt_ns(jpath_u64(tot, "runq.p99_ns"), b[2], 32),
 		(unsigned long long)jget_u64(tot, "threads"), (unsigned long long)jget_u64(tot, "processes"));
 	fputs("<h3>Per-core timeline</h3>", out);
-	timeline(c, cdir, out);
+	if (cdir)
+		timeline(c, cdir, out);
 	fputs("<h3>Flame graphs</h3>", out);
 	if (stacks) {
 		flame_inline(stacks, true, idx, out);
@@ -557,8 +576,9 @@ int render_html(json_t *run, FILE *out, const struct render_opts *o)
 
 	fputs("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>conctrace: ", out);
 	esc(out, jget_str(run, "name"));
-	fprintf(out, "</title><style>%s</style></head><body><header><h1>conctrace %s: ", CSS,
-		kind ? kind : "");
+	fprintf(out, "</title><style>%s</style></head><body><header><h1>conctrace ", CSS);
+	esc(out, kind ? kind : "");
+	fputs(": ", out);
 	esc(out, jget_str(run, "name"));
 	fprintf(out, "</h1><p>%lld CPUs, kernel ", (long long)jget_u64(m, "cpus_online"));
 	esc(out, jget_str(m, "kernel"));

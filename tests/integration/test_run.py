@@ -221,6 +221,8 @@ workloads:
       id: {command: [id, -u]}
 """)
         os.chmod(self.tmp, 0o755)
+        # the run directory is made with the user's permissions: in a place of theirs
+        os.chown(self.tmp, 65534, 65534)
         rc, out, err = run(["-o", self.out, spec], env={"SUDO_UID": "65534", "SUDO_GID": "65534"})
         self.assertEqual(rc, 0, err)
         r = load(self.out)
