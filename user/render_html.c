@@ -405,7 +405,7 @@ static void gil_html(json_t *c, FILE *out)
 		fprintf(out, "<h3>Python: pid %llu, CPython ", (unsigned long long)pid);
 		esc(out, jget_str(py, "version") ?: "?");
 		fputs("</h3>", out);
-		if (!json_is_true(json_object_get(py, "frames"))) {
+		if (!json_is_true(json_object_get(py, "frames")) || jget_str(py, "note")) {
 			fputs("<p class=\"muted\">", out);
 			esc(out, jget_str(py, "note") ?: "Python frames not walked.");
 			fputs("</p>", out);

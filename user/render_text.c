@@ -308,7 +308,7 @@ static void gil_table(json_t *c, FILE *out, const struct render_opts *o)
 			continue;
 		if (!shown++)
 			heading(out, o, "Python");
-		if (!json_is_true(json_object_get(py, "frames")))
+		if (!json_is_true(json_object_get(py, "frames")) || jget_str(py, "note"))
 			fprintf(out, "  pid %llu: CPython %s: %s\n", (unsigned long long)pid,
 				jget_str(py, "version"), jget_str(py, "note") ?: "frames not walked");
 		if (!jget_str(py, "gil") || !jget_str(py, "gil")[0])
