@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "capture.h"
+#include "cliparse.h"
 #include "commands.h"
 #include "log.h"
 #include "paths.h"
@@ -296,6 +297,8 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 		json_object_set_new(run, "interrupted", json_true());
 	if (session_write_run(run, dir, &u, ro->quiet))
 		code = CT_EXIT_FAILURE;
+	else if (ct_interrupted)
+		code = 128 + ct_signal;   /* what was measured is written; the run did not finish */
 out:
 	json_decref(python_info);
 	json_decref(run);
@@ -325,8 +328,8 @@ int cmd_run(int argc, char **argv)
 		{},
 	};
 	struct run_opts ro = {};
-	char *end;
-	int c;
+	long long v;
+	int c, err;
 
 	optind = 0;   /* 0, not 1: glibc re-reads the optstring (main parsed with "+") */
 	opterr = 0;   /* our own messages, prefixed like every other */
@@ -336,22 +339,22 @@ int cmd_run(int argc, char **argv)
 		case 'O': ro.only = optarg; break;
 		case 'm': ro.models = optarg; break;
 		case 'r':
-			ro.repeat = strtol(optarg, &end, 10);
-			if (*end || ro.repeat <= 0 || ro.repeat > 1000) {
+			if (cli_parse_int(optarg, 1, 1000, &v)) {
 				pr_warn("run: --repeat needs a number from 1 to 1000, not '%s'\n", optarg);
 				return CT_EXIT_USAGE;
 			}
+			ro.repeat = (int)v;
 			break;
 		case 'n': ro.dry_run = true; break;
 		case 'R': ro.as_root = true; break;
 		case 'S': ro.no_stacks = true; break;
 		case 'P': ro.no_python_frames = true; break;
 		case 'H':
-			ro.sample_hz = strtol(optarg, &end, 10);
-			if (*end || ro.sample_hz < 1 || ro.sample_hz > 10000) {
+			if (cli_parse_int(optarg, 1, 10000, &v)) {
 				pr_warn("run: --sample-hz needs a number from 1 to 10000, not '%s'\n", optarg);
 				return CT_EXIT_USAGE;
 			}
+			ro.sample_hz = (int)v;
 			break;
 		case 'q': ro.quiet = true; break;
 		case 'v': log_init(log_verbosity + 1); break;
@@ -366,6 +369,11 @@ int cmd_run(int argc, char **argv)
 	if (optind != argc - 1) {
 		pr_warn("run: give one spec file (e.g. workloads/python-models.yaml)\n");
 		usage(stderr);
+		return CT_EXIT_USAGE;
+	}
+	if (ro.outdir && (err = cli_check_output_dir(ro.outdir))) {
+		pr_warn("run: -o %s: %s\n", ro.outdir, err == -ENOTDIR ?
+			"exists and is not a directory" : strerror(-err));
 		return CT_EXIT_USAGE;
 	}
 	ct_install_signal_handlers();
