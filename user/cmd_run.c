@@ -209,9 +209,11 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 	bool tty = isatty(2) && !ro->quiet;
 	uint64_t started;
 
-	if (spec_load(specpath, &s, err, sizeof(err))) {
+	rc = spec_load_interruptible(specpath, &ct_interrupted, &s, err, sizeof(err));
+	if (rc) {
 		fprintf(stderr, "conctrace: %s\n", err);
-		return CT_EXIT_USAGE;
+		/* Ctrl-C or SIGTERM while a large spec was read: nothing ran */
+		return rc == -EINTR ? 128 + SIGINT : CT_EXIT_USAGE;
 	}
 	path_harness(harness, sizeof(harness));
 	path_cbase(cbase, sizeof(cbase));

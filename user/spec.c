@@ -14,9 +14,9 @@
 #include <unistd.h>
 #include <yaml.h>
 #include "spec.h"
+#include "strmap.h"
 #include "util.h"
 
-#define SPEC_MAX_FILE (16 << 20)
 
 static const char *const kinds[] = { "cpu", "io", "mixed", "lock", "convoy" };
 
@@ -61,6 +61,12 @@ struct ctx {
 	size_t errlen;
 	struct spec *s;
 	const yaml_node_t *baseline_node;
+	/* per mapping node (by index in the document): the first pair whose key repeats an
+	 * earlier key's, or -1; computed once, so that checking keys stays linear */
+	long *first_dup;
+	struct strmap workload_names;   /* name -> index in workloads[] */
+	const volatile int *stop;       /* non-zero: stop reading (a signal arrived) */
+	bool interrupted;
 };
 
 /* ---- strings and lists ---- */
@@ -91,21 +97,6 @@ static void strv_push(char ***v, char *s)
 	*v = xrealloc(*v, (n + 2) * sizeof(char *));
 	(*v)[n] = s;
 	(*v)[n + 1] = NULL;
-}
-
-/* Set "K=V" in an environment list: replace the value of K if present, else append. */
-static void env_set(char ***v, const char *kv)
-{
-	size_t kl = strcspn(kv, "=");
-
-	for (char **p = *v; p && *p; p++) {
-		if (!strncmp(*p, kv, kl) && (*p)[kl] == '=') {
-			free(*p);
-			*p = xstrdup(kv);
-			return;
-		}
-	}
-	strv_push(v, xstrdup(kv));
 }
 
 /* Optimal string alignment distance, case-insensitive; enough for typo suggestions. */
@@ -229,6 +220,19 @@ static int fail_at(struct ctx *c, size_t line, size_t col, const char *fmt, ...)
 		va_end(ap);
 	}
 	return -EINVAL;
+}
+
+static int interrupted(struct ctx *c)
+{
+	if (c->err && c->errlen)
+		snprintf(c->err, c->errlen, "%s: interrupted while reading the spec", c->file);
+	return -EINTR;
+}
+
+/* A signal arrived: the checks of a big spec stop between entries. */
+static bool stopped(const struct ctx *c)
+{
+	return c->stop && *c->stop;
 }
 
 #define fail(c, node, ...) \
@@ -473,6 +477,13 @@ static int get_size(struct ctx *c, const yaml_node_t *n, const char *path, unsig
 	return wrong_type(c, n, path, "a size (an integer, optionally with k, M or G)");
 }
 
+/* Does pair repeat an earlier key of map? Only the first such pair is flagged: parsing
+ * stops at it. */
+static bool is_dup_key(const struct ctx *c, const yaml_node_t *map, const yaml_node_pair_t *pair)
+{
+	return c->first_dup[map - c->doc->nodes.start] == pair - map->data.mapping.pairs.start;
+}
+
 /* An environment mapping into a NULL-terminated "K=V" list. */
 static int get_env(struct ctx *c, const yaml_node_t *n, const char *path, char ***out)
 {
@@ -481,6 +492,9 @@ static int get_env(struct ctx *c, const yaml_node_t *n, const char *path, char *
 
 	if (err)
 		return err;
+	/* a key given twice in one env mapping is refused below, so the list is built anew */
+	strv_free(*out);
+	*out = xcalloc(n->data.mapping.pairs.top - n->data.mapping.pairs.start + 1, sizeof(char *));
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
 		const char *ks, *vs;
@@ -490,12 +504,13 @@ static int get_env(struct ctx *c, const yaml_node_t *n, const char *path, char *
 		snprintf(kpath, sizeof(kpath), "%s.%s", path, ks);
 		if (!*ks || strchr(ks, '='))
 			return fail(c, k, "%s: invalid variable name '%s'", path, ks);
-		for (char **e = *out; e && *e; e++)
-			if (!strncmp(*e, ks, strlen(ks)) && (*e)[strlen(ks)] == '=')
-				return fail(c, k, "duplicate key '%s' in %s", ks, path);
+		if (is_dup_key(c, n, p))
+			return fail(c, k, "duplicate key '%s' in %s", ks, path);
+		if (stopped(c))
+			return interrupted(c);
 		if ((err = get_text(c, v, kpath, &vs)))
 			return err;
-		strv_push(out, xasprintf("%s=%s", ks, vs));
+		(*out)[p - n->data.mapping.pairs.start] = xasprintf("%s=%s", ks, vs);
 	}
 	return 0;
 }
@@ -513,9 +528,8 @@ static int get_key(struct ctx *c, const yaml_node_t *map, yaml_node_pair_t *pair
 	if (k->type != YAML_SCALAR_NODE)
 		return fail(c, k, "keys %s must be strings", where);
 	*out = text(k);
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < pair; p++)
-		if (!strcmp(text(node(c, p->key)), *out))
-			return fail(c, k, "duplicate key '%s' %s", *out, where);
+	if (is_dup_key(c, map, pair))
+		return fail(c, k, "duplicate key '%s' %s", *out, where);
 	if (!keys)
 		return 0;
 	while (keys[n])
@@ -729,6 +743,8 @@ static int parse_model_map(struct ctx *c, const yaml_node_t *n, const char *path
 
 		if ((err = get_key(c, n, p, NULL, where, &name)))
 			return err;
+		if (stopped(c))
+			return interrupted(c);
 		snprintf(mpath, sizeof(mpath), "%s.%s", path, name);
 		if ((err = check_name(c, k, mpath, name)))
 			return err;
@@ -829,10 +845,12 @@ static int parse_workload(struct ctx *c, const yaml_node_t *n, int idx, struct s
 		if (err)
 			return err;
 		if (!strcmp(key, "name")) {
-			for (int i = 0; i < idx; i++)
-				if (!strcmp(c->s->workloads[i].name, w->name))
-					return fail(c, v, "%s.name: duplicate workload name '%s' "
-						    "(also workloads[%d])", path, w->name, i);
+			bool added;
+			long *first = strmap_put(&c->workload_names, w->name, idx, &added);
+
+			if (!added)
+				return fail(c, v, "%s.name: duplicate workload name '%s' "
+					    "(also workloads[%ld])", path, w->name, *first);
 		}
 	}
 	if (!w->name)
@@ -874,6 +892,8 @@ static int parse_workloads(struct ctx *c, const yaml_node_t *n)
 		return fail(c, n, "workloads: empty list (give at least one workload)");
 	c->s->workloads = xcalloc(count, sizeof(*c->s->workloads));
 	for (int i = 0; i < count; i++) {
+		if (stopped(c))
+			return interrupted(c);
 		c->s->nworkloads++;
 		err = parse_workload(c, node(c, n->data.sequence.items.start[i]), i,
 				     &c->s->workloads[i]);
@@ -995,10 +1015,156 @@ static int yaml_failed(struct ctx *c, const yaml_parser_t *p)
 	return fail_at(c, line, col, "syntax error: %s%s", problem, ctx);
 }
 
-static int parse_text(const char *buf, size_t len, const char *file, struct spec **out,
-		      char *err, size_t errlen)
+/* The input, handed to libyaml a buffer at a time so that a signal stops a long read. */
+struct reader {
+	struct ctx *c;
+	size_t off;
+};
+
+static int read_input(void *data, unsigned char *buf, size_t size, size_t *size_read)
 {
-	struct ctx c = { .file = file, .text = buf, .len = len, .err = err, .errlen = errlen };
+	struct reader *r = data;
+	size_t n = r->c->len - r->off < size ? r->c->len - r->off : size;
+
+	if (r->c->stop && *r->c->stop) {
+		r->c->interrupted = true;
+		return 0;
+	}
+	memcpy(buf, r->c->text + r->off, n);
+	r->off += n;
+	*size_read = n;
+	return 1;
+}
+
+/* What libyaml's document loader does not bound: nesting (its scanner's work per token grows
+ * with the depth) and the size of the tree once aliases are expanded (each alias of a big
+ * anchor counts in full, as the checks below walk it in full). One pass over the events,
+ * stopped at the first excess, before the document is built. */
+static int check_shape(struct ctx *c)
+{
+	struct reader rd = { .c = c };
+	uint64_t size[SPEC_MAX_DEPTH + 2];   /* expanded nodes of each open collection */
+	char *anchor[SPEC_MAX_DEPTH + 2];
+	struct strmap anchors = { 0 };       /* anchor -> expanded nodes */
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int depth = 0, ret = 0;
+	bool done = false;
+
+	if (!yaml_parser_initialize(&parser))
+		return fail_at(c, 1, 1, "out of memory");
+	yaml_parser_set_input(&parser, read_input, &rd);
+	size[0] = 0;
+	anchor[0] = NULL;
+	while (!done && !ret) {
+		const char *name = NULL;
+		uint64_t add = 0;
+		bool added;
+		long *v;
+
+		if (!yaml_parser_parse(&parser, &ev)) {
+			/* syntax errors are reported by the loader, with the same marks */
+			break;
+		}
+		if (c->stop && *c->stop) {
+			c->interrupted = true;
+			yaml_event_delete(&ev);
+			break;
+		}
+		switch (ev.type) {
+		case YAML_SCALAR_EVENT:
+			add = 1;
+			name = (const char *)ev.data.scalar.anchor;
+			break;
+		case YAML_ALIAS_EVENT:
+			v = strmap_get(&anchors, (const char *)ev.data.alias.anchor);
+			add = v ? (uint64_t)*v : 1;
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (depth == SPEC_MAX_DEPTH) {
+				ret = fail_at(c, ev.start_mark.line + 1, ev.start_mark.column + 1,
+					      "nested deeper than %d levels", SPEC_MAX_DEPTH);
+				break;
+			}
+			name = ev.type == YAML_SEQUENCE_START_EVENT ?
+			       (const char *)ev.data.sequence_start.anchor :
+			       (const char *)ev.data.mapping_start.anchor;
+			depth++;
+			size[depth] = 1;
+			anchor[depth] = name ? xstrdup(name) : NULL;
+			name = NULL;
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			add = size[depth];
+			name = anchor[depth];
+			depth--;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		default:
+			break;
+		}
+		if (!ret && (add || name)) {
+			size[depth] += add;
+			if (name)
+				*strmap_put(&anchors, name, 0, &added) = (long)add;
+			if (size[depth] > SPEC_MAX_NODES)
+				ret = fail_at(c, ev.start_mark.line + 1, ev.start_mark.column + 1,
+					      "more than %d nodes (aliases counted in full)",
+					      SPEC_MAX_NODES);
+		}
+		if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
+			free(anchor[depth + 1]);
+		yaml_event_delete(&ev);
+	}
+	for (; depth > 0; depth--)
+		free(anchor[depth]);
+	strmap_free(&anchors);
+	yaml_parser_delete(&parser);
+	if (!ret && c->interrupted)
+		ret = interrupted(c);
+	return ret;
+}
+
+/* c->first_dup for every mapping of the document. */
+static void index_keys(struct ctx *c)
+{
+	yaml_node_t *first = c->doc->nodes.start;
+	size_t nnodes = c->doc->nodes.top - first;
+	struct strmap seen = { 0 };
+
+	c->first_dup = xcalloc(nnodes + 1, sizeof(*c->first_dup));
+	for (size_t i = 0; i < nnodes; i++) {
+		const yaml_node_t *n = &first[i];
+
+		c->first_dup[i] = -1;
+		if (n->type != YAML_MAPPING_NODE)
+			continue;
+		for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+			const yaml_node_t *k = node(c, p->key);
+			bool added;
+
+			if (k->type != YAML_SCALAR_NODE)
+				continue;
+			strmap_put(&seen, text(k), 0, &added);
+			if (!added) {
+				c->first_dup[i] = p - n->data.mapping.pairs.start;
+				break;
+			}
+		}
+		strmap_free(&seen);
+	}
+}
+
+static int parse_text(const char *buf, size_t len, const char *file, const volatile int *stop,
+		      struct spec **out, char *err, size_t errlen)
+{
+	struct ctx c = { .file = file, .text = buf, .len = len, .err = err, .errlen = errlen,
+			 .stop = stop };
+	struct reader rd = { .c = &c };
 	yaml_parser_t parser;
 	yaml_document_t doc, next;
 	yaml_node_t *root;
@@ -1008,13 +1174,21 @@ static int parse_text(const char *buf, size_t len, const char *file, struct spec
 	*out = NULL;
 	if (err && errlen)
 		err[0] = '\0';
+	if (len > SPEC_MAX_FILE) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: too large (a spec is at most %d MiB)", file,
+				 SPEC_MAX_FILE >> 20);
+		return -EFBIG;
+	}
+	if ((ret = check_shape(&c)))
+		return ret;
 	if (!yaml_parser_initialize(&parser)) {
 		fail_at(&c, 1, 1, "out of memory");
 		return -ENOMEM;
 	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	yaml_parser_set_input(&parser, read_input, &rd);
 	if (!yaml_parser_load(&parser, &doc)) {
-		ret = yaml_failed(&c, &parser);
+		ret = c.interrupted ? interrupted(&c) : yaml_failed(&c, &parser);
 		yaml_parser_delete(&parser);
 		return ret;
 	}
@@ -1024,7 +1198,7 @@ static int parse_text(const char *buf, size_t len, const char *file, struct spec
 		goto out_doc;
 	}
 	if (!yaml_parser_load(&parser, &next)) {
-		ret = yaml_failed(&c, &parser);
+		ret = c.interrupted ? interrupted(&c) : yaml_failed(&c, &parser);
 		goto out_doc;
 	}
 	if (yaml_document_get_root_node(&next)) {
@@ -1045,11 +1219,16 @@ static int parse_text(const char *buf, size_t len, const char *file, struct spec
 	s->sample_hz = 99;
 	c.s = s;
 	c.doc = &doc;
+	index_keys(&c);
 	ret = parse_root(&c, root);
+	if (!ret && stopped(&c))
+		ret = interrupted(&c);
 	if (ret)
 		spec_free(s);
 	else
 		*out = s;
+	free(c.first_dup);
+	strmap_free(&c.workload_names);
 out_doc:
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
@@ -1059,11 +1238,17 @@ out_doc:
 int spec_parse_string(const char *text, const char *name_for_errors, struct spec **out,
 		      char *err, size_t errlen)
 {
-	return parse_text(text, strlen(text), name_for_errors ? name_for_errors : "<string>", out,
-			  err, errlen);
+	return parse_text(text, strlen(text), name_for_errors ? name_for_errors : "<string>", NULL,
+			  out, err, errlen);
 }
 
 int spec_load(const char *path, struct spec **out, char *err, size_t errlen)
+{
+	return spec_load_interruptible(path, NULL, out, err, errlen);
+}
+
+int spec_load_interruptible(const char *path, const volatile int *stop, struct spec **out,
+			    char *err, size_t errlen)
 {
 	struct stat st;
 	char *buf = NULL;
@@ -1106,7 +1291,7 @@ int spec_load(const char *path, struct spec **out, char *err, size_t errlen)
 		}
 	}
 	close(fd);
-	ret = parse_text(buf, len, path, out, err, errlen);
+	ret = parse_text(buf, len, path, stop, out, err, errlen);
 	free(buf);
 	return ret;
 fail_fd:
@@ -1280,6 +1465,7 @@ static int select_cases(const struct spec *s, const struct plan_opts *o, bool *w
 			char ***models, char *err, size_t errlen)
 {
 	char **only = NULL, msg[600], list[512];
+	struct strmap known = { 0 };   /* model names of the selected workloads */
 	const char **names;
 	int n = 0, ret = 0;
 
@@ -1319,20 +1505,15 @@ static int select_cases(const struct spec *s, const struct plan_opts *o, bool *w
 	for (int i = 0; i < s->nworkloads; i++) {
 		for (int j = 0; wsel[i] && j < s->workloads[i].nmodels; j++) {
 			const char *m = s->workloads[i].models[j].name;
-			int k;
+			bool added;
 
-			for (k = 0; k < n && strcmp(names[k], m); k++)
-				;
-			if (k == n)
+			strmap_put(&known, m, n, &added);
+			if (added)
 				names[n++] = m;
 		}
 	}
 	for (char **p = *models; *p; p++) {
-		int k;
-
-		for (k = 0; k < n && strcmp(names[k], *p); k++)
-			;
-		if (k == n) {
+		if (!strmap_get(&known, *p)) {
 			suggestion(*p, names, n, msg, sizeof(msg));
 			ret = plan_fail(err, errlen, "--models: no selected workload has model '%s' "
 					"(models: %s%s)", *p, join(names, n, list, sizeof(list)), msg);
@@ -1342,6 +1523,7 @@ static int select_cases(const struct spec *s, const struct plan_opts *o, bool *w
 		}
 	}
 out:
+	strmap_free(&known);
 	free(names);
 	strv_free(only);
 	return ret;
@@ -1399,11 +1581,33 @@ static char **case_env(const struct spec *s, const struct spec_workload *w,
 		       const struct spec_model *m)
 {
 	char *const *levels[] = { s->env, w->env, m->env };
-	char **env = NULL;
+	struct strmap at = { 0 };      /* variable name -> its index in env */
+	char **env;
+	long n = 0;
 
 	for (int i = 0; i < 3; i++)
-		for (char *const *e = levels[i]; e && *e; e++)
-			env_set(&env, *e);
+		n += strv_len(levels[i]);
+	if (!n)
+		return NULL;
+	env = xcalloc(n + 1, sizeof(char *));
+	n = 0;
+	for (int i = 0; i < 3; i++) {
+		for (char *const *e = levels[i]; e && *e; e++) {
+			char *name = xasprintf("%.*s", (int)strcspn(*e, "="), *e);
+			bool added;
+			long *idx = strmap_put(&at, name, n, &added);
+
+			free(name);
+			if (added) {
+				env[n++] = xstrdup(*e);
+			} else {
+				/* the more specific level wins, in the place of the first */
+				free(env[*idx]);
+				env[*idx] = xstrdup(*e);
+			}
+		}
+	}
+	strmap_free(&at);
 	return env;
 }
 

@@ -14,6 +14,11 @@
 #define SPEC_MAX_COUNT      1000000000ull         /* 10^9, for requests and iterations */
 #define SPEC_MAX_LATENCY_NS (3600ull * 1000000000) /* 1h */
 #define SPEC_MAX_NAME       100
+/* Limits of a spec file, each an error naming the file (and line:column where there is one):
+ * its size, the nesting of mappings and lists, and its nodes once aliases are expanded. */
+#define SPEC_MAX_FILE       (16 << 20)
+#define SPEC_MAX_DEPTH      64
+#define SPEC_MAX_NODES      4000000
 
 struct spec_model {
 	char *name;
@@ -62,6 +67,10 @@ struct spec {
  * with one message in err: "FILE:LINE:COLUMN: MESSAGE", or "FILE: cannot open: REASON".
  * Nothing is allocated on failure. */
 int spec_load(const char *path, struct spec **out, char *err, size_t errlen);
+/* The same; a non-zero *stop (set by a signal handler) ends it early with -EINTR and
+ * "FILE: interrupted ..." in err. */
+int spec_load_interruptible(const char *path, const volatile int *stop, struct spec **out,
+			    char *err, size_t errlen);
 int spec_parse_string(const char *text, const char *name_for_errors, struct spec **out,
 		      char *err, size_t errlen);
 void spec_free(struct spec *s);
