@@ -26,15 +26,21 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: conctrace diff [--case-a N --case-b M] [-o DIR] RUN_A RUN_B\n"
 "\n"
-"Compare two run directories: for record runs their one case, for `run` runs every\n"
-"(workload, model) present in both (medians over repeats). --case-a/--case-b compare two\n"
-"given cases (1-based, in run.json order), e.g. two models of one run:\n"
+"Compare two run directories: for record runs their one case, for `run` runs\n"
+"every (workload, model) present in both (medians over repeats). --case-a and\n"
+"--case-b compare two given cases, e.g. two models of one run:\n"
 "  conctrace diff RUN RUN --case-a 1 --case-b 2\n"
 "A change beyond 10%% (and beyond a small absolute amount) is marked with '*'.\n"
 "\n"
-"  -o, --output DIR      also write differential flame graphs there (red: more time in B,\n"
-"                        blue: less), one on-CPU and one off-CPU per compared pair\n"
-"  -h, --help            this help\n");
+"      --case-a N        the case of RUN_A to compare (1-based, run.json order)\n"
+"      --case-b M        the case of RUN_B to compare it with\n"
+"  -o, --output DIR      also write differential flame graphs there (red: more\n"
+"                        time in B, blue: less), one on-CPU, one off-CPU a pair\n"
+"  -v, --verbose         more messages (repeat for more)\n"
+"  -h, --help            this help\n"
+"\n"
+"Exit status: 0 compared, 2 no case in common (or bad usage or input); see\n"
+"`conctrace help`.\n");
 }
 
 struct pair {
@@ -247,6 +253,7 @@ int cmd_diff(int argc, char **argv)
 		{"case-b", required_argument, NULL, 'b'},
 		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
+		{"verbose", no_argument, NULL, 'v'},
 		{},
 	};
 	struct diff_opts o = {};
@@ -257,7 +264,7 @@ int cmd_diff(int argc, char **argv)
 
 	optind = 0;   /* 0, not 1: glibc re-reads the optstring (main parsed with "+") */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:hv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 		case 'b': {
@@ -275,6 +282,7 @@ int cmd_diff(int argc, char **argv)
 			break;
 		}
 		case 'o': o.outdir = optarg; break;
+		case 'v': log_init(log_verbosity + 1); break;
 		case 'h': usage(stdout); return CT_EXIT_OK;
 		default:
 			pr_warn("diff: bad option '%s' (unknown, or missing its value)\n", argv[optind - 1]);
@@ -304,8 +312,12 @@ int cmd_diff(int argc, char **argv)
 	}
 	printf("A: %s (%s)\nB: %s (%s)\n", argv[optind], jget_str(ra, "name") ?: "?",
 	       argv[optind + 1], jget_str(rb, "name") ?: "?");
-	if (!np)
-		printf("\nno case in common\n");
+	if (!np) {
+		pr_warn("diff: %s and %s have no case (workload and model) in common; "
+			"--case-a/--case-b pick two\n", argv[optind], argv[optind + 1]);
+		code = CT_EXIT_USAGE;
+		goto out;
+	}
 	if (o.outdir && mkdir_p_owned(o.outdir, &(struct ct_user){ .uid = 0 })) {
 		pr_warn("cannot create %s\n", o.outdir);
 		code = CT_EXIT_FAILURE;

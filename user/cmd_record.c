@@ -36,26 +36,32 @@ static void usage(FILE *f)
 "Usage: conctrace record [OPTIONS] -- CMD [ARGS...]\n"
 "       conctrace record [OPTIONS] -p PID[,PID...] [-d SECONDS]\n"
 "\n"
-"Trace CMD and every process and thread it starts (or a running process tree) with eBPF:\n"
-"on-CPU time, context switches, off-CPU time by reason, lock waits, run-queue latency,\n"
-"per-CPU placement and parallelism. Prints a report and writes DIR/run.json.\n"
+"Trace CMD and every process and thread it starts (or a running process tree)\n"
+"with eBPF: on-CPU time, context switches, off-CPU time by reason, lock waits,\n"
+"run-queue latency, per-CPU placement and parallelism. Prints a report and writes\n"
+"DIR/run.json.\n"
 "\n"
 "  -o, --output DIR      run directory (default conctrace-out/record-TIMESTAMP)\n"
-"  -p, --pid PID[,PID]   attach to each PID, its threads and descendants (new ones too)\n"
-"  -d, --duration SECS   stop after SECS (at most a week; default: until Ctrl-C or exit);\n"
-"                        a command is then ended (SIGTERM, SIGKILL 1 s later)\n"
+"  -p, --pid PID[,PID]   attach to each PID, its threads and descendants, new\n"
+"                        ones too\n"
+"  -d, --duration SECS   stop after SECS (at most 604800, a week; default: until\n"
+"                        Ctrl-C or exit); a command is then ended (SIGTERM,\n"
+"                        SIGKILL 1 s later)\n"
 "      --as-root         run CMD as root, not as the user who invoked sudo\n"
 "      --no-stacks       no stack collection (on-CPU samples and off-CPU stacks)\n"
-"      --no-python-frames  stacks of CPython processes without their Python frames\n"
-"      --sample-hz N     on-CPU samples per second per CPU (default 99)\n"
-"      --no-timeline     no per-switch timeline (no per-core timeline, no Perfetto slices)\n"
-"  -q, --quiet           do not print the report (still written to DIR/report.txt)\n"
+"      --no-python-frames\n"
+"                        stacks of CPython processes without their Python frames\n"
+"  -F, --sample-hz N     on-CPU samples per second per CPU (default 99)\n"
+"      --no-timeline     no per-switch timeline (no per-core timeline, no\n"
+"                        Perfetto slices)\n"
+"  -q, --quiet           no report on stdout (still written to DIR/report.txt)\n"
+"  -v, --verbose         more messages (repeat for more)\n"
 "  -h, --help            this help\n"
 "\n"
-"Exit status: CMD's own (128+N if killed by signal N); 130/143 when conctrace got SIGINT/\n"
-"SIGTERM (forwarded to CMD's process group, a second one kills the whole tree); with -p, 0\n"
-"after Ctrl-C, 6 when a PID does not exist or is a zombie, 2 for a kernel thread; see\n"
-"`conctrace help` for errors.\n");
+"Exit status: CMD's own (128+N if signal N killed it); 130/143 when conctrace\n"
+"got SIGINT/SIGTERM (passed to CMD's process group; a second one kills the tree);\n"
+"with -p, 0 after Ctrl-C, 6 for a PID that does not exist or is a zombie, 2 for a\n"
+"kernel thread; `conctrace help` lists the errors.\n");
 }
 
 static int make_outdir(const struct record_opts *ro, const struct ct_user *u, char **dir)
@@ -226,7 +232,7 @@ int cmd_record(int argc, char **argv)
 		{"no-python-frames", no_argument, NULL, 'P'},
 		{"sample-hz", required_argument, NULL, 'H'},
 		{"no-timeline", no_argument, NULL, 'T'},
-		{"bench-floor", no_argument, NULL, 'F'},   /* undocumented: make bench's floor */
+		{"bench-floor", no_argument, NULL, 'B'},   /* undocumented: make bench's floor */
 		{"help", no_argument, NULL, 'h'},
 		{"verbose", no_argument, NULL, 'v'},
 		{},
@@ -238,7 +244,7 @@ int cmd_record(int argc, char **argv)
 
 	optind = 0;   /* 0, not 1: glibc re-reads the optstring (main parsed with "+") */
 	opterr = 0;   /* our own messages, prefixed like every other */
-	while ((c = getopt_long(argc, argv, "+o:p:d:qhv", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:p:d:qhvF:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': ro.outdir = optarg; break;
 		case 'p':
@@ -261,7 +267,8 @@ int cmd_record(int argc, char **argv)
 		case 'S': ro.no_stacks = true; break;
 		case 'P': ro.no_python_frames = true; break;
 		case 'T': ro.no_timeline = true; break;
-		case 'F': ro.bench_floor = true; break;
+		case 'B': ro.bench_floor = true; break;
+		case 'F':
 		case 'H':
 			if (cli_parse_int(optarg, 1, 10000, &v)) {
 				pr_warn("record: --sample-hz needs a number from 1 to 10000, not '%s'\n",
@@ -294,7 +301,8 @@ int cmd_record(int argc, char **argv)
 		return CT_EXIT_USAGE;
 	}
 	if (u.uid == 0 && !u.from_sudo && !ro.as_root && !ro.npids)
-		pr_info("running the command as root: no SUDO_UID (invoke with sudo from your account)\n");
+		pr_warn("warning: the command runs as root (no SUDO_UID): use sudo from your "
+			"own account, or --as-root to mean it\n");
 	ct_install_signal_handlers();
 	code = ro.npids ? record_pid(&ro, &u) : record_cmd(&ro, argv + optind, &u);
 	ct_user_free(&u);

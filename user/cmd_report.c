@@ -11,15 +11,32 @@
 
 static void usage(FILE *f)
 {
-	int n;
+	int n, col;
 	const struct renderer *r = renderer_list(&n);
 
-	fprintf(f, "Usage: conctrace report [--format FMT] [-o FILE] RUN_DIR\n\n"
-		"Render a saved run directory again (from its run.json). Formats:");
-	for (int i = 0; i < n; i++)
+	fprintf(f, "Usage: conctrace report [--format FMT] [-o FILE] RUN_DIR\n"
+		"\n"
+		"Render a saved run directory again (from its run.json), in any format.\n"
+		"\n"
+		"  -f, --format FMT      the format (default text, on stdout), one of:\n"
+		"                       ");
+	col = 23;
+	for (int i = 0; i < n; i++) {
+		int w = (int)strlen(r[i].name) + 1;
+
+		if (col + w > 80) {
+			fprintf(f, "\n                       ");
+			col = 23;
+		}
 		fprintf(f, " %s", r[i].name);
-	fprintf(f, " (default text, on stdout).\n"
-		"-o FILE.gz writes the output gzip-compressed (the Perfetto UI opens trace.json.gz).\n");
+		col += w;
+	}
+	fprintf(f, "\n"
+		"  -o, --output FILE     write FILE instead of stdout (a per-case format without\n"
+		"                        -o: a file in each case directory); FILE.gz writes it\n"
+		"                        gzip-compressed (the Perfetto UI opens trace.json.gz)\n"
+		"  -v, --verbose         more messages (repeat for more)\n"
+		"  -h, --help            this help\n");
 }
 
 static int render_case_files_one(json_t *run, const char *dir, const struct renderer *r)
@@ -54,6 +71,7 @@ int cmd_report(int argc, char **argv)
 		{"format", required_argument, NULL, 'f'},
 		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
+		{"verbose", no_argument, NULL, 'v'},
 		{},
 	};
 	const char *format = "text", *outpath = NULL;
@@ -66,10 +84,11 @@ int cmd_report(int argc, char **argv)
 
 	optind = 0;   /* 0, not 1: glibc re-reads the optstring (main parsed with "+") */
 	opterr = 0;   /* our own messages, prefixed like every other */
-	while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:hv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': format = optarg; break;
 		case 'o': outpath = optarg; break;
+		case 'v': log_init(log_verbosity + 1); break;
 		case 'h': usage(stdout); return CT_EXIT_OK;
 		default:
 			pr_warn("%s: bad option '%s' (unknown, or missing its value)\n", "report",
@@ -79,6 +98,7 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1) {
+		pr_warn("report: give one run directory\n");
 		usage(stderr);
 		return CT_EXIT_USAGE;
 	}

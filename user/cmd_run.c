@@ -11,6 +11,7 @@
 #include "capture.h"
 #include "cliparse.h"
 #include "commands.h"
+#include "compare.h"
 #include "log.h"
 #include "paths.h"
 #include "render.h"
@@ -37,10 +38,12 @@ struct run_opts {
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: conctrace run [OPTIONS] SPEC.yaml\n"
+"Usage: conctrace run [OPTIONS] SPEC\n"
 "\n"
-"Run every workload of SPEC in each of its concurrency models, trace every case with eBPF,\n"
-"and compare the models side by side (tables and findings). See docs/spec.md.\n"
+"Run every workload of SPEC in each of its concurrency models, trace every case\n"
+"with eBPF, and compare the models side by side (tables and findings). SPEC is a\n"
+"YAML file (conctrace-spec(5)), or the name of a shipped spec: quick,\n"
+"python-models, c-vs-python.\n"
 "\n"
 "  -o, --output DIR      run directory (default conctrace-out/NAME-TIMESTAMP)\n"
 "      --only LIST       only these workloads (comma-separated names)\n"
@@ -49,10 +52,15 @@ static void usage(FILE *f)
 "  -n, --dry-run         print the plan (every case and its command) and stop\n"
 "      --as-root         run the workloads as root, not as the invoking user\n"
 "      --no-stacks       no stack collection (overrides the spec's trace.stacks)\n"
-"      --no-python-frames  stacks of CPython processes without their Python frames\n"
-"      --sample-hz N     on-CPU samples per second per CPU (overrides trace.sample_hz)\n"
+"      --no-python-frames\n"
+"                        stacks of CPython processes without their Python frames\n"
+"  -F, --sample-hz N     on-CPU samples per second per CPU (overrides the spec)\n"
 "  -q, --quiet           no report on stdout (still written to DIR/report.txt)\n"
-"  -h, --help            this help\n");
+"  -v, --verbose         more messages (repeat for more)\n"
+"  -h, --help            this help\n"
+"\n"
+"Exit status: 0 every case ran, 7 a case failed (the others still ran; the\n"
+"summary says why); `conctrace help` lists the errors.\n");
 }
 
 static void print_plan(const struct spec *s, const struct plan *p, FILE *out)
@@ -186,6 +194,15 @@ static json_t *run_case(struct session *se, bool timeline, const struct plan_cas
 	c = session_run_case(se, &sc);
 	json_object_set_new(c, "dir", json_string(cdir + strlen(dir) + 1));
 	json_object_set_new(c, "timeout_ns", json_integer(pc->timeout_ns));
+	if (!compare_case_ok(c)) {
+		/* why it failed is often only in its own output: keep the end of it */
+		char *tail = file_tail(log, 5, 2048);
+
+		if (tail)
+			json_object_set_new(json_object_get(c, "status"), "output_tail",
+					    json_string(tail));
+		free(tail);
+	}
 	if (logfd >= 0)
 		close(logfd);
 	if (nullfd >= 0)
@@ -195,8 +212,21 @@ static json_t *run_case(struct session *se, bool timeline, const struct plan_cas
 	return c;
 }
 
-static int do_run(const struct run_opts *ro, const char *specpath)
+static int count_failed(json_t *run)
 {
+	json_t *c;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(json_object_get(run, "cases"), i, c)
+		n += !compare_case_ok(c) && !json_is_true(json_object_get(json_object_get(c, "status"),
+								       "interrupted"));
+	return n;
+}
+
+static int do_run(const struct run_opts *ro, const char *specarg)
+{
+	char specpath[4096];
 	struct plan_opts po = { .only = ro->only, .models = ro->models, .repeat = ro->repeat };
 	char harness[4096], cbase[4096], err[1024];
 	struct spec *s = NULL;
@@ -205,10 +235,18 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 	struct ct_user u = {};
 	char *dir = NULL;
 	json_t *run = NULL, *spec_json, *python_info = NULL;
-	int code = CT_EXIT_OK, rc;
+	int code = CT_EXIT_OK, rc, nfailed = 0;
 	bool tty = isatty(2) && !ro->quiet;
 	uint64_t started;
 
+	if (path_spec(specarg, specpath, sizeof(specpath))) {
+		char wdir[4096];
+
+		path_workloads(wdir, sizeof(wdir));
+		pr_warn("run: no spec file '%s', here or among the shipped specs (%s)\n", specarg,
+			wdir);
+		return CT_EXIT_USAGE;
+	}
 	rc = spec_load_interruptible(specpath, &ct_interrupted, &s, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "conctrace: %s\n", err);
@@ -240,7 +278,8 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 		goto out;
 	}
 	if (u.uid == 0 && !u.from_sudo && !ro->as_root)
-		pr_info("running workloads as root: no SUDO_UID (invoke with sudo from your account)\n");
+		pr_warn("warning: the workloads run as root (no SUDO_UID): use sudo from your "
+			"own account, or --as-root to mean it\n");
 	if (ro->no_stacks)
 		s->stacks = false;
 	if (ro->sample_hz)
@@ -284,14 +323,10 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 		results_add_case(run, c);
 		/* after every case, so that a crash or Ctrl-C loses nothing finished */
 		results_write(run, dir, &u);
-		if (!tty && !ro->quiet) {
-			json_t *st = json_object_get(c, "status");
-
+		if (!tty && !ro->quiet)
 			fprintf(stderr, "conctrace: case %d/%d %s/%s r%d done%s\n", i + 1, p->ncases,
 				p->cases[i].wl->name, p->cases[i].model->name, p->cases[i].repeat + 1,
-				jget_str(st, "error") || json_is_true(json_object_get(st, "timed_out")) ?
-				" (failed)" : "");
-		}
+				compare_case_ok(c) ? "" : " (failed)");
 	}
 	if (tty)
 		fprintf(stderr, "\r\033[K");
@@ -301,6 +336,11 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 		code = CT_EXIT_FAILURE;
 	else if (ct_interrupted)
 		code = 128 + ct_signal;   /* what was measured is written; the run did not finish */
+	else if ((nfailed = count_failed(run)))
+		code = CT_EXIT_CASES;
+	if (nfailed)
+		pr_warn("run: %d of %zu cases failed (see \"Failed cases\" in %s/report.txt)\n",
+			nfailed, json_array_size(json_object_get(run, "cases")), dir);
 out:
 	json_decref(python_info);
 	json_decref(run);
@@ -335,7 +375,7 @@ int cmd_run(int argc, char **argv)
 
 	optind = 0;   /* 0, not 1: glibc re-reads the optstring (main parsed with "+") */
 	opterr = 0;   /* our own messages, prefixed like every other */
-	while ((c = getopt_long(argc, argv, "o:nqvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:nqvhF:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': ro.outdir = optarg; break;
 		case 'O': ro.only = optarg; break;
@@ -351,6 +391,7 @@ int cmd_run(int argc, char **argv)
 		case 'R': ro.as_root = true; break;
 		case 'S': ro.no_stacks = true; break;
 		case 'P': ro.no_python_frames = true; break;
+		case 'F':
 		case 'H':
 			if (cli_parse_int(optarg, 1, 10000, &v)) {
 				pr_warn("run: --sample-hz needs a number from 1 to 10000, not '%s'\n", optarg);

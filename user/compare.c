@@ -24,7 +24,7 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static bool case_ok(json_t *c)
+bool compare_case_ok(json_t *c)
 {
 	json_t *st = json_object_get(c, "status");
 
@@ -34,19 +34,26 @@ static bool case_ok(json_t *c)
 	       !json_is_true(json_object_get(st, "interrupted")) && !jget_str(st, "error");
 }
 
-static const char *case_failure(json_t *c)
+void compare_case_failure(json_t *c, char *buf, size_t len)
 {
-	json_t *st = json_object_get(c, "status");
+	json_t *st = json_object_get(c, "status"), *sig = json_object_get(st, "signal");
+	char t[32];
 
 	if (jget_str(st, "error"))
-		return jget_str(st, "error");
-	if (json_is_true(json_object_get(st, "timed_out")))
-		return "timed out";
-	if (json_is_true(json_object_get(st, "interrupted")))
-		return "interrupted";
-	if (json_is_integer(json_object_get(st, "signal")))
-		return "killed by a signal";
-	return "non-zero exit";
+		snprintf(buf, len, "%s", jget_str(st, "error"));
+	else if (json_is_true(json_object_get(st, "timed_out")))
+		snprintf(buf, len, "timed out after %s (its timeout)",
+			 fmt_ns(jget_u64(c, "timeout_ns"), t, sizeof(t)));
+	else if (json_is_true(json_object_get(st, "interrupted")))
+		snprintf(buf, len, "interrupted");
+	else if (json_is_integer(sig))
+		snprintf(buf, len, "killed by signal %lld (%s)", json_integer_value(sig),
+			 strsignal(json_integer_value(sig)));
+	else if (json_is_integer(json_object_get(st, "exit_code")))
+		snprintf(buf, len, "exit status %lld",
+			 json_integer_value(json_object_get(st, "exit_code")));
+	else
+		snprintf(buf, len, "no exit status");
 }
 
 static double root_threads(json_t *c)
@@ -148,10 +155,10 @@ static void fill_row(struct model_row *r, json_t **all, int nall)
 	int n = 0;
 
 	for (int i = 0; i < nall; i++) {
-		if (case_ok(all[i]))
+		if (compare_case_ok(all[i]))
 			cs[n++] = all[i];
 		else
-			r->failure = case_failure(all[i]);
+			compare_case_failure(all[i], r->failure, sizeof(r->failure));
 	}
 	r->runs = nall;
 	r->ok = n;

@@ -11,7 +11,7 @@ struct model_row {
 	const char *kind;            /* reference kind of the workload, or NULL */
 	bool baseline;
 	int runs, ok;                /* repeats, and those that succeeded */
-	const char *failure;         /* why the last failed repeat failed */
+	char failure[96];            /* why the last failed repeat failed ("" if none did) */
 	double wall, wall_min, wall_max;   /* seconds, over successful repeats */
 	double speedup;              /* baseline wall / wall; NAN without a baseline */
 	double par;                  /* effective parallelism */
@@ -36,6 +36,12 @@ struct workload_cmp {
 	struct model_row *rows;
 	int nrows;
 };
+
+/* A case that exited 0, not timed out, interrupted or failed to start. */
+bool compare_case_ok(json_t *c);
+/* Why a case failed, for people: "exit status 3", "killed by signal 11 (Segmentation
+ * fault)", "timed out after 1.000s", or its error. */
+void compare_case_failure(json_t *c, char *buf, size_t len);
 
 /* One row from the repeats of a model (medians over the successful ones). */
 void compare_cases_row(json_t **cases, int n, struct model_row *r);

@@ -36,11 +36,14 @@ const struct renderer *renderer_find(const char *name)
 	return NULL;
 }
 
+/* no-color.org: NO_COLOR set and not empty turns colour off; a dumb terminal has none */
 bool want_color(FILE *f)
 {
-	const char *nc = getenv("NO_COLOR");
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
 
 	if (nc && *nc)
+		return false;
+	if (!term || !*term || strcmp(term, "dumb") == 0)
 		return false;
 	return isatty(fileno(f));
 }

@@ -438,7 +438,7 @@ static void compare_tables(const struct workload_cmp *w, FILE *out, const struct
 		snprintf(name, sizeof(name), "%s%s", r->model, r->baseline ? "*" : "");
 		if (!r->ok) {
 			fprintf(out, "  %-15s FAILED (%d of %d runs): %s\n", name, r->runs - r->ok,
-				r->runs, r->failure ? r->failure : "?");
+				r->runs, r->failure[0] ? r->failure : "?");
 			continue;
 		}
 		snprintf(range, sizeof(range), "%.2f-%.2fs", r->wall_min, r->wall_max);
@@ -486,6 +486,43 @@ static void compare_tables(const struct workload_cmp *w, FILE *out, const struct
 	}
 }
 
+/* Each failed case, why, and the last lines of its output.log (saved in run.json). */
+static void failed_cases(json_t *run, FILE *out, const struct render_opts *o)
+{
+	json_t *cases = json_object_get(run, "cases"), *c;
+	int nfailed = 0;
+	size_t i;
+
+	json_array_foreach(cases, i, c)
+		nfailed += !compare_case_ok(c);
+	if (!nfailed)
+		return;
+	heading(out, o, "Failed cases");
+	json_array_foreach(cases, i, c) {
+		const char *tail = jget_str(json_object_get(c, "status"), "output_tail");
+		char why[256];
+
+		if (compare_case_ok(c))
+			continue;
+		compare_case_failure(c, why, sizeof(why));
+		fprintf(out, "  case %zu %s/%s r%llu: %s\n", i + 1, jget_str(c, "workload") ?: "?",
+			jget_str(c, "model") ?: "?", (unsigned long long)jget_u64(c, "repeat") + 1, why);
+		if (!tail) {
+			fprintf(out, "      (%s/output.log is empty)\n", jget_str(c, "dir") ?: "?");
+			continue;
+		}
+		fprintf(out, "      last lines of %s/output.log:\n", jget_str(c, "dir") ?: "?");
+		for (const char *l = tail; *l;) {
+			int len = strcspn(l, "\n"), show = len > 90 ? 90 : len;
+
+			while (show < len && show > 0 && (l[show] & 0xc0) == 0x80)
+				show--;   /* not inside a UTF-8 sequence */
+			fprintf(out, "      | %.*s\n", show, l);
+			l += len + (l[len] == '\n');
+		}
+	}
+}
+
 static void render_run(json_t *run, FILE *out, const struct render_opts *o)
 {
 	struct workload_cmp *w;
@@ -509,6 +546,7 @@ static void render_run(json_t *run, FILE *out, const struct render_opts *o)
 
 		fprintf(out, "  [%s] %s\n      %s\n", m, f[i].claim, f[i].evidence);
 	}
+	failed_cases(run, out, o);
 	if (json_is_true(json_object_get(run, "interrupted")))
 		fprintf(out, "\nThe run was interrupted (Ctrl-C): only the cases above were measured.\n");
 	free(f);

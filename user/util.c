@@ -215,6 +215,62 @@ int read_file_str(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+char *file_tail(const char *path, int max_lines, size_t max_bytes)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	char *raw = NULL, *out = NULL, *start;
+	struct stat st;
+	ssize_t n = 0;
+	off_t from;
+	size_t o = 0;
+
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) || !max_bytes)
+		goto done;
+	from = st.st_size > (off_t)max_bytes ? st.st_size - (off_t)max_bytes : 0;
+	raw = xcalloc(1, max_bytes + 1);
+	n = pread(fd, raw, max_bytes, from);
+	if (n <= 0)
+		goto done;
+	while (n > 0 && (raw[n - 1] == '\n' || raw[n - 1] == '\r' || raw[n - 1] == ' '))
+		n--;
+	raw[n] = '\0';
+	/* back from the end over max_lines newlines; a cut first line is dropped */
+	start = raw + n;
+	for (int lines = 0; start > raw; start--)
+		if (start[-1] == '\n' && ++lines == max_lines)
+			break;
+	if (start == raw && from > 0 && strchr(raw, '\n'))
+		start = strchr(raw, '\n') + 1;
+	/* untrusted bytes: no terminal escapes, valid UTF-8 for run.json */
+	out = xcalloc(1, 3 * (raw + n - start) + 1);
+	while (start < raw + n) {
+		uint32_t cp;
+		size_t len = utf8_decode((const unsigned char *)start, raw + n - start, &cp);
+
+		if (len == 0) {
+			out[o++] = '?';
+			start++;
+		} else if (cp < 0x20 ? cp != '\n' && cp != '\t' : cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
+			out[o++] = '?';
+			start += len;
+		} else {
+			memcpy(out + o, start, len);
+			o += len;
+			start += len;
+		}
+	}
+	out[o] = '\0';
+	if (!o) {
+		free(out);
+		out = NULL;
+	}
+done:
+	if (fd >= 0)
+		close(fd);
+	free(raw);
+	return out;
+}
+
 /* A FILE that gzip-compresses into a gzFile (fopencookie). */
 static ssize_t gz_cookie_write(void *c, const char *buf, size_t len)
 {

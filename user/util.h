@@ -15,6 +15,7 @@ enum ct_exit {
 	CT_EXIT_BPF = 4,         /* no BTF, BPF load or attach failed */
 	CT_EXIT_NOCMD = 5,       /* command not found or not executable */
 	CT_EXIT_NOPID = 6,       /* -p PID does not exist */
+	CT_EXIT_CASES = 7,       /* run: a case failed (the run went on; see its summary) */
 };
 
 uint64_t now_ns(void);                   /* CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns */
@@ -46,6 +47,10 @@ const char *fmt_kb(uint64_t kb, char *buf, size_t len);
 /* Timestamp "20261124-105800" in local time. */
 void timestamp_compact(char *buf, size_t len);
 int read_file_str(const char *path, char *buf, size_t len);   /* trims the newline */
+/* The last max_lines lines (within the last max_bytes bytes) of a regular file, as UTF-8
+ * without control characters other than newline and tab (each bad byte becomes '?');
+ * NULL when the file is empty or unreadable. Free it. */
+char *file_tail(const char *path, int max_lines, size_t max_bytes);
 bool path_is_gz(const char *path);
 /* The well-formed UTF-8 sequence at s (at most n bytes; a NUL ends it too): its length and,
  * in *cp, its code point; 0 when there is none (overlong, surrogate, above U+10FFFF, cut). */
