@@ -152,7 +152,8 @@ class Timeout(unittest.TestCase):
         left = marked(self.marker)
         for pid in left:
             os.kill(pid, signal.SIGKILL)
-        self.assertEqual(p.returncode, 0, p.stderr)
+        # 7: a case failed (this one timed out)
+        self.assertEqual(p.returncode, 7, p.stderr)
         self.assertEqual(left, [], "%d processes outlived the case" % len(left))
         r = ctlib.load_json(os.path.join(out, "run.json"))
         c = r["cases"][0]
