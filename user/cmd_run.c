@@ -11,6 +11,7 @@
 #include "capture.h"
 #include "cliparse.h"
 #include "commands.h"
+#include "function.h"
 #include "compare.h"
 #include "log.h"
 #include "paths.h"
@@ -33,18 +34,30 @@ struct run_opts {
 	bool no_stacks;
 	bool no_python_frames;
 	int sample_hz;
+	struct function_opts fn;     /* --function: no spec file */
 };
+
+/* long options without a short one */
+enum { OPT_FUNCTION = 256, OPT_ARGS, OPT_CALLS, OPT_TASKS, OPT_PYTHONPATH };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: conctrace run [OPTIONS] SPEC\n"
+"       conctrace run [OPTIONS] --function MOD:FN [--args LIST] [--calls N]\n"
 "\n"
 "Run every workload of SPEC in each of its concurrency models, trace every case\n"
 "with eBPF, and compare the models side by side (tables and findings). SPEC is a\n"
 "YAML file (conctrace-spec(5)), or the name of a shipped spec: quick,\n"
-"python-models, c-vs-python.\n"
+"python-models, c-vs-python. With --function, the workload is your own Python\n"
+"callable, in every model that applies to it.\n"
 "\n"
+"      --function MOD:FN call FN of module MOD (imported from the current\n"
+"                        directory and --pythonpath) in each model, and compare\n"
+"      --args LIST       the arguments of every call, a YAML list: '[1000, fast]'\n"
+"      --calls N         calls in all, split over the tasks (default 16)\n"
+"      --tasks N         threads, processes or coroutines (default 4)\n"
+"      --pythonpath DIRS directories to import from, ':'-separated\n"
 "  -o, --output DIR      run directory (default conctrace-out/NAME-TIMESTAMP)\n"
 "      --only LIST       only these workloads (comma-separated names)\n"
 "      --models LIST     only these models (comma-separated)\n"
@@ -137,10 +150,13 @@ static int resolve_python(struct spec *s, const struct ct_user *u, bool as_root,
 
 static bool spec_uses_python(const struct spec *s)
 {
-	for (int i = 0; i < s->nworkloads; i++)
+	for (int i = 0; i < s->nworkloads; i++) {
+		if (s->workloads[i].function)
+			return true;
 		for (int m = 0; s->workloads[i].kind && m < s->workloads[i].nmodels; m++)
 			if (strncmp(s->workloads[i].models[m].name, "c-", 2))
 				return true;
+	}
 	return false;
 }
 
@@ -194,6 +210,8 @@ static json_t *run_case(struct session *se, bool timeline, const struct plan_cas
 	c = session_run_case(se, &sc);
 	json_object_set_new(c, "dir", json_string(cdir + strlen(dir) + 1));
 	json_object_set_new(c, "timeout_ns", json_integer(pc->timeout_ns));
+	if (pc->wl->function)
+		json_object_set_new(c, "function", json_string(pc->wl->function));
 	if (!compare_case_ok(c)) {
 		/* why it failed is often only in its own output: keep the end of it */
 		char *tail = file_tail(log, 5, 2048);
@@ -239,28 +257,45 @@ static int do_run(const struct run_opts *ro, const char *specarg)
 	bool tty = isatty(2) && !ro->quiet;
 	uint64_t started;
 
-	if (path_spec(specarg, specpath, sizeof(specpath))) {
-		char wdir[4096];
-
-		path_workloads(wdir, sizeof(wdir));
-		pr_warn("run: no spec file '%s', here or among the shipped specs (%s)\n", specarg,
-			wdir);
-		return CT_EXIT_USAGE;
-	}
-	rc = spec_load_interruptible(specpath, &ct_interrupted, &s, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "conctrace: %s\n", err);
-		/* Ctrl-C or SIGTERM while a large spec was read: nothing ran */
-		return rc == -EINTR ? 128 + SIGINT : CT_EXIT_USAGE;
-	}
 	path_harness(harness, sizeof(harness));
 	path_cbase(cbase, sizeof(cbase));
 	po.harness = harness;
 	po.cbase = cbase;
-	if (ct_user_resolve(&u) != 0) {
-		pr_warn("SUDO_UID is not a number\n");
-		code = CT_EXIT_USAGE;
-		goto out;
+	if (ro->fn.function) {
+		struct function_opts fo = ro->fn;
+
+		if (ct_user_resolve(&u) != 0) {
+			pr_warn("SUDO_UID is not a number\n");
+			return CT_EXIT_USAGE;
+		}
+		fo.harness = harness;
+		snprintf(specpath, sizeof(specpath), "--function");
+		rc = function_spec(&fo, &u, ro->as_root, &s, err, sizeof(err));
+		if (rc) {
+			fprintf(stderr, "conctrace: %s\n", err);
+			ct_user_free(&u);
+			return rc == -ENOENT ? CT_EXIT_NOCMD : CT_EXIT_USAGE;
+		}
+	} else {
+		if (path_spec(specarg, specpath, sizeof(specpath))) {
+			char wdir[4096];
+
+			path_workloads(wdir, sizeof(wdir));
+			pr_warn("run: no spec file '%s', here or among the shipped specs (%s)\n",
+				specarg, wdir);
+			return CT_EXIT_USAGE;
+		}
+		rc = spec_load_interruptible(specpath, &ct_interrupted, &s, err, sizeof(err));
+		if (rc) {
+			fprintf(stderr, "conctrace: %s\n", err);
+			/* Ctrl-C or SIGTERM while a large spec was read: nothing ran */
+			return rc == -EINTR ? 128 + SIGINT : CT_EXIT_USAGE;
+		}
+		if (ct_user_resolve(&u) != 0) {
+			pr_warn("SUDO_UID is not a number\n");
+			code = CT_EXIT_USAGE;
+			goto out;
+		}
 	}
 	if (spec_uses_python(s) && resolve_python(s, &u, ro->as_root, &python_info)) {
 		fprintf(stderr, "conctrace: %s: the spec's python '%s' does not run (set "
@@ -269,6 +304,11 @@ static int do_run(const struct run_opts *ro, const char *specarg)
 		goto out;
 	}
 	if (spec_plan(s, &po, &p, err, sizeof(err))) {
+		fprintf(stderr, "conctrace: %s\n", err);
+		code = CT_EXIT_USAGE;
+		goto out;
+	}
+	if (function_check(s, p, &u, ro->as_root, err, sizeof(err))) {
 		fprintf(stderr, "conctrace: %s\n", err);
 		code = CT_EXIT_USAGE;
 		goto out;
@@ -364,6 +404,11 @@ int cmd_run(int argc, char **argv)
 		{"no-stacks", no_argument, NULL, 'S'},
 		{"no-python-frames", no_argument, NULL, 'P'},
 		{"sample-hz", required_argument, NULL, 'H'},
+		{"function", required_argument, NULL, OPT_FUNCTION},
+		{"args", required_argument, NULL, OPT_ARGS},
+		{"calls", required_argument, NULL, OPT_CALLS},
+		{"tasks", required_argument, NULL, OPT_TASKS},
+		{"pythonpath", required_argument, NULL, OPT_PYTHONPATH},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -399,6 +444,25 @@ int cmd_run(int argc, char **argv)
 			}
 			ro.sample_hz = (int)v;
 			break;
+		case OPT_FUNCTION: ro.fn.function = optarg; break;
+		case OPT_ARGS: ro.fn.args = optarg; break;
+		case OPT_PYTHONPATH: ro.fn.pythonpath = optarg; break;
+		case OPT_CALLS:
+			ro.fn.calls = strtoull(optarg, &end, 10);
+			if (*end || optarg[0] == '-' || ro.fn.calls < 1 || ro.fn.calls > SPEC_MAX_COUNT) {
+				pr_warn("run: --calls needs a number from 1 to %llu, not '%s'\n",
+					SPEC_MAX_COUNT, optarg);
+				return CT_EXIT_USAGE;
+			}
+			break;
+		case OPT_TASKS:
+			ro.fn.tasks = strtol(optarg, &end, 10);
+			if (*end || ro.fn.tasks < 1 || ro.fn.tasks > SPEC_MAX_TASKS) {
+				pr_warn("run: --tasks needs a number from 1 to %d, not '%s'\n",
+					SPEC_MAX_TASKS, optarg);
+				return CT_EXIT_USAGE;
+			}
+			break;
 		case 'q': ro.quiet = true; break;
 		case 'v': log_init(log_verbosity + 1); break;
 		case 'h': usage(stdout); return CT_EXIT_OK;
@@ -409,8 +473,13 @@ int cmd_run(int argc, char **argv)
 			return CT_EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1) {
-		pr_warn("run: give one spec file (e.g. workloads/python-models.yaml)\n");
+	if (!ro.fn.function && (ro.fn.args || ro.fn.calls || ro.fn.tasks || ro.fn.pythonpath)) {
+		pr_warn("run: --args, --calls, --tasks and --pythonpath go with --function\n");
+		return CT_EXIT_USAGE;
+	}
+	if (ro.fn.function ? optind != argc : optind != argc - 1) {
+		pr_warn(ro.fn.function ? "run: --function takes no spec file\n" :
+			"run: give one spec file (e.g. workloads/python-models.yaml) or --function\n");
 		usage(stderr);
 		return CT_EXIT_USAGE;
 	}
@@ -420,5 +489,5 @@ int cmd_run(int argc, char **argv)
 		return CT_EXIT_USAGE;
 	}
 	ct_install_signal_handlers();
-	return do_run(&ro, argv[optind]);
+	return do_run(&ro, ro.fn.function ? NULL : argv[optind]);
 }

@@ -39,7 +39,10 @@ void compare_case_failure(json_t *c, char *buf, size_t len)
 	json_t *st = json_object_get(c, "status"), *sig = json_object_get(st, "signal");
 	char t[32];
 
-	if (jget_str(st, "error"))
+	/* the workload's own reason (the harness's "error") says more than its exit status */
+	if (jget_str(json_object_get(c, "workload_report"), "error"))
+		snprintf(buf, len, "%s", jget_str(json_object_get(c, "workload_report"), "error"));
+	else if (jget_str(st, "error"))
 		snprintf(buf, len, "%s", jget_str(st, "error"));
 	else if (json_is_true(json_object_get(st, "timed_out")))
 		snprintf(buf, len, "timed out after %s (its timeout)",
@@ -149,6 +152,33 @@ static double g_gil_held(json_t *c, const void *a)
 	return best;
 }
 
+/* What a function workload's repeats say about their calls. */
+static void fill_calls(struct model_row *r, json_t **cs, int n)
+{
+	r->calls = r->errors = NAN;
+	for (int i = 0; i < n; i++) {
+		json_t *rep = json_object_get(cs[i], "workload_report");
+		const char *d = jget_str(rep, "results_digest");
+
+		if (!d)
+			continue;
+		if (!r->digest) {
+			r->digest = d;
+			r->calls = r->errors = 0;
+			r->sample = jget_str(rep, "result_sample");
+			r->start_method = jget_str(rep, "start_method");
+		} else if (strcmp(d, r->digest)) {
+			r->digest_varies = true;
+		}
+		r->calls += report_num(cs[i], "calls");
+		r->errors += report_num(cs[i], "errors");
+		if (!r->first_error && jget_str(rep, "first_error")) {
+			r->first_error = jget_str(rep, "first_error");
+			r->first_traceback = jget_str(rep, "first_traceback");
+		}
+	}
+}
+
 static void fill_row(struct model_row *r, json_t **all, int nall)
 {
 	json_t **cs = xcalloc(nall + 1, sizeof(json_t *));
@@ -182,6 +212,7 @@ static void fill_row(struct model_row *r, json_t **all, int nall)
 	r->lat_p50_ms = agg(cs, n, g_report, "latency_p50_ms", NULL, NULL);
 	r->lat_p99_ms = agg(cs, n, g_report, "latency_p99_ms", NULL, NULL);
 	r->lag_p99_ms = agg(cs, n, g_report, "loop_lag_p99_ms", NULL, NULL);
+	fill_calls(r, cs, n);
 	free(cs);
 }
 
@@ -254,6 +285,8 @@ int compare_run(json_t *run, struct workload_cmp **out, int *nout)
 			struct model_row *r = &w[k].rows[m];
 
 			r->speedup = base && base->ok && r->ok && r->wall > 0 ? base->wall / r->wall : NAN;
+			r->results_differ = base && base->digest && r->digest &&
+					    strcmp(base->digest, r->digest);
 			if (r == base)
 				r->baseline = true;
 		}
@@ -300,6 +333,53 @@ static struct finding *add(struct finding **f, int *n, const char *claim)
 static double share(double part, double whole)
 {
 	return whole > 0 ? 100 * part / whole : 0;
+}
+
+/* A function workload: the same calls must give the same results whatever the model. */
+static void function_findings(const struct workload_cmp *w, int n, struct finding **f, int *nf)
+{
+	for (int i = 0; i < n; i++) {
+		const struct model_row *base = NULL;
+		char claim[128], differ[200] = "";
+		int ok = 0, nd = 0;
+		size_t l;
+		struct finding *x;
+
+		for (int m = 0; m < w[i].nrows; m++) {
+			const struct model_row *r = &w[i].rows[m];
+
+			if (!r->digest)
+				continue;
+			ok++;
+			if (r->baseline)
+				base = r;
+			if (r->results_differ || r->digest_varies) {
+				l = strlen(differ);
+				snprintf(differ + l, sizeof(differ) - l, "%s%s%s", nd++ ? ", " : "",
+					 r->model, r->digest_varies ? " (differs between repeats)" : "");
+			}
+		}
+		if (!ok)
+			continue;
+		snprintf(claim, sizeof(claim), "%s returns the same results in every model",
+			 w[i].name);
+		x = add(f, nf, claim);
+		if (!base || ok < 2) {
+			snprintf(x->evidence, sizeof(x->evidence), "%s: needs the baseline and another "
+				 "model with results", w[i].name);
+			continue;
+		}
+		x->verdict = nd ? V_NO : V_YES;
+		if (nd)
+			snprintf(x->evidence, sizeof(x->evidence), "%s: %d of %d models return what %s "
+				 "returns (%.0f calls, first result %.60s); different: %s", w[i].name,
+				 ok - nd, ok, base->model, base->calls, base->sample ? base->sample : "-",
+				 differ);
+		else
+			snprintf(x->evidence, sizeof(x->evidence), "%s: all %d models return what %s "
+				 "returns (%.0f calls, digest %s, first result %.60s)", w[i].name, ok,
+				 base->model, base->calls, base->digest, base->sample ? base->sample : "-");
+	}
 }
 
 int findings_evaluate(const struct workload_cmp *w, int n, int ncpus, struct finding **out,
@@ -440,6 +520,7 @@ int findings_evaluate(const struct workload_cmp *w, int n, int ncpus, struct fin
 	} else {
 		snprintf(x->evidence, sizeof(x->evidence), "needs a cpu workload with c-pthreads");
 	}
+	function_findings(w, n, &f, &nf);
 	*out = f;
 	*nout = nf;
 	return 0;

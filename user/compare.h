@@ -11,7 +11,7 @@ struct model_row {
 	const char *kind;            /* reference kind of the workload, or NULL */
 	bool baseline;
 	int runs, ok;                /* repeats, and those that succeeded */
-	char failure[96];            /* why the last failed repeat failed ("" if none did) */
+	char failure[256];           /* why the last failed repeat failed ("" if none did) */
 	double wall, wall_min, wall_max;   /* seconds, over successful repeats */
 	double speedup;              /* baseline wall / wall; NAN without a baseline */
 	double par;                  /* effective parallelism */
@@ -28,6 +28,15 @@ struct model_row {
 	double root_threads;         /* threads of the workload's main process */
 	double threads, procs;
 	double ops_per_s, lat_p50_ms, lat_p99_ms, lag_p99_ms;   /* NAN when not reported */
+	/* A function workload's calls, from its fd-3 report; NAN / NULL otherwise. */
+	double calls, errors;        /* summed over the successful repeats */
+	const char *digest;          /* of every call's result, first successful repeat */
+	bool digest_varies;          /* the repeats returned different results */
+	bool results_differ;         /* the digest is not the baseline's */
+	const char *sample;          /* the first result, as text */
+	const char *first_error;     /* the last line of the first exception's traceback */
+	const char *first_traceback;
+	const char *start_method;    /* of a process model */
 };
 
 struct workload_cmp {

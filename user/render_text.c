@@ -421,6 +421,20 @@ static const char *fsec(double s, char *buf, size_t len)
 	return fmt_ns((uint64_t)(s * 1e9), buf, len);
 }
 
+/* The model column: wide enough for multiprocessing-forkserver. */
+static int model_width(const struct workload_cmp *w)
+{
+	int mw = 15;
+
+	for (int m = 0; m < w->nrows; m++)
+		if ((int)strlen(w->rows[m].model) + 1 > mw)
+			mw = strlen(w->rows[m].model) + 1;
+	return mw;
+}
+
+static void calls_table(const struct workload_cmp *w, FILE *out, const struct render_opts *o);
+static void reported_table(const struct workload_cmp *w, FILE *out);
+
 static void compare_tables(const struct workload_cmp *w, FILE *out, const struct render_opts *o)
 {
 	char b[12][32];
@@ -428,7 +442,7 @@ static void compare_tables(const struct workload_cmp *w, FILE *out, const struct
 	heading(out, o, "");
 	fprintf(out, "%sWorkload %s%s%s%s\n", BOLD(o), w->name, w->kind ? " (kind " : "",
 		w->kind ? w->kind : "", w->kind ? ")" : "");
-	fprintf(out, "  %-15s %8s %11s %7s %5s %8s %4s %6s %7s %8s %5s %13s\n", "model", "wall",
+	fprintf(out, "  %-*s %8s %11s %7s %5s %8s %4s %6s %7s %8s %5s %13s\n", model_width(w), "model", "wall",
 		"min-max", "speedup", "par", "on-CPU", "CPUs", "vcsw/s", "ivcsw/s", "rq p99", "migr",
 		"RSS/anon sum");
 	for (int m = 0; m < w->nrows; m++) {
@@ -437,8 +451,8 @@ static void compare_tables(const struct workload_cmp *w, FILE *out, const struct
 
 		snprintf(name, sizeof(name), "%s%s", r->model, r->baseline ? "*" : "");
 		if (!r->ok) {
-			fprintf(out, "  %-15s FAILED (%d of %d runs): %s\n", name, r->runs - r->ok,
-				r->runs, r->failure[0] ? r->failure : "?");
+			fprintf(out, "  %-*s FAILED (%d of %d runs): %s\n", model_width(w), name,
+				r->runs - r->ok, r->runs, r->failure[0] ? r->failure : "?");
 			continue;
 		}
 		snprintf(range, sizeof(range), "%.2f-%.2fs", r->wall_min, r->wall_max);
@@ -446,21 +460,21 @@ static void compare_tables(const struct workload_cmp *w, FILE *out, const struct
 
 		snprintf(mem, sizeof(mem), "%s/%s", isnan(r->rss_kb) ? "-" : fmt_kb((uint64_t)r->rss_kb, b[9], 32),
 			 isnan(r->anon_kb) ? "-" : fmt_kb((uint64_t)r->anon_kb, b[10], 32));
-		fprintf(out, "  %-15s %8s %11s %7s %5s %8s %4s %6s %7s %8s %5s %13s%s\n", name,
+		fprintf(out, "  %-*s %8s %11s %7s %5s %8s %4s %6s %7s %8s %5s %13s%s\n", model_width(w), name,
 			fsec(r->wall, b[0], 32), r->ok > 1 ? range : "", fnum(r->speedup, "%.2fx", b[1], 32),
 			fnum(r->par, "%.2f", b[2], 32), fsec(r->cpu, b[3], 32), fnum(r->cores, "%.0f", b[4], 32),
 			fnum(r->vcs, "%.0f", b[5], 32), fnum(r->ivcs, "%.0f", b[6], 32),
 			fsec(r->rq_p99, b[7], 32), fnum(r->migrations, "%.0f", b[8], 32), mem,
 			r->ok < r->runs ? "  (some runs failed)" : "");
 	}
-	fprintf(out, "  %-15s %8s %8s %8s %8s %8s %8s %8s %8s %9s\n", "off-CPU:", "lock", "gil",
+	fprintf(out, "  %-*s %8s %8s %8s %8s %8s %8s %8s %8s %9s\n", model_width(w), "off-CPU:", "lock", "gil",
 		"io", "poll", "sleep", "child", "preempt", "other", "GIL held");
 	for (int m = 0; m < w->nrows; m++) {
 		const struct model_row *r = &w->rows[m];
 
 		if (!r->ok)
 			continue;
-		fprintf(out, "  %-15s %8s %8s %8s %8s %8s %8s %8s %8s %9s\n", r->model,
+		fprintf(out, "  %-*s %8s %8s %8s %8s %8s %8s %8s %8s %9s\n", model_width(w), r->model,
 			fsec(r->off[CT_R_LOCK], b[0], 32),
 			fsec(r->off[CT_R_GIL] + r->off[CT_R_GIL_HANDOFF], b[1], 32),
 			fsec(r->off[CT_R_IO], b[2], 32), fsec(r->off[CT_R_POLL], b[3], 32),
@@ -471,18 +485,75 @@ static void compare_tables(const struct workload_cmp *w, FILE *out, const struct
 	bool any = false;
 	for (int m = 0; m < w->nrows; m++)
 		any |= w->rows[m].ok && !isnan(w->rows[m].ops_per_s);
+	if (any)
+		reported_table(w, out);
+	calls_table(w, out, o);
+}
+
+/* A function workload: each model's calls, what raised, and whether the results agree. */
+static void calls_table(const struct workload_cmp *w, FILE *out, const struct render_opts *o)
+{
+	bool any = false;
+	char b[3][32];
+
+	for (int m = 0; m < w->nrows; m++)
+		any |= w->rows[m].digest != NULL;
 	if (!any)
 		return;
-	fprintf(out, "  %-15s %12s %14s %14s %14s\n", "reported:", "ops/s", "latency p50",
+	fprintf(out, "  %-*s %8s %8s %-26s %s\n", model_width(w), "calls:", "calls", "raised", "results",
+		"start method");
+	for (int m = 0; m < w->nrows; m++) {
+		const struct model_row *r = &w->rows[m];
+		char res[64];
+
+		if (!r->digest)
+			continue;
+		snprintf(res, sizeof(res), "%s%s", r->results_differ ? "DIFFERENT from baseline" :
+			 r->baseline ? "baseline" : "same as baseline",
+			 r->digest_varies ? ", vary" : "");
+		fprintf(out, "  %-*s %8s %8s %-26s %s\n", model_width(w), r->model, fnum(r->calls, "%.0f", b[0], 32),
+			fnum(r->errors, "%.0f", b[1], 32), res, r->start_method ? r->start_method : "-");
+		if (r->results_differ)
+			fprintf(out, "  %-*s first result %.70s\n", model_width(w), "", r->sample ? r->sample : "-");
+	}
+	for (int m = 0; m < w->nrows; m++) {
+		const struct model_row *r = &w->rows[m];
+		const char *tb = r->first_traceback, *p;
+		int lines = 0;
+
+		if (!r->first_error)
+			continue;
+		fprintf(out, "  %s%s: %.0f of %.0f calls raised; the first traceback:%s\n", BOLD(o),
+			r->model, r->errors, r->calls, RESET(o));
+		/* its last lines: where it was raised, and the exception */
+		for (p = tb ? tb + strlen(tb) : NULL; p && p > tb && lines < 7; p--)
+			if (p[-1] == '\n' && p[0])
+				lines++;
+		for (const char *q = p; q && *q;) {
+			size_t len = strcspn(q, "\n");
+
+			fprintf(out, "      %.*s\n", (int)len, q);
+			q += len + (q[len] == '\n');
+		}
+		if (!tb)
+			fprintf(out, "      %s\n", r->first_error);
+	}
+}
+
+static void reported_table(const struct workload_cmp *w, FILE *out)
+{
+	char b[12][32];
+
+	fprintf(out, "  %-*s %12s %14s %14s %14s\n", model_width(w), "reported:", "ops/s", "latency p50",
 		"latency p99", "loop lag p99");
 	for (int m = 0; m < w->nrows; m++) {
 		const struct model_row *r = &w->rows[m];
 
 		if (!r->ok)
 			continue;
-		fprintf(out, "  %-15s %12s %14s %14s %14s\n", r->model,
-			fnum(r->ops_per_s, "%.0f", b[0], 32), fnum(r->lat_p50_ms, "%.2fms", b[1], 32),
-			fnum(r->lat_p99_ms, "%.2fms", b[2], 32), fnum(r->lag_p99_ms, "%.2fms", b[3], 32));
+		fprintf(out, "  %-*s %12s %14s %14s %14s\n", model_width(w), r->model,
+			fnum(r->ops_per_s, "%.0f", b[0], 32), fsec(r->lat_p50_ms / 1e3, b[1], 32),
+			fsec(r->lat_p99_ms / 1e3, b[2], 32), fsec(r->lag_p99_ms / 1e3, b[3], 32));
 	}
 }
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <jansson.h>
 #include <yaml.h>
 #include "spec.h"
 #include "strmap.h"
@@ -41,6 +43,17 @@ static const struct ref_model {
 	{ "c-epoll", K_IO },
 };
 #define N_REF_MODELS (int)(sizeof(ref_models) / sizeof(ref_models[0]))
+
+/* The models of a function workload: the ways workloads/python/calls.py runs calls (its
+ * MODELS); a process model takes a start method as a suffix. */
+static const char *const function_models[] = {
+	"sequential", "threading", "thread-pool", "asyncio", "asyncio-to-thread",
+	"multiprocessing", "multiprocessing-fork", "multiprocessing-spawn",
+	"multiprocessing-forkserver", "process-pool", "process-pool-fork", "process-pool-spawn",
+	"process-pool-forkserver", "asyncio-process-pool", "asyncio-process-pool-fork",
+	"asyncio-process-pool-spawn", "asyncio-process-pool-forkserver",
+};
+#define N_FUNCTION_MODELS (int)(sizeof(function_models) / sizeof(function_models[0]))
 #define N_KINDS (int)(sizeof(kinds) / sizeof(kinds[0]))
 
 static const char *const top_keys[] = { "name", "description", "defaults", "baseline", "trace",
@@ -49,7 +62,8 @@ static const char *const defaults_keys[] = { "repeat", "timeout", "tasks", "pyth
 static const char *const trace_keys[] = { "stacks", "sample_hz", "timeline", NULL };
 static const char *const workload_keys[] = { "name", "description", "kind", "size", "requests",
 					     "latency", "work", "iterations", "tasks", "repeat",
-					     "timeout", "env", "models", NULL };
+					     "timeout", "env", "models", "function", "args", "calls",
+					     "pythonpath", "cwd", NULL };
 static const char *const model_keys[] = { "command", "env", "cwd", NULL };
 
 struct ctx {
@@ -632,25 +646,30 @@ static struct spec_model *add_model(struct spec_workload *w, const yaml_node_t *
 	return m;
 }
 
-/* models of a reference workload: a list of model names. */
+/* models of a reference or function workload: a list of model names. */
 static int parse_model_list(struct ctx *c, const yaml_node_t *n, const char *path,
-			    struct spec_workload *w)
+			    struct spec_workload *w, bool is_fn)
 {
-	const char *names[N_REF_MODELS];
-	char ipath[300], buf[700];
-	int err, count;
+	const char *names[N_REF_MODELS + N_FUNCTION_MODELS];
+	char ipath[300], buf[900];
+	int err, count, nnames = 0;
 
 	if (n->type == YAML_MAPPING_NODE)
-		return fail(c, n, "%s: a reference workload (with 'kind') takes a list of model "
+		return fail(c, n, "%s: a %s workload (with '%s') takes a list of model "
 			    "names; a mapping of commands is for a custom workload (without 'kind')",
-			    path);
+			    path, is_fn ? "function" : "reference", is_fn ? "function" : "kind");
 	if ((err = want_type(c, n, path, YAML_SEQUENCE_NODE)))
 		return err;
 	count = n->data.sequence.items.top - n->data.sequence.items.start;
 	if (!count)
 		return fail(c, n, "%s: empty list (give at least one model)", path);
-	for (int i = 0; i < N_REF_MODELS; i++)
-		names[i] = ref_models[i].name;
+	if (is_fn) {
+		for (int i = 0; i < N_FUNCTION_MODELS; i++)
+			names[nnames++] = function_models[i];
+	} else {
+		for (int i = 0; i < N_REF_MODELS; i++)
+			names[nnames++] = ref_models[i].name;
+	}
 	w->models = xcalloc(count, sizeof(*w->models));
 	for (int i = 0; i < count; i++) {
 		yaml_node_t *item = node(c, n->data.sequence.items.start[i]);
@@ -659,9 +678,14 @@ static int parse_model_list(struct ctx *c, const yaml_node_t *n, const char *pat
 		snprintf(ipath, sizeof(ipath), "%s[%d]", path, i);
 		if ((err = get_text(c, item, ipath, &name)))
 			return err;
-		if (!ref_model(name))
-			return fail(c, item, "%s: unknown model '%s'%s", ipath, name,
-				    choices(name, names, N_REF_MODELS, buf, sizeof(buf)));
+		int k;
+
+		for (k = 0; k < nnames && strcmp(names[k], name); k++)
+			;
+		if (k == nnames)
+			return fail(c, item, "%s: unknown model '%s'%s%s", ipath, name,
+				    is_fn ? " for a function" : "",
+				    choices(name, names, nnames, buf, sizeof(buf)));
 		for (int j = 0; j < w->nmodels; j++)
 			if (!strcmp(w->models[j].name, name))
 				return fail(c, item, "%s: duplicate model '%s'", ipath, name);
@@ -728,7 +752,8 @@ static int parse_model_map(struct ctx *c, const yaml_node_t *n, const char *path
 
 	if (n->type == YAML_SEQUENCE_NODE)
 		return fail(c, n, "%s: a list of models needs 'kind' (one of cpu, io, mixed, lock, "
-			    "convoy); a custom workload maps each model name to {command: [...]}",
+			    "convoy) or 'function'; a custom workload maps each model name to "
+			    "{command: [...]}",
 			    path);
 	if ((err = want_type(c, n, path, YAML_MAPPING_NODE)))
 		return err;
@@ -755,14 +780,257 @@ static int parse_model_map(struct ctx *c, const yaml_node_t *n, const char *path
 	return 0;
 }
 
-static const char *param_keys[] = { "size", "requests", "latency", "work", "iterations", "tasks" };
+static const char *const param_keys[] = { "size", "requests", "latency", "work", "iterations",
+					  "tasks", NULL };
+static const char *const function_keys[] = { "args", "calls", "pythonpath", "cwd", NULL };
 
-static bool is_param(const char *key)
+static bool in_list(const char *const *keys, const char *key)
 {
-	for (size_t i = 0; i < sizeof(param_keys) / sizeof(param_keys[0]); i++)
-		if (!strcmp(param_keys[i], key))
+	for (; *keys; keys++)
+		if (!strcmp(*keys, key))
 			return true;
 	return false;
+}
+
+/* ---- function workloads ---- */
+
+static bool ident_path(const char *s, size_t n)
+{
+	bool start = true;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = s[i];
+
+		if (ch == '.' && !start) {
+			start = true;
+		} else if (isalpha(ch) || ch == '_' || (!start && isdigit(ch)) || ch >= 0x80) {
+			start = false;
+		} else {
+			return false;
+		}
+	}
+	return n && !start;
+}
+
+/* "package.module:callable", each side dotted Python identifiers. */
+static int get_function(struct ctx *c, const yaml_node_t *n, const char *path, char **out)
+{
+	const char *t, *colon;
+	int err = get_text(c, n, path, &t);
+
+	if (err)
+		return err;
+	colon = strchr(t, ':');
+	if (!colon || !ident_path(t, colon - t) || !ident_path(colon + 1, strlen(colon + 1)))
+		return fail(c, n, "%s: '%s' is not module:callable (e.g. mypkg.work:handle; the "
+			    "module is imported, the callable may be Class.method)", path, t);
+	free(*out);
+	*out = xstrdup(t);
+	return 0;
+}
+
+/* A plain YAML scalar as JSON, with YAML 1.2's core types: null, true/false, integers,
+ * floats; anything else, and every quoted scalar, is a string. */
+static int scalar_json(struct ctx *c, const yaml_node_t *n, const char *path, json_t **out)
+{
+	static const char *const t_[] = { "true", "True", "TRUE" }, *const f_[] = { "false", "False", "FALSE" };
+	const char *t = text(n), *p = t + (*t == '-' || *t == '+');
+	long long v;
+	int err;
+
+	*out = NULL;
+	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return *out = json_stringn(t, n->data.scalar.length), 0;
+	if (is_null(n))
+		return *out = json_null(), 0;
+	for (int i = 0; i < 3; i++) {
+		if (!strcmp(t, t_[i]))
+			return *out = json_true(), 0;
+		if (!strcmp(t, f_[i]))
+			return *out = json_false(), 0;
+	}
+	err = parse_int(t, &v);
+	if (err == -ERANGE)
+		return fail(c, n, "%s: %s is out of range for an integer argument (quote it for a "
+			    "string)", path, t);
+	if (!err)
+		return *out = json_integer(v), 0;
+	if ((isdigit((unsigned char)*p) || (*p == '.' && isdigit((unsigned char)p[1]))) &&
+	    strspn(p, "0123456789.eE+-") == strlen(p) && strpbrk(p, ".eE")) {
+		char *end;
+		double d = strtod(t, &end);
+
+		if (!*end && isfinite(d))
+			return *out = json_real(d), 0;
+	}
+	*out = json_stringn(t, n->data.scalar.length);
+	return 0;
+}
+
+/* A YAML value as JSON (lists, mappings with string keys, scalars). */
+static int node_json(struct ctx *c, const yaml_node_t *n, const char *path, int depth, json_t **out)
+{
+	char ipath[300];
+	json_t *j;
+	int err;
+
+	*out = NULL;
+	if (depth > SPEC_MAX_ARGS_DEPTH)
+		return fail(c, n, "%s: nested more than %d levels deep", path, SPEC_MAX_ARGS_DEPTH);
+	if (n->type == YAML_SCALAR_NODE)
+		return scalar_json(c, n, path, out);
+	if (n->type == YAML_SEQUENCE_NODE) {
+		j = json_array();
+		for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++) {
+			json_t *v;
+
+			snprintf(ipath, sizeof(ipath), "%s[%d]", path,
+				 (int)(i - n->data.sequence.items.start));
+			if ((err = node_json(c, node(c, *i), ipath, depth + 1, &v))) {
+				json_decref(j);
+				return err;
+			}
+			json_array_append_new(j, v);
+		}
+		return *out = j, 0;
+	}
+	j = json_object();
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		const yaml_node_t *k = node(c, p->key);
+		json_t *v;
+
+		if (k->type != YAML_SCALAR_NODE) {
+			json_decref(j);
+			return fail(c, k, "keys in %s must be strings", path);
+		}
+		if (json_object_get(j, text(k))) {
+			json_decref(j);
+			return fail(c, k, "duplicate key '%s' in %s", text(k), path);
+		}
+		snprintf(ipath, sizeof(ipath), "%s.%s", path, text(k));
+		if ((err = node_json(c, node(c, p->value), ipath, depth + 1, &v))) {
+			json_decref(j);
+			return err;
+		}
+		json_object_set_new(j, text(k), v);
+	}
+	return *out = j, 0;
+}
+
+static char *dump_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	json_decref(j);
+	if (!s)
+		abort();   /* jansson fails only without memory, as xcalloc would */
+	return s;
+}
+
+/* args: a list (every call's arguments) or {per_task: [[...], ...]} (task i's). */
+static int get_args(struct ctx *c, const yaml_node_t *n, const char *path, struct spec_workload *w)
+{
+	char ppath[320];
+	const yaml_node_t *pt;
+	json_t *j;
+	int err;
+
+	if (n->type == YAML_MAPPING_NODE) {
+		const char *key;
+
+		if (n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1 ||
+		    !(pt = map_find(c, n, "per_task"))) {
+			yaml_node_pair_t *p = n->data.mapping.pairs.start;
+
+			if (p < n->data.mapping.pairs.top && (err = get_key(c, n, p, (const char *const[]){ "per_task", NULL },
+									     "in args", &key)))
+				return err;
+			return fail(c, n, "%s: a mapping of arguments takes one key, per_task (a list "
+				    "of argument lists, one per task)", path);
+		}
+		snprintf(ppath, sizeof(ppath), "%s.per_task", path);
+		if ((err = want_type(c, pt, ppath, YAML_SEQUENCE_NODE)))
+			return err;
+		for (yaml_node_item_t *i = pt->data.sequence.items.start; i < pt->data.sequence.items.top; i++) {
+			char ipath[340];
+
+			snprintf(ipath, sizeof(ipath), "%s[%d]", ppath, (int)(i - pt->data.sequence.items.start));
+			if (node(c, *i)->type != YAML_SEQUENCE_NODE)
+				return wrong_type(c, node(c, *i), ipath, "a list (one task's arguments)");
+		}
+		if (pt->data.sequence.items.top == pt->data.sequence.items.start)
+			return fail(c, pt, "%s: empty list (give one argument list per task)", ppath);
+		if ((err = node_json(c, pt, ppath, 0, &j)))
+			return err;
+		free(w->task_args_json);
+		w->task_args_json = dump_json(j);
+		w->args_line = pt->start_mark.line + 1;
+		w->args_col = pt->start_mark.column + 1;
+		w->ntask_args = pt->data.sequence.items.top - pt->data.sequence.items.start;
+		return 0;
+	}
+	if (n->type != YAML_SEQUENCE_NODE)
+		return wrong_type(c, n, path, "a list (the arguments of each call) or {per_task: [...]}");
+	if ((err = node_json(c, n, path, 0, &j)))
+		return err;
+	free(w->args_json);
+	w->args_json = dump_json(j);
+	return 0;
+}
+
+static int parse_function_key(struct ctx *c, const char *key, const yaml_node_t *v,
+			      const char *path, struct spec_workload *w)
+{
+	long long n;
+	int err;
+
+	if (!strcmp(key, "function")) {
+		w->fn_line = v->start_mark.line + 1;
+		w->fn_col = v->start_mark.column + 1;
+		return get_function(c, v, path, &w->function);
+	}
+	if (!strcmp(key, "args"))
+		return get_args(c, v, path, w);
+	if (!strcmp(key, "calls")) {
+		err = get_int(c, v, path, 1, SPEC_MAX_COUNT, &n);
+		if (!err)
+			w->calls = n;
+		return err;
+	}
+	if (!strcmp(key, "pythonpath")) {
+		if (v->type == YAML_SEQUENCE_NODE) {
+			char *joined = NULL;
+
+			for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top; i++) {
+				char ipath[320], *d = NULL, *nj;
+
+				snprintf(ipath, sizeof(ipath), "%s[%d]", path, (int)(i - v->data.sequence.items.start));
+				if ((err = get_string(c, node(c, *i), ipath, &d))) {
+					free(joined);
+					return err;
+				}
+				if (strchr(d, ':')) {
+					free(d);
+					free(joined);
+					return fail(c, node(c, *i), "%s: a directory with ':' cannot go on "
+						    "PYTHONPATH", ipath);
+				}
+				nj = joined ? xasprintf("%s:%s", joined, d) : xstrdup(d);
+				free(joined);
+				free(d);
+				joined = nj;
+			}
+			if (!joined)
+				return fail(c, v, "%s: empty list", path);
+			free(w->pythonpath);
+			w->pythonpath = joined;
+			return 0;
+		}
+		if (v->type != YAML_SCALAR_NODE || is_null(v))
+			return wrong_type(c, v, path, "a directory or a list of directories");
+		return get_string(c, v, path, &w->pythonpath);
+	}
+	return get_string(c, v, path, &w->cwd);   /* cwd */
 }
 
 static int parse_workload_key(struct ctx *c, const char *key,
@@ -816,7 +1084,7 @@ static int parse_workload(struct ctx *c, const yaml_node_t *n, int idx, struct s
 {
 	char path[64], where[80], mpath[80];
 	const yaml_node_t *models = NULL;
-	bool reference;
+	bool reference, is_fn;
 	int err;
 
 	snprintf(path, sizeof(path), "workloads[%d]", idx);
@@ -826,19 +1094,32 @@ static int parse_workload(struct ctx *c, const yaml_node_t *n, int idx, struct s
 	w->line = n->start_mark.line + 1;
 	w->col = n->start_mark.column + 1;
 	reference = map_find(c, n, "kind") != NULL;
+	is_fn = map_find(c, n, "function") != NULL;
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
 		const char *key;
 
 		if ((err = get_key(c, n, p, workload_keys, where, &key)))
 			return err;
-		if (!reference && is_param(key))
+		if (reference && is_fn && (!strcmp(key, "kind") || !strcmp(key, "function")))
+			return fail(c, k, "%s: a workload has either 'kind' (a reference workload) or "
+				    "'function' (your own), not both", path);
+		if (!reference && in_list(param_keys, key) && !(is_fn && !strcmp(key, "tasks")))
 			return fail(c, k, "%s.%s: only a reference workload (one with 'kind') takes "
+				    "'%s'", path, key, key);
+		if (!is_fn && in_list(function_keys, key))
+			return fail(c, k, "%s.%s: only a function workload (one with 'function') takes "
 				    "'%s'", path, key, key);
 		if (!strcmp(key, "models")) {
 			snprintf(mpath, sizeof(mpath), "%s.models", path);
 			models = v;
-			err = reference ? parse_model_list(c, v, mpath, w) : parse_model_map(c, v, mpath, w);
+			err = reference || is_fn ? parse_model_list(c, v, mpath, w, is_fn) :
+				parse_model_map(c, v, mpath, w);
+		} else if (!strcmp(key, "function") || in_list(function_keys, key)) {
+			char fpath[300];
+
+			snprintf(fpath, sizeof(fpath), "%s.%s", path, key);
+			err = parse_function_key(c, key, v, fpath, w);
 		} else {
 			err = parse_workload_key(c, key, v, path, w);
 		}
@@ -975,6 +1256,11 @@ static int parse_root(struct ctx *c, const yaml_node_t *root)
 			w->repeat = s->repeat;
 		if (!w->timeout_ns)
 			w->timeout_ns = s->timeout_ns;
+		if (w->task_args_json && w->ntask_args != w->tasks)
+			return fail_at(c, w->args_line, w->args_col, "workloads[%d].args.per_task: %d "
+				       "argument list%s for %d task%s (give one per task)", i,
+				       w->ntask_args, w->ntask_args == 1 ? "" : "s", w->tasks,
+				       w->tasks == 1 ? "" : "s");
 	}
 	return s->baseline ? check_baseline(c) : 0;
 }
@@ -1324,6 +1610,11 @@ void spec_free(struct spec *s)
 		free(w->name);
 		free(w->description);
 		free(w->kind);
+		free(w->function);
+		free(w->args_json);
+		free(w->task_args_json);
+		free(w->pythonpath);
+		free(w->cwd);
 		strv_free(w->env);
 	}
 	free(s->workloads);
@@ -1544,7 +1835,7 @@ static char **case_argv(const struct spec *s, const struct plan_opts *o,
 	const char *cbase = o && o->cbase ? o->cbase : "build/workloads/cbase";
 	char **argv = NULL;
 
-	if (!w->kind) {
+	if (!w->kind && !w->function) {
 		for (char **a = m->argv; *a; a++)
 			strv_push(&argv, xstrdup(*a));
 		return argv;
@@ -1562,6 +1853,28 @@ static char **case_argv(const struct spec *s, const struct plan_opts *o,
 			p += n;
 		}
 		strv_push(&argv, xstrdup(harness));
+	}
+	if (w->function) {
+		strv_push(&argv, xstrdup("--function"));
+		strv_push(&argv, xstrdup(w->function));
+		strv_push(&argv, xstrdup("--model"));
+		strv_push(&argv, xstrdup(m->name));
+		strv_push(&argv, xstrdup("--tasks"));
+		strv_push(&argv, xasprintf("%d", w->tasks));
+		push_param(&argv, "--calls", w->calls);
+		if (w->args_json) {
+			strv_push(&argv, xstrdup("--args"));
+			strv_push(&argv, xstrdup(w->args_json));
+		}
+		if (w->task_args_json) {
+			strv_push(&argv, xstrdup("--task-args"));
+			strv_push(&argv, xstrdup(w->task_args_json));
+		}
+		if (w->pythonpath) {
+			strv_push(&argv, xstrdup("--pythonpath"));
+			strv_push(&argv, xstrdup(w->pythonpath));
+		}
+		return argv;
 	}
 	strv_push(&argv, xstrdup("--kind"));
 	strv_push(&argv, xstrdup(w->kind));
@@ -1665,7 +1978,7 @@ int spec_plan(const struct spec *s, const struct plan_opts *o, struct plan **out
 					.repeat = r,
 					.argv = case_argv(s, o, w, m),
 					.env = case_env(s, w, m),
-					.cwd = m->cwd,
+					.cwd = m->cwd ? m->cwd : w->cwd,
 					.timeout_ns = w->timeout_ns,
 					.is_baseline = m == base,
 				};

@@ -14,6 +14,7 @@
 #define SPEC_MAX_COUNT      1000000000ull         /* 10^9, for requests and iterations */
 #define SPEC_MAX_LATENCY_NS (3600ull * 1000000000) /* 1h */
 #define SPEC_MAX_NAME       100
+#define SPEC_MAX_ARGS_DEPTH 32                    /* nesting of a function's args */
 /* Limits of a spec file, each an error naming the file (and line:column where there is one):
  * its size, the nesting of mappings and lists, and its nodes once aliases are expanded. */
 #define SPEC_MAX_FILE       (16 << 20)
@@ -31,7 +32,17 @@ struct spec_model {
 struct spec_workload {
 	char *name;
 	char *description;   /* NULL when none */
-	char *kind;          /* cpu, io, mixed, lock or convoy; NULL for a custom workload */
+	char *kind;          /* cpu, io, mixed, lock or convoy; NULL for a custom or function
+			      * workload */
+	/* A function workload (the user's Python callable in each model); NULL otherwise. */
+	char *function;      /* "package.module:callable" */
+	char *args_json;     /* JSON list: the arguments of every call; NULL: none */
+	char *task_args_json;/* JSON list of lists, one per task (args: {per_task: ...}) */
+	unsigned long long calls;   /* calls in all, split over the tasks; 0: the harness's 16 */
+	char *pythonpath;    /* directories put first on sys.path, ':'-separated; NULL: none */
+	char *cwd;           /* working directory of its cases; NULL: the current one */
+	int fn_line, fn_col; /* where 'function' is in the spec */
+	int ntask_args, args_line, args_col;   /* args.per_task: its length and place */
 	/* Parameters of a reference workload; 0 = not set (the harness's default applies). */
 	unsigned long long size, work, requests, iterations;
 	unsigned long long latency_ns;

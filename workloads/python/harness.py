@@ -4,6 +4,8 @@ only thing that changes between cases. Standard library only (CPython 3.10-3.13)
 
   harness.py --kind KIND --model MODEL --tasks N [--size N] [--requests N]
              [--latency-us N] [--work N] [--iterations N]
+  harness.py --function MODULE:CALLABLE --model MODEL --tasks N --calls N
+             [--args JSON-LIST | --task-args JSON-LIST-OF-LISTS] [--pythonpath DIRS] [--probe]
 
 Kinds (every model does the same total work):
   cpu     pure-Python integer arithmetic, `size` units split over `tasks`
@@ -15,6 +17,11 @@ Kinds (every model does the same total work):
           requests; the I/O task's response times are what is measured
 Models: sequential, threading, multiprocessing, asyncio, thread-pool, process-pool
 (concurrent.futures; for asyncio-style io the pools are driven with blocking sockets).
+
+--function runs the user's function in a model of calls.py (which also lists the models and
+their start methods); its fd-3 line adds calls, errors, first_error, first_traceback,
+results_digest and result_sample, and on failure "error" (the harness then exits 1).
+--probe only imports the function: {"ok": true, "async": BOOL} or {"error": WHY} on fd 3.
 
 When file descriptor 3 is open, one JSON line goes there at the end: kind, model, tasks,
 ops, elapsed_s, ops_per_s, and where they apply latency_p50_ms / latency_p99_ms /
@@ -453,10 +460,66 @@ def report(fig):
         f.write(json.dumps(fig) + "\n")
 
 
+def run_function(a):
+    """--function: the user's callable in one model. 0, or 1 with the reason on stderr and
+    in the fd-3 line's "error"."""
+    import calls
+    calls.set_path(a.pythonpath)
+    fig = {"function": a.function, "model": a.model, "tasks": a.tasks}
+    try:
+        fn = calls.resolve(a.function)
+        if a.probe:
+            fig.update({"ok": True, "async": calls.is_async(fn)})
+            print(json.dumps(fig))
+            report(fig)
+            return 0
+        if a.model not in calls.MODELS:
+            raise calls.ModelFailed("unknown model '%s' for a function (one of %s)"
+                                    % (a.model, ", ".join(calls.MODELS)))
+        args = json.loads(a.args) if a.args else []
+        task_args = json.loads(a.task_args) if a.task_args else None
+        if task_args is not None and len(task_args) != a.tasks:
+            raise calls.ModelFailed("--task-args has %d lists for %d tasks"
+                                    % (len(task_args), a.tasks))
+        plan = calls.plan_calls(a.calls, a.tasks, args, task_args)
+        t0 = time.perf_counter()
+        out, extra = calls.run_model(a.model, a.function, fn, plan, a.calls, a.pythonpath,
+                                     LoopLag)
+        elapsed = time.perf_counter() - t0
+    except calls.BadFunction as e:
+        return fail_report(fig, str(e))
+    except calls.ModelFailed as e:
+        return fail_report(fig, str(e))
+    fig.update({"ops": a.calls, "elapsed_s": elapsed,
+                "ops_per_s": a.calls / elapsed if elapsed > 0 else 0.0})
+    fig.update(latency_figures(out.lat))
+    fig.update(extra)
+    fig.update(calls.figures(out))
+    report(fig)
+    if fig["errors"]:
+        print("harness: %d of %d calls raised; the first (call %d):\n%s"
+              % (fig["errors"], a.calls, fig["first_error_call"], fig["first_traceback"]),
+              file=sys.stderr)
+    return 0
+
+
+def fail_report(fig, why):
+    print("harness: %s" % why, file=sys.stderr)
+    fig["error"] = why
+    report(fig)
+    return 1
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--kind", required=True, choices=KINDS)
-    ap.add_argument("--model", required=True, choices=MODELS)
+    ap.add_argument("--kind", choices=KINDS)
+    ap.add_argument("--function", metavar="MODULE:CALLABLE")
+    ap.add_argument("--calls", type=int, default=16)
+    ap.add_argument("--args", metavar="JSON")
+    ap.add_argument("--task-args", metavar="JSON")
+    ap.add_argument("--pythonpath", metavar="DIRS")
+    ap.add_argument("--probe", action="store_true")
+    ap.add_argument("--model")
     ap.add_argument("--tasks", type=int, default=4)
     ap.add_argument("--size", type=int, default=2_000_000)
     ap.add_argument("--requests", type=int, default=200)
@@ -464,6 +527,18 @@ def main(argv=None):
     ap.add_argument("--work", type=int, default=20_000)
     ap.add_argument("--iterations", type=int, default=200_000)
     a = ap.parse_args(argv)
+    if (a.kind is None) == (a.function is None):
+        ap.error("give one of --kind and --function")
+    if a.function:
+        if not a.probe and not a.model:
+            ap.error("--function needs --model")
+        if a.tasks < 1 or a.calls < 1:
+            ap.error("counts must be positive")
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        return run_function(a)
+    if a.model not in MODELS:
+        ap.error("argument --model: invalid choice: %r (choose from %s)"
+                 % (a.model, ", ".join(MODELS)))
     if a.tasks < 1 or a.size < 1 or a.requests < 1 or a.iterations < 1 or a.work < 1 \
             or a.latency_us < 0:
         ap.error("counts must be positive")
