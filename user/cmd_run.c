@@ -448,20 +448,20 @@ int cmd_run(int argc, char **argv)
 		case OPT_ARGS: ro.fn.args = optarg; break;
 		case OPT_PYTHONPATH: ro.fn.pythonpath = optarg; break;
 		case OPT_CALLS:
-			ro.fn.calls = strtoull(optarg, &end, 10);
-			if (*end || optarg[0] == '-' || ro.fn.calls < 1 || ro.fn.calls > SPEC_MAX_COUNT) {
+			if (cli_parse_int(optarg, 1, (long long)SPEC_MAX_COUNT, &v)) {
 				pr_warn("run: --calls needs a number from 1 to %llu, not '%s'\n",
 					SPEC_MAX_COUNT, optarg);
 				return CT_EXIT_USAGE;
 			}
+			ro.fn.calls = (unsigned long long)v;
 			break;
 		case OPT_TASKS:
-			ro.fn.tasks = strtol(optarg, &end, 10);
-			if (*end || ro.fn.tasks < 1 || ro.fn.tasks > SPEC_MAX_TASKS) {
+			if (cli_parse_int(optarg, 1, SPEC_MAX_TASKS, &v)) {
 				pr_warn("run: --tasks needs a number from 1 to %d, not '%s'\n",
 					SPEC_MAX_TASKS, optarg);
 				return CT_EXIT_USAGE;
 			}
+			ro.fn.tasks = (int)v;
 			break;
 		case 'q': ro.quiet = true; break;
 		case 'v': log_init(log_verbosity + 1); break;
