@@ -176,11 +176,15 @@ static void watchdog(int rd)
 
 static int start_watchdog(void)
 {
-	int p[2], null;
+	int p[2], null, subreaper;
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
+	/* not a subreaper while the watchdog is orphaned: it must go to init, not to us */
+	if (prctl(PR_GET_CHILD_SUBREAPER, &subreaper) < 0)
+		subreaper = 0;
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
@@ -188,6 +192,7 @@ static int start_watchdog(void)
 
 		close(p[0]);
 		close(p[1]);
+		prctl(PR_SET_CHILD_SUBREAPER, subreaper);
 		return err;
 	}
 	if (pid == 0) {
@@ -209,7 +214,9 @@ static int start_watchdog(void)
 		watchdog(p[0]);
 	}
 	close(p[0]);
+	/* once the middle process is reaped, the watchdog has been re-parented */
 	waitpid(pid, NULL, 0);
+	prctl(PR_SET_CHILD_SUBREAPER, subreaper);
 	cg.watchdog_wr = p[1];
 	return 0;
 }

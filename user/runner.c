@@ -294,6 +294,7 @@ int runner_start(struct runner *r, const struct runner_opts *o)
 
 		if (cerr)
 			pr_debug("case not in a cgroup: %s\n", strerror(-cerr));
+		r->in_cgroup = cerr == 0;
 	}
 	/* a shell's job control: the command's group reads the terminal and gets its Ctrl-C */
 	if (o->own_pgrp && o->foreground && isatty(0) && tcgetpgrp(0) == getpgrp() &&
@@ -494,6 +495,13 @@ int runner_wait(struct runner *r, struct tracer *t, struct runner_result *res)
 		}
 		if (p < 0 && errno == ECHILD)
 			break;
+		/* every process of the case has exited (a child of ours outside the case, if
+		 * any, is not waited for) */
+		if (root_reaped && r->in_cgroup && !casegroup_populated(o->cgroup)) {
+			while ((p = wait4(-1, &status, WNOHANG, &ru)) > 0)
+				add_rusage(&res->ru, &ru);
+			break;
+		}
 		read_report(r);
 		uint64_t now = now_ns();
 		if (ct_interrupted != seen_interrupt) {

@@ -46,6 +46,7 @@ struct runner {
 	void *stack;                 /* the child's stack until it has exec'd */
 	void *args;
 	int tty_fd;                  /* the terminal handed to the command's group, or -1 */
+	bool in_cgroup;              /* the command was put in o->cgroup */
 	char *report_buf;
 	size_t report_len;
 };
