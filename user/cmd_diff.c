@@ -5,10 +5,13 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "commands.h"
 #include "compare.h"
 #include "flame.h"
+#include "fsid.h"
 #include "log.h"
+#include "outdir.h"
 #include "reasons.h"
 #include "render.h"
 #include "render_flame.h"
@@ -206,37 +209,41 @@ static int make_pairs(json_t *ra, json_t *rb, const struct diff_opts *o, struct 
 	return 0;
 }
 
-static void flames(const struct pair *pr, const char *dira, const char *dirb, const char *out)
+static void flames(const struct pair *pr, const char *dira, const char *dirb, struct outdir *out)
 {
 	for (int on = 1; on >= 0; on--) {
 		char *ca = case_dir_path(dira, pr->a[0]), *cb = case_dir_path(dirb, pr->b[0]);
-		json_t *sa = stacks_load(ca), *sb = stacks_load(cb);
+		json_t *sa = ca ? stacks_load(ca) : NULL, *sb = cb ? stacks_load(cb) : NULL;
 		char name[200], title[256];
 		struct flame_opts fo = {0};
 
 		if (sa && sb) {
 			struct flame *fa = flame_from_stacks(sa, on), *fb = flame_from_stacks(sb, on);
-			char *path;
+			char *file, *path;
 			FILE *f;
 
 			snprintf(name, sizeof(name), "%s", pr->name);
 			for (char *s = name; *s; s++)
 				if (*s == ' ' || *s == '/')
 					*s = *s == '/' ? '-' : '_';
-			path = xasprintf("%s/%s-%s-diff.svg", out, name, on ? "oncpu" : "offcpu");
+			file = xasprintf("%s-%s-diff.svg", name, on ? "oncpu" : "offcpu");
+			path = xasprintf("%s/%s", outdir__path(out), file);
 			snprintf(title, sizeof(title), "%s: %s, A -> B", on ? "On-CPU" : "Off-CPU",
 				 pr->name);
 			fo.title = title;
 			fo.subtitle = "red: a larger share of the time in B, blue: a smaller one";
 			fo.unit = on ? "samples" : "ns";
 			fo.palette = FLAME_DIFF;
-			f = fopen(path, "we");
-			if (!f || flame__write_diff_svg(fa, fb, &fo, f) || fclose(f))
+			f = outdir__fopen(out, file, false);
+			if (!f)
+				pr_warn("cannot write %s: %s\n", path, strerror(errno));
+			else if (flame__write_diff_svg(fa, fb, &fo, f) | fclose(f))
 				pr_warn("cannot write %s\n", path);
 			else
 				printf("wrote %s\n", path);
 			flame__free(fa);
 			flame__free(fb);
+			free(file);
 			free(path);
 		}
 		json_decref(sa);
@@ -260,6 +267,8 @@ int cmd_diff(int argc, char **argv)
 	char err[512], *end;
 	json_t *ra = NULL, *rb = NULL;
 	struct pair *p = NULL;
+	struct outdir *od = NULL;
+	struct ct_user me = { .name = "" };
 	int c, np = 0, code = CT_EXIT_OK;
 
 	optind = 0;   /* 0, not 1: glibc re-reads the optstring (main parsed with "+") */
@@ -295,6 +304,11 @@ int cmd_diff(int argc, char **argv)
 		usage(stderr);
 		return CT_EXIT_USAGE;
 	}
+	code = fsid_drop_for_good();   /* diff reads and writes as the user who ran sudo */
+	if (code)
+		return code;
+	me.uid = geteuid();
+	me.gid = getegid();
 	ra = results_load(argv[optind], err, sizeof(err));
 	if (!ra) {
 		pr_warn("%s\n", err);
@@ -305,6 +319,10 @@ int cmd_diff(int argc, char **argv)
 		pr_warn("%s\n", err);
 		json_decref(ra);
 		return CT_EXIT_USAGE;
+	}
+	if (!case_dirs_ok(ra, argv[optind]) || !case_dirs_ok(rb, argv[optind + 1])) {
+		code = CT_EXIT_USAGE;
+		goto out;
 	}
 	if (make_pairs(ra, rb, &o, &p, &np, stdout)) {
 		code = CT_EXIT_USAGE;
@@ -318,9 +336,14 @@ int cmd_diff(int argc, char **argv)
 		code = CT_EXIT_USAGE;
 		goto out;
 	}
-	if (o.outdir && mkdir_p_owned(o.outdir, &(struct ct_user){ .uid = 0 })) {
-		pr_warn("cannot create %s\n", o.outdir);
-		code = CT_EXIT_FAILURE;
+	if (o.outdir) {
+		struct outdir_opts oo = { .mode = OUTDIR_EXISTING, .user = &me, .parents = true };
+		int rc = outdir__open(&od, o.outdir, &oo, err, sizeof(err));
+
+		if (rc) {
+			pr_warn("%s\n", err);
+			code = outdir_exit_status(rc);
+		}
 	}
 	for (int i = 0; i < np; i++) {
 		struct model_row a, b;
@@ -330,8 +353,8 @@ int cmd_diff(int argc, char **argv)
 		printf("\n%s (A: %d run%s, B: %d run%s)\n", p[i].name, p[i].na, p[i].na > 1 ? "s" : "",
 		       p[i].nb, p[i].nb > 1 ? "s" : "");
 		diff_rows(stdout, &a, &b);
-		if (o.outdir && code == CT_EXIT_OK)
-			flames(&p[i], argv[optind], argv[optind + 1], o.outdir);
+		if (od)
+			flames(&p[i], argv[optind], argv[optind + 1], od);
 	}
 	if (fflush(stdout))
 		code = CT_EXIT_FAILURE;
@@ -341,6 +364,7 @@ out:
 		free(p[i].b);
 	}
 	free(p);
+	outdir__close(od);
 	json_decref(ra);
 	json_decref(rb);
 	return code;

@@ -8,6 +8,7 @@
 #include "cliparse.h"
 #include "commands.h"
 #include "log.h"
+#include "outdir.h"
 #include "render.h"
 #include "results.h"
 #include "runner.h"
@@ -22,6 +23,7 @@ struct record_opts {
 	int npids;
 	uint64_t duration_ns;
 	bool as_root;
+	bool force;
 	bool quiet;
 	bool no_stacks;
 	bool no_python_frames;
@@ -41,7 +43,9 @@ static void usage(FILE *f)
 "run-queue latency, per-CPU placement and parallelism. Prints a report and writes\n"
 "DIR/run.json.\n"
 "\n"
-"  -o, --output DIR      run directory (default conctrace-out/record-TIMESTAMP)\n"
+"  -o, --output DIR      run directory (default conctrace-out/record-TIMESTAMP);\n"
+"                        an existing non-empty DIR is refused\n"
+"      --force           with -o: first move an existing DIR aside to DIR.old\n"
 "  -p, --pid PID[,PID]   attach to each PID, its threads and descendants, new\n"
 "                        ones too\n"
 "  -d, --duration SECS   stop after SECS (at most 604800, a week; default: until\n"
@@ -64,26 +68,31 @@ static void usage(FILE *f)
 "kernel thread; `conctrace help` lists the errors.\n");
 }
 
-static int make_outdir(const struct record_opts *ro, const struct ct_user *u, char **dir)
+/* The run directory, made before anything runs: 0, or the exit status after a message. */
+static int make_outdir(const struct record_opts *ro, const struct ct_user *u, struct outdir **dir)
 {
+	struct outdir_opts oo = { .mode = ro->force ? OUTDIR_FORCE : OUTDIR_NEW, .user = u,
+				  .parents = true };
+	char msg[512], *path;
 	int err;
 
 	if (ro->outdir) {
-		*dir = xstrdup(ro->outdir);
+		path = xstrdup(ro->outdir);
 	} else {
 		char ts[32];
 
 		timestamp_compact(ts, sizeof(ts));
-		*dir = xasprintf("conctrace-out/record-%s", ts);
+		path = xasprintf("conctrace-out/record-%s", ts);
+		oo.mode = OUTDIR_UNIQUE;
 	}
-	err = mkdir_p_owned(*dir, u);
-	if (err)
-		pr_warn("cannot create the run directory %s: %s\n", *dir, strerror(-err));
-	return err;
+	err = outdir__open(dir, path, &oo, msg, sizeof(msg));
+	free(path);
+	if (err) {
+		pr_warn("%s\n", msg);
+		return outdir_exit_status(err);
+	}
+	return 0;
 }
-
-
-
 
 static int open_session(struct session **se, const struct record_opts *ro,
 			const struct ct_user *u)
@@ -93,16 +102,6 @@ static int open_session(struct session **se, const struct record_opts *ro,
 				  .timeline = !ro->no_timeline, .bench_floor = ro->bench_floor };
 
 	return session_open(se, &to, u);
-}
-
-/* A run directory made for a command that then did not run is removed again. */
-static void remove_outdir(const char *dir)
-{
-	char *p = xasprintf("%s/timeline.bin", dir);
-
-	unlink(p);
-	free(p);
-	rmdir(dir);
 }
 
 static int record_cmd(const struct record_opts *ro, char **argv, const struct ct_user *u)
@@ -116,7 +115,8 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 	};
 	struct session *se = NULL;
 	struct runner_result *res = &sc.res;
-	char resolved[4096], *dir = NULL;
+	char resolved[4096];
+	struct outdir *dir = NULL;
 	json_t *run, *c;
 	int err, code;
 
@@ -127,18 +127,20 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 			"command not found (check the name and PATH)");
 		return CT_EXIT_NOCMD;
 	}
+	code = make_outdir(ro, u, &dir);
+	if (code)
+		return code;
 	code = open_session(&se, ro, u);
 	if (ct_interrupted) {
 		/* during the BPF load: the command is not started */
 		pr_warn("interrupted before %s was started\n", argv[0]);
 		session_close(se);
+		outdir__discard(dir);
 		return 128 + ct_signal;
 	}
-	if (code)
+	if (code) {
+		outdir__discard(dir);   /* nothing ran: no empty run directory left behind */
 		return code;
-	if (make_outdir(ro, u, &dir)) {
-		code = CT_EXIT_FAILURE;
-		goto out;
 	}
 	sc.dir = dir;
 	c = session_run_case(se, &sc);
@@ -148,19 +150,20 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 		code = sc.failed == SESSION_EXEC ? CT_EXIT_NOCMD :
 		       sc.failed == SESSION_TRACK ? CT_EXIT_BPF :
 		       sc.failed == SESSION_SIGNALLED ? 128 + ct_signal : CT_EXIT_FAILURE;
-		remove_outdir(dir);
+		outdir__discard(dir);   /* what was made for a command that did not run */
+		dir = NULL;
 		goto out;
 	}
 	run = results_new_run("record", argv[0]);
 	results_add_case(run, c);
 	/* conctrace's own SIGINT/SIGTERM decides the status: the command was asked to stop */
-	code = session_write_run(run, dir, u, ro->quiet) ? CT_EXIT_FAILURE :
+	code = session_write_run(run, dir, ro->quiet) ? CT_EXIT_FAILURE :
 	       ct_interrupted ? 128 + ct_signal :
 	       res->signal ? 128 + res->signal : res->exit_code < 0 ? CT_EXIT_FAILURE :
 	       res->exit_code;
 	json_decref(run);
 out:
-	free(dir);
+	outdir__close(dir);
 	session_close(se);
 	return code;
 }
@@ -169,7 +172,8 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 {
 	struct case_meta meta = { .attached = true };
 	struct session *se = NULL;
-	char *dir = NULL, comm[64] = "", path[64];
+	struct outdir *dir = NULL;
+	char comm[64] = "", path[64];
 	char *argv[3] = {NULL};
 	pid_t first = ro->pids[0];
 	json_t *run, *c;
@@ -189,15 +193,16 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 			return CT_EXIT_USAGE;
 		}
 	}
-	code = open_session(&se, ro, u);
+	code = make_outdir(ro, u, &dir);
 	if (code)
 		return code;
+	code = open_session(&se, ro, u);
+	if (code) {
+		outdir__discard(dir);
+		return code;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/comm", first);
 	read_file_str(path, comm, sizeof(comm));
-	if (make_outdir(ro, u, &dir)) {
-		code = CT_EXIT_FAILURE;
-		goto out;
-	}
 	argv[0] = xasprintf("pid:%d", first);
 	argv[1] = comm;
 	meta.argv = argv;
@@ -205,17 +210,18 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 			   !ro->quiet, &err);
 	if (!c) {
 		pr_warn("no process with pid %d (it exited)\n", first);
-		remove_outdir(dir);
+		outdir__discard(dir);
+		dir = NULL;
 		code = CT_EXIT_NOPID;
 		goto out;
 	}
 	run = results_new_run("record", comm[0] ? comm : argv[0]);
 	results_add_case(run, c);
-	code = session_write_run(run, dir, u, ro->quiet) ? CT_EXIT_FAILURE : CT_EXIT_OK;
+	code = session_write_run(run, dir, ro->quiet) ? CT_EXIT_FAILURE : CT_EXIT_OK;
 	json_decref(run);
 out:
 	free(argv[0]);
-	free(dir);
+	outdir__close(dir);
 	session_close(se);
 	return code;
 }
@@ -227,6 +233,7 @@ int cmd_record(int argc, char **argv)
 		{"pid", required_argument, NULL, 'p'},
 		{"duration", required_argument, NULL, 'd'},
 		{"as-root", no_argument, NULL, 'R'},
+		{"force", no_argument, NULL, 'f'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"no-stacks", no_argument, NULL, 'S'},
 		{"no-python-frames", no_argument, NULL, 'P'},
@@ -263,6 +270,7 @@ int cmd_record(int argc, char **argv)
 			}
 			break;
 		case 'R': ro.as_root = true; break;
+		case 'f': ro.force = true; break;
 		case 'q': ro.quiet = true; break;
 		case 'S': ro.no_stacks = true; break;
 		case 'P': ro.no_python_frames = true; break;
@@ -296,10 +304,12 @@ int cmd_record(int argc, char **argv)
 			"exists and is not a directory" : strerror(-err));
 		return CT_EXIT_USAGE;
 	}
-	if (ct_user_resolve(&u) != 0) {
-		pr_warn("record: SUDO_UID is not a number\n");
+	if (ro.force && !ro.outdir) {
+		pr_warn("record: --force applies to -o DIR only (default run directories are new)\n");
 		return CT_EXIT_USAGE;
 	}
+	if (ct_user_resolve(&u) != 0)
+		return CT_EXIT_USAGE;   /* the message names the variable */
 	if (u.uid == 0 && !u.from_sudo && !ro.as_root && !ro.npids)
 		pr_warn("warning: the command runs as root (no SUDO_UID): use sudo from your "
 			"own account, or --as-root to mean it\n");

@@ -4,7 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "commands.h"
+#include "fsid.h"
 #include "log.h"
+#include "outdir.h"
 #include "render.h"
 #include "results.h"
 #include "util.h"
@@ -41,27 +43,42 @@ static void usage(FILE *f)
 
 static int render_case_files_one(json_t *run, const char *dir, const struct renderer *r)
 {
+	struct ct_user me = { .uid = geteuid(), .gid = getegid(), .name = "" };
+	struct outdir_opts oo = { .mode = OUTDIR_EXISTING, .user = &me };
 	json_t *cases = json_object_get(run, "cases"), *c;
 	struct render_opts o = { .dir = dir };
-	int err = 0;
+	struct outdir *d;
+	char msg[512];
+	int err;
 	size_t i;
 
+	/* the process is the user already (fsid_drop_for_good): it writes as itself */
+	err = outdir__open(&d, dir, &oo, msg, sizeof(msg));
+	if (err) {
+		pr_warn("%s\n", msg);
+		return err;
+	}
 	json_array_foreach(cases, i, c) {
-		char *cdir = case_dir_path(dir, c), *path = xasprintf("%s/%s", cdir, r->file);
-		FILE *f = fopen(path, "we");
-		int rc = f ? r->render_case(run, c, cdir, f, &o) : -errno;
+		struct outdir *cd = NULL;
+		FILE *f = NULL;
+		int rc = outdir__subdir(d, case_dir_rel(c), false, &cd);
 
-		if (f && fclose(f) && !rc)
-			rc = -EIO;
+		if (!rc) {
+			f = outdir__fopen(cd, r->file, false);
+			rc = f ? r->render_case(run, c, outdir__path(cd), f, &o) : -errno;
+			if (f && fclose(f) && !rc)
+				rc = -EIO;
+		}
 		if (rc) {
-			pr_warn("cannot write %s: %s\n", path, strerror(-rc));
+			pr_warn("cannot write %s/%s/%s: %s\n", dir, case_dir_rel(c), r->file,
+				strerror(-rc));
 			err = rc;
 		} else {
-			printf("%s\n", path);
+			printf("%s/%s\n", outdir__path(cd), r->file);
 		}
-		free(cdir);
-		free(path);
+		outdir__close(cd);
 	}
+	outdir__close(d);
 	return err;
 }
 
@@ -81,6 +98,7 @@ int cmd_report(int argc, char **argv)
 	json_t *run;
 	FILE *out = stdout;
 	int c, rc;
+	struct ct_user me = { .uid = geteuid(), .gid = getegid(), .name = "" };
 
 	optind = 0;   /* 0, not 1: glibc re-reads the optstring (main parsed with "+") */
 	opterr = 0;   /* our own messages, prefixed like every other */
@@ -108,9 +126,18 @@ int cmd_report(int argc, char **argv)
 		usage(stderr);
 		return CT_EXIT_USAGE;
 	}
+	rc = fsid_drop_for_good();   /* report reads and writes as the user who ran sudo */
+	if (rc)
+		return rc;
+	me.uid = geteuid();
+	me.gid = getegid();
 	run = results_load(argv[optind], err, sizeof(err));
 	if (!run) {
 		pr_warn("%s\n", err);
+		return CT_EXIT_USAGE;
+	}
+	if (!case_dirs_ok(run, argv[optind])) {
+		json_decref(run);
 		return CT_EXIT_USAGE;
 	}
 	if (outpath && r->render_case && json_array_size(json_object_get(run, "cases")) != 1) {
@@ -122,9 +149,10 @@ int cmd_report(int argc, char **argv)
 	}
 	if (outpath) {
 		/* -o NAME.gz: compressed (pprof is gzip-framed already) */
-		out = fopen_output(outpath, path_is_gz(outpath) && !r->binary);
+		out = outdir_fopen_path(outpath, path_is_gz(outpath) && !r->binary, &me, err,
+					sizeof(err));
 		if (!out) {
-			pr_warn("cannot write %s: %m\n", outpath);
+			pr_warn("%s\n", err);
 			json_decref(run);
 			return CT_EXIT_FAILURE;
 		}

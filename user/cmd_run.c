@@ -13,7 +13,9 @@
 #include "commands.h"
 #include "function.h"
 #include "compare.h"
+#include "fsid.h"
 #include "log.h"
+#include "outdir.h"
 #include "paths.h"
 #include "render.h"
 #include "results.h"
@@ -31,6 +33,7 @@ struct run_opts {
 	bool dry_run;
 	bool quiet;
 	bool as_root;
+	bool force;
 	bool no_stacks;
 	bool no_python_frames;
 	int sample_hz;
@@ -58,7 +61,9 @@ static void usage(FILE *f)
 "      --calls N         calls in all, split over the tasks (default 16)\n"
 "      --tasks N         threads, processes or coroutines (default 4)\n"
 "      --pythonpath DIRS directories to import from, ':'-separated\n"
-"  -o, --output DIR      run directory (default conctrace-out/NAME-TIMESTAMP)\n"
+"  -o, --output DIR      run directory (default conctrace-out/NAME-TIMESTAMP);\n"
+"                        an existing non-empty DIR is refused\n"
+"      --force           with -o: first move an existing DIR aside to DIR.old\n"
 "      --only LIST       only these workloads (comma-separated names)\n"
 "      --models LIST     only these models (comma-separated)\n"
 "      --repeat N        repeat each case N times (overrides the spec)\n"
@@ -82,7 +87,7 @@ static void print_plan(const struct spec *s, const struct plan *p, FILE *out)
 	for (int i = 0; i < p->ncases; i++) {
 		const struct plan_case *c = &p->cases[i];
 
-		fprintf(out, "  %3d  %-12s %-16s r%d%s  ", i + 1, c->wl->name, c->model->name,
+		fprintf(out, "  %3d  %-12s %-16s r%d%s  ", i + 1, c->wl->name, c->name,
 			c->repeat + 1, c->is_baseline ? "*" : " ");
 		for (int a = 0; c->argv[a]; a++)
 			fprintf(out, "%s%s", a ? " " : "", c->argv[a]);
@@ -93,9 +98,9 @@ static void print_plan(const struct spec *s, const struct plan *p, FILE *out)
 
 /* Ask the spec's python (as the workload user) for its real executable and version, so that
  * a shim (pyenv, asdf) is not part of every case's process tree. */
-static int resolve_python(struct spec *s, const struct ct_user *u, bool as_root, json_t **info)
+static int resolve_python(char **cmd, const struct ct_user *u, bool as_root, json_t **info)
 {
-	char *words = xstrdup(s->python), *save = NULL, *first = strtok_r(words, " ", &save);
+	char *words = xstrdup(*cmd), *save = NULL, *first = strtok_r(words, " ", &save);
 	char buf[1024] = "", *nl;
 	int pfd[2], st = 0;
 	ssize_t n, got = 0;
@@ -111,9 +116,17 @@ static int resolve_python(struct spec *s, const struct ct_user *u, bool as_root,
 		dup2(pfd[1], 1);
 		if (!as_root)
 			ct_user_drop(u);
-		execlp(first, first, "-c", "import sys, platform; print(sys.executable); "
-		       "print(platform.python_version()); print(platform.python_implementation())",
-		       (char *)NULL);
+		/* every word of the command, then the question: "chroot DIR python3.14 -c ..." */
+		char *all = xstrdup(*cmd), *sv = NULL, *argv[64];
+		int na = 0;
+
+		for (char *w = strtok_r(all, " \t", &sv); w && na < 61; w = strtok_r(NULL, " \t", &sv))
+			argv[na++] = w;
+		argv[na++] = "-c";
+		argv[na++] = "import sys, platform; print(sys.executable); "
+			     "print(platform.python_version()); print(platform.python_implementation())";
+		argv[na] = NULL;
+		execvp(argv[0], argv);
 		_exit(127);
 	}
 	close(pfd[1]);
@@ -134,18 +147,39 @@ static int resolve_python(struct spec *s, const struct ct_user *u, bool as_root,
 		impl[strcspn(impl, "\n")] = '\0';
 	}
 	*info = json_object();
-	json_object_set_new(*info, "command", json_string(s->python));
+	json_object_set_new(*info, "command", json_string(*cmd));
 	json_object_set_new(*info, "executable", json_string(buf));
 	json_object_set_new(*info, "version", json_string(ver));
 	json_object_set_new(*info, "implementation", json_string(impl ? impl : ""));
-	if (buf[0] == '/') {
+	/* only an interpreter named as such is replaced: in "chroot DIR python3.14" the path
+	 * printed is inside the chroot */
+	const char *base = strrchr(first, '/') ? strrchr(first, '/') + 1 : first;
+
+	if (buf[0] == '/' && !strncmp(base, "python", 6)) {
 		char *rest = save && *save ? xasprintf("%s %s", buf, save) : xstrdup(buf);
 
-		free(s->python);
-		s->python = rest;
+		free(*cmd);
+		*cmd = rest;
 	}
 	free(words);
 	return 0;
+}
+
+/* An interpreter run as "chroot DIR python..." opens the harness by its path inside DIR:
+ * true (and why in err) when it is not there. */
+static bool chroot_lacks(const char *cmd, const char *harness, char *err, size_t len)
+{
+	char dir[4096], path[8300];
+	int n = 0;
+
+	if (sscanf(cmd, " chroot %4095s %n", dir, &n) != 1 || !n || dir[0] == '-')
+		return false;
+	snprintf(path, sizeof(path), "%s%s", dir, harness);
+	if (access(path, R_OK) == 0)
+		return false;
+	snprintf(err, len, "the harness %.400s is not inside the chroot %.400s: make it visible there at "
+		 "the same path (copy workloads/python there, or mount --bind)", harness, dir);
+	return true;
 }
 
 static bool spec_uses_python(const struct spec *s)
@@ -170,22 +204,45 @@ static void progress(int i, int n, const struct plan_case *c, uint64_t started, 
 	if (i > 0)
 		snprintf(left, sizeof(left), ", ~%.0fs left", el / 1e9 / i * (n - i));
 	fprintf(stderr, "\r\033[K[%d/%d] %s / %s, repeat %d%s", i + 1, n, c->wl->name,
-		c->model->name, c->repeat + 1, left);
+		c->name, c->repeat + 1, left);
 	fflush(stderr);
 }
 
-static char *case_dir(const char *dir, const struct plan_case *c, const struct ct_user *u)
+/* A name from the spec as one path component: nothing but [A-Za-z0-9._+-] */
+static char *path_safe(const char *name)
 {
-	char *d = xasprintf("%s/cases/%03d-%s-%s-r%d", dir, c->index + 1, c->wl->name,
-			    c->model->name, c->repeat + 1);
+	char *s = xstrdup(name && *name ? name : "_");
 
-	mkdir_p_owned(d, u);
-	return d;
+	for (char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '+' || *p == '-'))
+			*p = '_';
+	if (s[0] == '.')
+		s[0] = '_';   /* no "..", no hidden names */
+	return s;
+}
+
+/* DIR/cases/NNN-WORKLOAD-MODEL-rR, new; NULL (and errbuf) when it cannot be made */
+static struct outdir *case_dir(struct outdir *dir, const struct plan_case *c, char **rel,
+			       char *errbuf, size_t len)
+{
+	char *w = path_safe(c->wl->name), *m = path_safe(c->name);
+	struct outdir *cd = NULL;
+	int err;
+
+	*rel = xasprintf("cases/%03d-%s-%s-r%d", c->index + 1, w, m, c->repeat + 1);
+	free(w);
+	free(m);
+	err = outdir__subdir(dir, *rel, true, &cd);
+	if (err)
+		snprintf(errbuf, len, "cannot create its directory %s/%s: %s", outdir__path(dir),
+			 *rel, strerror(-err));
+	return cd;
 }
 
 /* One case of the plan, with its output.log; never fails the run. */
 static json_t *run_case(struct session *se, bool timeline, const struct plan_case *pc,
-			const char *dir, const struct run_opts *ro, const struct ct_user *u)
+			struct outdir *dir, const struct run_opts *ro, const struct ct_user *u)
 {
 	struct session_case sc = {
 		.run = { .argv = pc->argv, .env = pc->env, .cwd = pc->cwd,
@@ -193,41 +250,89 @@ static json_t *run_case(struct session *se, bool timeline, const struct plan_cas
 			 .own_pgrp = true, .report_fd3 = true,
 			 .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 },
 		.timeline = timeline,
-		.meta = { .workload = pc->wl->name, .model = pc->model->name, .kind = pc->wl->kind,
+		.meta = { .workload = pc->wl->name, .model = pc->name, .kind = pc->wl->kind,
 			  .repeat = pc->repeat, .argv = pc->argv, .is_baseline = pc->is_baseline,
 			  .exit_code = -1 },
 	};
-	char *cdir = case_dir(dir, pc, u), *log = xasprintf("%s/output.log", cdir);
-	int logfd, nullfd;
+	char errbuf[256] = "", *rel = NULL;
+	struct outdir *cdir = case_dir(dir, pc, &rel, errbuf, sizeof(errbuf));
+	int logfd = -1, nullfd = -1;
 	json_t *c;
 
-	logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	chown_to(log, u);
-	sc.run.stdout_fd = sc.run.stderr_fd = logfd;
-	sc.run.stdin_fd = nullfd;
-	sc.dir = cdir;
-	c = session_run_case(se, &sc);
-	json_object_set_new(c, "dir", json_string(cdir + strlen(dir) + 1));
+	/* the workload's own stdout and stderr: a new file, created as the user */
+	if (cdir) {
+		logfd = outdir__create_fd(cdir, "output.log");
+		if (logfd < 0)
+			snprintf(errbuf, sizeof(errbuf), "cannot create %s/output.log: %s",
+				 outdir__path(cdir), strerror(-logfd));
+	}
+	if (errbuf[0]) {
+		/* no place for its files: the case is reported failed, and the run goes on */
+		sc.meta.error = errbuf;
+		c = results_build_case(&(struct ct_raw){ .start_ns = now_ns(), .end_ns = now_ns() },
+				       &sc.meta);
+	} else {
+		nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		sc.run.stdout_fd = sc.run.stderr_fd = logfd;
+		sc.run.stdin_fd = nullfd;
+		sc.dir = cdir;
+		c = session_run_case(se, &sc);
+	}
+	json_object_set_new(c, "dir", json_string(rel));
 	json_object_set_new(c, "timeout_ns", json_integer(pc->timeout_ns));
 	if (pc->wl->function)
 		json_object_set_new(c, "function", json_string(pc->wl->function));
-	if (!compare_case_ok(c)) {
-		/* why it failed is often only in its own output: keep the end of it */
-		char *tail = file_tail(log, 5, 2048);
+	if (!compare_case_ok(c) && cdir) {
+		/* why it failed is often only in its own output: keep the end of it, read as the
+		 * user (the workload could have replaced output.log by a link to any file) */
+		char *log = xasprintf("%s/output.log", outdir__path(cdir)), *tail = NULL;
+		struct fsid_saved saved;
 
+		if (outdir__as_user(cdir, &saved) == 0) {
+			tail = file_tail(log, 5, 2048);
+			fsid_leave(&saved);
+		}
 		if (tail)
 			json_object_set_new(json_object_get(c, "status"), "output_tail",
 					    json_string(tail));
 		free(tail);
+		free(log);
 	}
 	if (logfd >= 0)
 		close(logfd);
 	if (nullfd >= 0)
 		close(nullfd);
-	free(log);
-	free(cdir);
+	outdir__close(cdir);
+	free(rel);
 	return c;
+}
+
+/* The run directory, made before anything runs: 0, or the exit status after a message. */
+static int make_rundir(const struct run_opts *ro, const struct spec *s, const struct ct_user *u,
+		       struct outdir **dir)
+{
+	struct outdir_opts oo = { .mode = ro->force ? OUTDIR_FORCE : OUTDIR_NEW, .user = u,
+				  .parents = true };
+	char msg[512], *path;
+	int err;
+
+	if (ro->outdir) {
+		path = xstrdup(ro->outdir);
+	} else {
+		char ts[32], *name = path_safe(s->name);
+
+		timestamp_compact(ts, sizeof(ts));
+		path = xasprintf("conctrace-out/%s-%s", name, ts);
+		free(name);
+		oo.mode = OUTDIR_UNIQUE;
+	}
+	err = outdir__open(dir, path, &oo, msg, sizeof(msg));
+	free(path);
+	if (err) {
+		pr_warn("%s\n", msg);
+		return outdir_exit_status(err);
+	}
+	return 0;
 }
 
 static int count_failed(json_t *run)
@@ -251,12 +356,15 @@ static int do_run(const struct run_opts *ro, const char *specarg)
 	struct plan *p = NULL;
 	struct session *se = NULL;
 	struct ct_user u = {};
-	char *dir = NULL;
+	struct outdir *dir = NULL;
+	struct fsid_saved saved;
 	json_t *run = NULL, *spec_json, *python_info = NULL;
 	int code = CT_EXIT_OK, rc, nfailed = 0;
 	bool tty = isatty(2) && !ro->quiet;
 	uint64_t started;
 
+	if (ct_user_resolve(&u) != 0)
+		return CT_EXIT_USAGE;   /* the message names the variable */
 	path_harness(harness, sizeof(harness));
 	path_cbase(cbase, sizeof(cbase));
 	po.harness = harness;
@@ -264,10 +372,6 @@ static int do_run(const struct run_opts *ro, const char *specarg)
 	if (ro->fn.function) {
 		struct function_opts fo = ro->fn;
 
-		if (ct_user_resolve(&u) != 0) {
-			pr_warn("SUDO_UID is not a number\n");
-			return CT_EXIT_USAGE;
-		}
 		fo.harness = harness;
 		snprintf(specpath, sizeof(specpath), "--function");
 		rc = function_spec(&fo, &u, ro->as_root, &s, err, sizeof(err));
@@ -277,31 +381,63 @@ static int do_run(const struct run_opts *ro, const char *specarg)
 			return rc == -ENOENT ? CT_EXIT_NOCMD : CT_EXIT_USAGE;
 		}
 	} else {
+		/* the spec is found and read as the invoking user: a file they cannot read stays
+		 * unread, and no line of it reaches an error message */
+		rc = fsid_enter(&u, &saved);
+		if (rc) {
+			pr_warn("%s: cannot act as uid %u to read it: %s\n", specarg,
+				(unsigned)u.uid, strerror(-rc));
+			ct_user_free(&u);
+			return CT_EXIT_USAGE;
+		}
 		if (path_spec(specarg, specpath, sizeof(specpath))) {
 			char wdir[4096];
 
+			fsid_leave(&saved);
 			path_workloads(wdir, sizeof(wdir));
 			pr_warn("run: no spec file '%s', here or among the shipped specs (%s)\n",
 				specarg, wdir);
+			ct_user_free(&u);
 			return CT_EXIT_USAGE;
 		}
 		rc = spec_load_interruptible(specpath, &ct_interrupted, &s, err, sizeof(err));
+		fsid_leave(&saved);
 		if (rc) {
 			fprintf(stderr, "conctrace: %s\n", err);
+			ct_user_free(&u);
 			/* Ctrl-C or SIGTERM while a large spec was read: nothing ran */
 			return rc == -EINTR ? 128 + SIGINT : CT_EXIT_USAGE;
 		}
-		if (ct_user_resolve(&u) != 0) {
-			pr_warn("SUDO_UID is not a number\n");
-			code = CT_EXIT_USAGE;
-			goto out;
-		}
 	}
-	if (spec_uses_python(s) && resolve_python(s, &u, ro->as_root, &python_info)) {
+	if (spec_uses_python(s) && !s->pythons &&
+	    resolve_python(&s->python, &u, ro->as_root, &python_info)) {
 		fprintf(stderr, "conctrace: %s: the spec's python '%s' does not run (set "
 			"defaults.python to an interpreter)\n", specpath, s->python);
 		code = CT_EXIT_NOCMD;
 		goto out;
+	}
+	if (spec_uses_python(s) && s->pythons) {
+		/* several interpreters: each must run; run.json lists them in order */
+		python_info = json_array();
+		for (int i = 0; s->pythons[i]; i++) {
+			json_t *one = NULL;
+
+			if (chroot_lacks(s->pythons[i], harness, err, sizeof(err))) {
+				fprintf(stderr, "conctrace: %s: defaults.pythons[%d]: %s\n", specpath, i,
+					err);
+				code = CT_EXIT_USAGE;
+				goto out;
+			}
+
+			if (resolve_python(&s->pythons[i], &u, ro->as_root, &one)) {
+				fprintf(stderr, "conctrace: %s: defaults.pythons[%d] '%s' does not run\n",
+					specpath, i, s->pythons[i]);
+				code = CT_EXIT_NOCMD;
+				goto out;
+			}
+			json_object_set_new(one, "label", json_string(s->python_labels[i]));
+			json_array_append_new(python_info, one);
+		}
 	}
 	if (spec_plan(s, &po, &p, err, sizeof(err))) {
 		fprintf(stderr, "conctrace: %s\n", err);
@@ -328,22 +464,14 @@ static int do_run(const struct run_opts *ro, const char *specarg)
 				  .sample_hz = s->sample_hz,
 				  .timeline = s->timeline };
 
+	code = make_rundir(ro, s, &u, &dir);
+	if (code)
+		goto out;
 	rc = session_open(&se, &to, &u);
 	if (rc) {
 		code = rc;
-		goto out;
-	}
-	if (ro->outdir) {
-		dir = xstrdup(ro->outdir);
-	} else {
-		char ts[32];
-
-		timestamp_compact(ts, sizeof(ts));
-		dir = xasprintf("conctrace-out/%s-%s", s->name, ts);
-	}
-	if (mkdir_p_owned(dir, &u)) {
-		pr_warn("cannot create the run directory %s\n", dir);
-		code = CT_EXIT_FAILURE;
+		outdir__discard(dir);   /* nothing ran: no empty run directory left behind */
+		dir = NULL;
 		goto out;
 	}
 	run = results_new_run("run", s->name);
@@ -352,7 +480,8 @@ static int do_run(const struct run_opts *ro, const char *specarg)
 	json_object_set_new(spec_json, "baseline", s->baseline ? json_string(s->baseline) : json_null());
 	json_object_set_new(run, "spec", spec_json);
 	if (python_info)
-		json_object_set_new(run, "python", python_info);
+		json_object_set_new(run, json_is_array(python_info) ? "pythons" : "python",
+				    python_info);
 	python_info = NULL;
 	started = now_ns();
 	for (int i = 0; i < p->ncases && !ct_interrupted; i++) {
@@ -362,17 +491,17 @@ static int do_run(const struct run_opts *ro, const char *specarg)
 		c = run_case(se, s->timeline, &p->cases[i], dir, ro, &u);
 		results_add_case(run, c);
 		/* after every case, so that a crash or Ctrl-C loses nothing finished */
-		results_write(run, dir, &u);
+		results_write(run, dir);
 		if (!tty && !ro->quiet)
 			fprintf(stderr, "conctrace: case %d/%d %s/%s r%d done%s\n", i + 1, p->ncases,
-				p->cases[i].wl->name, p->cases[i].model->name, p->cases[i].repeat + 1,
+				p->cases[i].wl->name, p->cases[i].name, p->cases[i].repeat + 1,
 				compare_case_ok(c) ? "" : " (failed)");
 	}
 	if (tty)
 		fprintf(stderr, "\r\033[K");
 	if (ct_interrupted)
 		json_object_set_new(run, "interrupted", json_true());
-	if (session_write_run(run, dir, &u, ro->quiet))
+	if (session_write_run(run, dir, ro->quiet))
 		code = CT_EXIT_FAILURE;
 	else if (ct_interrupted)
 		code = 128 + ct_signal;   /* what was measured is written; the run did not finish */
@@ -380,7 +509,7 @@ static int do_run(const struct run_opts *ro, const char *specarg)
 		code = CT_EXIT_CASES;
 	if (nfailed)
 		pr_warn("run: %d of %zu cases failed (see \"Failed cases\" in %s/report.txt)\n",
-			nfailed, json_array_size(json_object_get(run, "cases")), dir);
+			nfailed, json_array_size(json_object_get(run, "cases")), outdir__path(dir));
 out:
 	json_decref(python_info);
 	json_decref(run);
@@ -388,7 +517,7 @@ out:
 	plan_free(p);
 	spec_free(s);
 	ct_user_free(&u);
-	free(dir);
+	outdir__close(dir);
 	return code;
 }
 
@@ -401,6 +530,7 @@ int cmd_run(int argc, char **argv)
 		{"repeat", required_argument, NULL, 'r'},
 		{"dry-run", no_argument, NULL, 'n'},
 		{"as-root", no_argument, NULL, 'R'},
+		{"force", no_argument, NULL, 'f'},
 		{"no-stacks", no_argument, NULL, 'S'},
 		{"no-python-frames", no_argument, NULL, 'P'},
 		{"sample-hz", required_argument, NULL, 'H'},
@@ -434,6 +564,7 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'n': ro.dry_run = true; break;
 		case 'R': ro.as_root = true; break;
+		case 'f': ro.force = true; break;
 		case 'S': ro.no_stacks = true; break;
 		case 'P': ro.no_python_frames = true; break;
 		case 'F':
@@ -486,6 +617,10 @@ int cmd_run(int argc, char **argv)
 	if (ro.outdir && (err = cli_check_output_dir(ro.outdir))) {
 		pr_warn("run: -o %s: %s\n", ro.outdir, err == -ENOTDIR ?
 			"exists and is not a directory" : strerror(-err));
+		return CT_EXIT_USAGE;
+	}
+	if (ro.force && !ro.outdir) {
+		pr_warn("run: --force applies to -o DIR only (default run directories are new)\n");
 		return CT_EXIT_USAGE;
 	}
 	ct_install_signal_handlers();

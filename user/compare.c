@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "compare.h"
+#include "counters.h"
 #include "reasons.h"
 #include "results.h"
 #include "util.h"
@@ -185,6 +186,7 @@ static void fill_row(struct model_row *r, json_t **all, int nall)
 	int n = 0;
 
 	for (int i = 0; i < nall; i++) {
+		r->lost += counters_lost(all[i]) > 0;
 		if (compare_case_ok(all[i]))
 			cs[n++] = all[i];
 		else
@@ -223,6 +225,23 @@ void compare_cases_row(json_t **cases, int n, struct model_row *r)
 	r->kind = n ? jget_str(cases[0], "kind") : NULL;
 	fill_row(r, cases, n);
 	r->speedup = NAN;
+}
+
+/* A spec's defaults.pythons names a Python model's rows "model [python3.14]": the part from
+ * " [" on is the interpreter axis ("" without one). */
+static const char *py_axis(const char *model)
+{
+	const char *a = strstr(model, " [");
+
+	return a ? a : "";
+}
+
+/* Whether a row is of the model `name`, under any interpreter. */
+static bool model_is(const char *model, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(model, name, n) && (!model[n] || !strncmp(model + n, " [", 2));
 }
 
 int compare_run(json_t *run, struct workload_cmp **out, int *nout)
@@ -276,18 +295,26 @@ int compare_run(json_t *run, struct workload_cmp **out, int *nout)
 					sel[ns++] = c;
 			fill_row(&w[k].rows[m], sel, ns);
 			free(sel);
-			if (w[k].rows[m].baseline || (baseline && !strcmp(baseline, w[k].rows[m].model)))
+			if (!base && (w[k].rows[m].baseline ||
+				      (baseline && model_is(w[k].rows[m].model, baseline))))
 				base = &w[k].rows[m];
 		}
 		if (!base && w[k].nrows)
 			base = &w[k].rows[0];
 		for (int m = 0; m < w[k].nrows; m++) {
-			struct model_row *r = &w[k].rows[m];
+			struct model_row *r = &w[k].rows[m], *own = NULL;
 
-			r->speedup = base && base->ok && r->ok && r->wall > 0 ? base->wall / r->wall : NAN;
-			r->results_differ = base && base->digest && r->digest &&
-					    strcmp(base->digest, r->digest);
-			if (r == base)
+			/* each interpreter's rows against its own baseline */
+			for (int q = 0; q < w[k].nrows && *py_axis(r->model); q++)
+				if ((w[k].rows[q].baseline ||
+				     (baseline && model_is(w[k].rows[q].model, baseline))) &&
+				    !strcmp(py_axis(w[k].rows[q].model), py_axis(r->model)))
+					own = &w[k].rows[q];
+			struct model_row *b = own ? own : base;
+
+			r->speedup = b && b->ok && r->ok && r->wall > 0 ? b->wall / r->wall : NAN;
+			r->results_differ = b && b->digest && r->digest && strcmp(b->digest, r->digest);
+			if (r == b)
 				r->baseline = true;
 		}
 	}
@@ -310,7 +337,7 @@ static const struct model_row *row_of(const struct workload_cmp *w, int n, const
 		if (!w[i].kind || strcmp(w[i].kind, kind))
 			continue;
 		for (int m = 0; m < w[i].nrows; m++)
-			if (!strcmp(w[i].rows[m].model, model) && w[i].rows[m].ok) {
+			if (model_is(w[i].rows[m].model, model) && w[i].rows[m].ok) {
 				if (wname)
 					*wname = w[i].name;
 				return &w[i].rows[m];
@@ -441,7 +468,7 @@ int findings_evaluate(const struct workload_cmp *w, int n, int ncpus, struct fin
 	aio = NULL;
 	for (int i = 0; i < n && !aio; i++)
 		for (int m = 0; m < w[i].nrows; m++)
-			if (!strcmp(w[i].rows[m].model, "asyncio") && w[i].rows[m].ok) {
+			if (model_is(w[i].rows[m].model, "asyncio") && w[i].rows[m].ok) {
 				aio = &w[i].rows[m];
 				wn = w[i].name;
 				break;

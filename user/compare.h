@@ -11,6 +11,7 @@ struct model_row {
 	const char *kind;            /* reference kind of the workload, or NULL */
 	bool baseline;
 	int runs, ok;                /* repeats, and those that succeeded */
+	int lost;                    /* repeats with a "Not measured" counter above zero */
 	char failure[256];           /* why the last failed repeat failed ("" if none did) */
 	double wall, wall_min, wall_max;   /* seconds, over successful repeats */
 	double speedup;              /* baseline wall / wall; NAN without a baseline */

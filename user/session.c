@@ -9,8 +9,10 @@
 #include "capture.h"
 #include "casegroup.h"
 #include "log.h"
+#include "outdir.h"
 #include "render.h"
 #include "session.h"
+#include "counters.h"
 #include "stacks.h"
 #include "symbolize.h"
 
@@ -81,7 +83,7 @@ static uint64_t case_end(const struct ct_raw *raw, uint64_t fallback)
 }
 
 /* Collect the maps, build the case, write its stacks. */
-static json_t *finish_case(struct session *s, uint64_t start, uint64_t end, const char *dir,
+static json_t *finish_case(struct session *s, uint64_t start, uint64_t end, struct outdir *dir,
 			   const struct case_meta *meta, FILE *tl)
 {
 	struct ct_raw raw;
@@ -92,7 +94,7 @@ static json_t *finish_case(struct session *s, uint64_t start, uint64_t end, cons
 	raw.start_ns = start;
 	raw.end_ns = case_end(&raw, end);
 	c = results_build_case(&raw, meta);
-	capture_write_stacks(s->t, s->sym, &raw, dir, s->user);
+	capture_write_stacks(s->t, s->sym, &raw, dir);
 	ct_raw_free(&raw);
 	return c;
 }
@@ -152,7 +154,7 @@ json_t *session_run_case(struct session *s, struct session_case *c)
 	/* the maps are cleared before anything of the case exists */
 	tracer__begin(s->t, now_ns());
 	if (c->timeline)
-		tl = capture_open_timeline(s->t, c->dir, s->user);
+		tl = capture_open_timeline(s->t, c->dir);
 	c->run.own_pgrp = true;
 	c->run.cgroup = casegroup_new(&g) == 0 ? &g : NULL;
 	err = runner_start(&r, &c->run);
@@ -297,7 +299,7 @@ static bool any_alive(struct tracer *t)
 }
 
 json_t *session_attach(struct session *s, const pid_t *pids, int npids, uint64_t duration_ns,
-		       const char *dir, bool timeline, struct case_meta *meta, bool announce,
+		       struct outdir *dir, bool timeline, struct case_meta *meta, bool announce,
 		       int *err)
 {
 	uint64_t start = now_ns(), end;
@@ -307,7 +309,7 @@ json_t *session_attach(struct session *s, const pid_t *pids, int npids, uint64_t
 	*err = 0;
 	tracer__begin(s->t, start);
 	if (timeline)
-		tl = capture_open_timeline(s->t, dir, s->user);
+		tl = capture_open_timeline(s->t, dir);
 	for (int i = 0; i < npids; i++)
 		if (track_tree(s->t, pids[i], &nprocs) == 0)
 			tracked++;
@@ -336,56 +338,29 @@ json_t *session_attach(struct session *s, const pid_t *pids, int npids, uint64_t
 	return finish_case(s, start, now_ns(), dir, meta, tl);
 }
 
-/* DIR/report.txt, without colour. */
-static int write_text_file(json_t *run, const char *dir, const struct ct_user *u)
-{
-	struct render_opts fo = { .dir = dir };
-	char *path = xasprintf("%s/report.txt", dir);
-	FILE *f = fopen(path, "we");
-	int err = 0, rc;
-
-	if (!f) {
-		err = -errno;
-		pr_warn("cannot write %s: %s\n", path, strerror(errno));
-		free(path);
-		return err;
-	}
-	rc = render_text(run, f, &fo);
-	if (ferror(f) && !rc)
-		rc = -EIO;
-	if (fclose(f) != 0 && !rc)
-		rc = -errno;
-	if (rc) {
-		err = rc;
-		pr_warn("cannot write %s: %s\n", path, strerror(-rc));
-	} else {
-		chown_to(path, u);
-	}
-	free(path);
-	return err;
-}
-
-int session_write_run(json_t *run, const char *dir, const struct ct_user *u, bool quiet)
+int session_write_run(json_t *run, struct outdir *dir, bool quiet)
 {
 	int err = 0, rc;
 
 	/* the comparison reaches the terminal even when no file can be written */
 	if (!quiet) {
-		struct render_opts so = { .color = want_color(stdout), .dir = dir };
+		struct render_opts so = { .color = want_color(stdout), .dir = outdir__path(dir) };
 
 		render_text(run, stdout, &so);
-		printf("\nrun directory: %s\n", dir);
+		printf("\nrun directory: %s\n", outdir__path(dir));
 		if (fflush(stdout) != 0) {
 			err = -errno;
 			pr_warn("cannot write the report to stdout: %s\n", strerror(errno));
 		}
 	}
-	rc = results_write(run, dir, u);
+	rc = results_write(run, dir);
 	err = err ? err : rc;
-	rc = render_case_files(run, dir, u->uid, u->gid);
+	rc = render_case_files(run, dir);
 	err = err ? err : rc;
-	rc = render_html_file(run, dir, u->uid, u->gid);
+	rc = render_html_file(run, dir);
 	err = err ? err : rc;
-	rc = write_text_file(run, dir, u);
+	rc = render_text_file(run, dir);
+	/* lost events change figures: say so where the run ends, not only in the files */
+	counters_summary(run, outdir__path(dir));
 	return err ? err : rc;
 }

@@ -13,6 +13,7 @@
 #include "util.h"
 
 struct session;
+struct outdir;
 
 /* Preflight checks, then load the tracer (and a symboliser when stacks are on). Returns 0, or
  * the exit status of the failure (CT_EXIT_PERM, CT_EXIT_BPF, ...) with its reason printed. */
@@ -30,7 +31,7 @@ enum session_failure {
 
 struct session_case {
 	struct runner_opts run;       /* the command and how to run it */
-	const char *dir;              /* the case's directory (exists): timeline.bin, stacks.json */
+	struct outdir *dir;           /* the case's directory (outdir.h): timeline.bin, stacks.json */
 	bool timeline;                /* stream the per-switch timeline into dir/timeline.bin */
 	struct case_meta meta;        /* names in; the outcome is filled in */
 	/* out */
@@ -48,12 +49,12 @@ json_t *session_run_case(struct session *s, struct session_case *c);
  * duration (0: none) passes or Ctrl-C. NULL with -ESRCH in *err when none of them could be
  * tracked. announce: print what was attached to on stderr. */
 json_t *session_attach(struct session *s, const pid_t *pids, int npids, uint64_t duration_ns,
-		       const char *dir, bool timeline, struct case_meta *meta, bool announce,
+		       struct outdir *dir, bool timeline, struct case_meta *meta, bool announce,
 		       int *err);
 
 /* The one writer of a run's outputs: the text report on stdout first (unless quiet), then
  * run.json, every case renderer's files, report.html and report.txt. A failing output does not
  * stop the others; each failure names its file. Returns 0 or the first error. */
-int session_write_run(json_t *run, const char *dir, const struct ct_user *u, bool quiet);
+int session_write_run(json_t *run, struct outdir *dir, bool quiet);
 
 #endif
