@@ -543,6 +543,7 @@ static int model_width(const struct workload_cmp *w)
 }
 
 static void calls_table(const struct workload_cmp *w, FILE *out, const struct render_opts *o);
+static void race_table(const struct workload_cmp *w, FILE *out);
 static void reported_table(const struct workload_cmp *w, FILE *out);
 
 /* Three tables of at most 100 columns (with the usual model names). */
@@ -596,6 +597,37 @@ static void compare_tables(const struct workload_cmp *w, FILE *out, const struct
 	}
 	reported_table(w, out);
 	calls_table(w, out, o);
+	race_table(w, out);
+}
+
+/* A race workload: the shared counter in each model, and the updates it lost. */
+static void race_table(const struct workload_cmp *w, FILE *out)
+{
+	bool any = false;
+	char b[6][32];
+
+	for (int m = 0; m < w->nrows; m++)
+		any |= w->rows[m].ok && !isnan(w->rows[m].race_lost);
+	if (!any)
+		return;
+	fprintf(out, "  %-*s %9s %9s %9s %6s %-22s %11s %9s\n", model_width(w), "counter:",
+		"updates", "final", "lost", "lost%", "memory", "lock waits", "GIL drops");
+	for (int m = 0; m < w->nrows; m++) {
+		const struct model_row *r = &w->rows[m];
+		char mem[40];
+
+		if (!r->ok || isnan(r->race_lost))
+			continue;
+		if (r->shared == 0)
+			snprintf(mem, sizeof(mem), "own (tasks: %.0f)", r->own_sum);
+		else
+			snprintf(mem, sizeof(mem), "shared%s", r->locked == 1 ? ", locked" : "");
+		fprintf(out, "  %-*s %9s %9s %9s %5s%% %-22s %11s %9s\n", model_width(w), r->model,
+			fnum(r->expected, "%.0f", b[0], 32), fnum(r->final, "%.0f", b[1], 32),
+			fnum(r->race_lost, "%.0f", b[2], 32),
+			fnum(r->expected > 0 ? 100 * r->race_lost / r->expected : NAN, "%.0f", b[3], 32), mem,
+			fnum(r->lock_waits, "%.0f", b[4], 32), fnum(r->gil_drops, "%.0f", b[5], 32));
+	}
 }
 
 /* A function workload: each model's calls, what raised, and whether the results agree. */
