@@ -20,13 +20,14 @@
 #include "util.h"
 
 
-static const char *const kinds[] = { "cpu", "io", "mixed", "lock", "convoy" };
+static const char *const kinds[] = { "cpu", "io", "mixed", "lock", "convoy", "race" };
 
 /* Reference models and the kinds they implement, as a bit set over kinds[]. */
-#define K_ALL 0x1f
+#define K_ALL 0x3f
 #define K_CPU 0x01
 #define K_IO 0x02
 #define K_LOCK 0x08
+#define K_RACE 0x20
 static const struct ref_model {
 	const char *name;
 	unsigned kinds;
@@ -37,10 +38,15 @@ static const struct ref_model {
 	{ "asyncio", K_ALL },
 	{ "thread-pool", K_ALL },
 	{ "process-pool", K_ALL },
-	{ "c-sequential", K_CPU | K_IO | K_LOCK },
-	{ "c-pthreads", K_CPU | K_IO | K_LOCK },
-	{ "c-fork", K_CPU | K_IO | K_LOCK },
+	{ "threading-lock", K_RACE },           /* race: the updates under a threading.Lock */
+	{ "multiprocessing-value", K_RACE },    /* race: a multiprocessing.Value and its lock */
+	{ "c-sequential", K_CPU | K_IO | K_LOCK | K_RACE },
+	{ "c-pthreads", K_CPU | K_IO | K_LOCK | K_RACE },
+	{ "c-fork", K_CPU | K_IO | K_LOCK | K_RACE },
 	{ "c-epoll", K_IO },
+	{ "c-pthreads-mutex", K_RACE },         /* race: the updates under a mutex */
+	{ "c-fork-shm", K_RACE },               /* race: the counter in shared memory */
+	{ "c-fork-shm-mutex", K_RACE },         /* ... under a process-shared mutex */
 };
 #define N_REF_MODELS (int)(sizeof(ref_models) / sizeof(ref_models[0]))
 
@@ -813,7 +819,7 @@ static int parse_model_map(struct ctx *c, const yaml_node_t *n, const char *path
 
 	if (n->type == YAML_SEQUENCE_NODE)
 		return fail(c, n, "%s: a list of models needs 'kind' (one of cpu, io, mixed, lock, "
-			    "convoy) or 'function'; a custom workload maps each model name to "
+			    "convoy, race) or 'function'; a custom workload maps each model name to "
 			    "{command: [...]}",
 			    path);
 	if ((err = want_type(c, n, path, YAML_MAPPING_NODE)))

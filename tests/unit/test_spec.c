@@ -631,26 +631,30 @@ static const struct bad_spec bad[] = {
 	  "x.yaml:6:11: workloads[1].name: duplicate workload name 'a' (also workloads[0])" },
 	{ "unknown_kind", WL "    kind: cpus\n    models: [sequential]\n",
 	  "x.yaml:4:11: workloads[0].kind: unknown kind 'cpus' (expected one of cpu, io, mixed, "
-	  "lock, convoy; did you mean 'cpu'?)" },
+	  "lock, convoy, race; did you mean 'cpu'?)" },
 	{ "kind_not_string", WL "    kind: [cpu]\n",
 	  "x.yaml:4:11: workloads[0].kind: expected a string, got a list" },
 	{ "unknown_model", WL "    kind: cpu\n    models: [sequential, threads]\n",
 	  "x.yaml:5:26: workloads[0].models[1]: unknown model 'threads' (expected one of "
 	  "sequential, threading, multiprocessing, asyncio, thread-pool, process-pool, "
-	  "c-sequential, c-pthreads, c-fork, c-epoll; did you mean 'threading'?)" },
+	  "threading-lock, multiprocessing-value, c-sequential, c-pthreads, c-fork, c-epoll, "
+	  "c-pthreads-mutex, c-fork-shm, c-fork-shm-mutex; did you mean 'threading'?)" },
+	{ "race_model_not_for_cpu", WL "    kind: cpu\n    models: [threading-lock]\n",
+	  "x.yaml:5:14: workloads[0].models[0]: model 'threading-lock' does not apply to kind "
+	  "'cpu' (threading-lock runs kind race only)" },
 	{ "model_not_for_kind", WL "    kind: cpu\n    models: [sequential, c-epoll]\n",
 	  "x.yaml:5:26: workloads[0].models[1]: model 'c-epoll' does not apply to kind 'cpu' "
 	  "(c-epoll runs kind io only)" },
 	{ "c_model_not_for_mixed", WL "    models: [c-fork]\n    kind: mixed\n",
 	  "x.yaml:4:14: workloads[0].models[0]: model 'c-fork' does not apply to kind 'mixed' "
-	  "(c-fork runs kinds cpu, io, lock only)" },
+	  "(c-fork runs kinds cpu, io, lock, race only)" },
 	{ "duplicate_model", WL "    kind: io\n    models: [asyncio, threading, asyncio]\n",
 	  "x.yaml:5:34: workloads[0].models[2]: duplicate model 'asyncio'" },
 	{ "models_empty", WL "    kind: io\n    models: []\n",
 	  "x.yaml:5:13: workloads[0].models: empty list (give at least one model)" },
 	{ "models_list_without_kind", WL "    models: [sequential]\n",
 	  "x.yaml:4:13: workloads[0].models: a list of models needs 'kind' (one of cpu, io, "
-	  "mixed, lock, convoy) or 'function'; a custom workload maps each model name to "
+	  "mixed, lock, convoy, race) or 'function'; a custom workload maps each model name to "
 	  "{command: [...]}" },
 	{ "models_map_with_kind", WL "    kind: cpu\n    models: {t: {command: [a]}}\n",
 	  "x.yaml:5:13: workloads[0].models: a reference workload (with 'kind') takes a list of "
