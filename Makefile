@@ -147,7 +147,7 @@ INSTALL_DOCS ?= 1
 install: all
 	install -D -m 0755 $(BUILD)/conctrace $(DESTDIR)$(BINDIR)/conctrace
 	install -D -m 0755 $(CWL_BINS) -t $(DESTDIR)$(LIBEXECDIR)
-	install -D -m 0644 workloads/python/harness.py -t $(DESTDIR)$(DATADIR)/workloads/python
+	install -D -m 0644 workloads/python/harness.py workloads/python/calls.py -t $(DESTDIR)$(DATADIR)/workloads/python
 	install -D -m 0644 $(SPECS) -t $(DESTDIR)$(DATADIR)/workloads
 	install -D -m 0644 $(CWL_SRCS) -t $(DESTDIR)$(DATADIR)/workloads/c
 	install -D -m 0644 $(MAN1) -t $(DESTDIR)$(MANDIR)/man1
@@ -161,7 +161,7 @@ endif
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/conctrace
 	rm -f $(patsubst workloads/c/%.c,$(DESTDIR)$(LIBEXECDIR)/%,$(CWL_SRCS))
-	rm -f $(DESTDIR)$(DATADIR)/workloads/python/harness.py
+	rm -f $(DESTDIR)$(DATADIR)/workloads/python/harness.py $(DESTDIR)$(DATADIR)/workloads/python/calls.py
 	rm -f $(patsubst workloads/%,$(DESTDIR)$(DATADIR)/workloads/%,$(SPECS) $(CWL_SRCS))
 	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man1/%,$(MAN1))
 	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man5/%,$(MAN5))

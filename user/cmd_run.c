@@ -86,7 +86,7 @@ static void print_plan(const struct spec *s, const struct plan *p, FILE *out)
 	for (int i = 0; i < p->ncases; i++) {
 		const struct plan_case *c = &p->cases[i];
 
-		fprintf(out, "  %3d  %-12s %-16s r%d%s  ", i + 1, c->wl->name, c->model->name,
+		fprintf(out, "  %3d  %-12s %-16s r%d%s  ", i + 1, c->wl->name, c->name,
 			c->repeat + 1, c->is_baseline ? "*" : " ");
 		for (int a = 0; c->argv[a]; a++)
 			fprintf(out, "%s%s", a ? " " : "", c->argv[a]);
@@ -97,9 +97,9 @@ static void print_plan(const struct spec *s, const struct plan *p, FILE *out)
 
 /* Ask the spec's python (as the workload user) for its real executable and version, so that
  * a shim (pyenv, asdf) is not part of every case's process tree. */
-static int resolve_python(struct spec *s, const struct ct_user *u, bool as_root, json_t **info)
+static int resolve_python(char **cmd, const struct ct_user *u, bool as_root, json_t **info)
 {
-	char *words = xstrdup(s->python), *save = NULL, *first = strtok_r(words, " ", &save);
+	char *words = xstrdup(*cmd), *save = NULL, *first = strtok_r(words, " ", &save);
 	char buf[1024] = "", *nl;
 	int pfd[2], st = 0;
 	ssize_t n, got = 0;
@@ -115,9 +115,17 @@ static int resolve_python(struct spec *s, const struct ct_user *u, bool as_root,
 		dup2(pfd[1], 1);
 		if (!as_root)
 			ct_user_drop(u);
-		execlp(first, first, "-c", "import sys, platform; print(sys.executable); "
-		       "print(platform.python_version()); print(platform.python_implementation())",
-		       (char *)NULL);
+		/* every word of the command, then the question: "chroot DIR python3.14 -c ..." */
+		char *all = xstrdup(*cmd), *sv = NULL, *argv[64];
+		int na = 0;
+
+		for (char *w = strtok_r(all, " \t", &sv); w && na < 61; w = strtok_r(NULL, " \t", &sv))
+			argv[na++] = w;
+		argv[na++] = "-c";
+		argv[na++] = "import sys, platform; print(sys.executable); "
+			     "print(platform.python_version()); print(platform.python_implementation())";
+		argv[na] = NULL;
+		execvp(argv[0], argv);
 		_exit(127);
 	}
 	close(pfd[1]);
@@ -138,18 +146,39 @@ static int resolve_python(struct spec *s, const struct ct_user *u, bool as_root,
 		impl[strcspn(impl, "\n")] = '\0';
 	}
 	*info = json_object();
-	json_object_set_new(*info, "command", json_string(s->python));
+	json_object_set_new(*info, "command", json_string(*cmd));
 	json_object_set_new(*info, "executable", json_string(buf));
 	json_object_set_new(*info, "version", json_string(ver));
 	json_object_set_new(*info, "implementation", json_string(impl ? impl : ""));
-	if (buf[0] == '/') {
+	/* only an interpreter named as such is replaced: in "chroot DIR python3.14" the path
+	 * printed is inside the chroot */
+	const char *base = strrchr(first, '/') ? strrchr(first, '/') + 1 : first;
+
+	if (buf[0] == '/' && !strncmp(base, "python", 6)) {
 		char *rest = save && *save ? xasprintf("%s %s", buf, save) : xstrdup(buf);
 
-		free(s->python);
-		s->python = rest;
+		free(*cmd);
+		*cmd = rest;
 	}
 	free(words);
 	return 0;
+}
+
+/* An interpreter run as "chroot DIR python..." opens the harness by its path inside DIR:
+ * true (and why in err) when it is not there. */
+static bool chroot_lacks(const char *cmd, const char *harness, char *err, size_t len)
+{
+	char dir[4096], path[8300];
+	int n = 0;
+
+	if (sscanf(cmd, " chroot %4095s %n", dir, &n) != 1 || !n || dir[0] == '-')
+		return false;
+	snprintf(path, sizeof(path), "%s%s", dir, harness);
+	if (access(path, R_OK) == 0)
+		return false;
+	snprintf(err, len, "the harness %.400s is not inside the chroot %.400s: make it visible there at "
+		 "the same path (copy workloads/python there, or mount --bind)", harness, dir);
+	return true;
 }
 
 static bool spec_uses_python(const struct spec *s)
@@ -174,7 +203,7 @@ static void progress(int i, int n, const struct plan_case *c, uint64_t started, 
 	if (i > 0)
 		snprintf(left, sizeof(left), ", ~%.0fs left", el / 1e9 / i * (n - i));
 	fprintf(stderr, "\r\033[K[%d/%d] %s / %s, repeat %d%s", i + 1, n, c->wl->name,
-		c->model->name, c->repeat + 1, left);
+		c->name, c->repeat + 1, left);
 	fflush(stderr);
 }
 
@@ -196,7 +225,7 @@ static char *path_safe(const char *name)
 static struct outdir *case_dir(struct outdir *dir, const struct plan_case *c, char **rel,
 			       char *errbuf, size_t len)
 {
-	char *w = path_safe(c->wl->name), *m = path_safe(c->model->name);
+	char *w = path_safe(c->wl->name), *m = path_safe(c->name);
 	struct outdir *cd = NULL;
 	int err;
 
@@ -220,7 +249,7 @@ static json_t *run_case(struct session *se, bool timeline, const struct plan_cas
 			 .own_pgrp = true, .report_fd3 = true,
 			 .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 },
 		.timeline = timeline,
-		.meta = { .workload = pc->wl->name, .model = pc->model->name, .kind = pc->wl->kind,
+		.meta = { .workload = pc->wl->name, .model = pc->name, .kind = pc->wl->kind,
 			  .repeat = pc->repeat, .argv = pc->argv, .is_baseline = pc->is_baseline,
 			  .exit_code = -1 },
 	};
@@ -379,11 +408,35 @@ static int do_run(const struct run_opts *ro, const char *specarg)
 			return rc == -EINTR ? 128 + SIGINT : CT_EXIT_USAGE;
 		}
 	}
-	if (spec_uses_python(s) && resolve_python(s, &u, ro->as_root, &python_info)) {
+	if (spec_uses_python(s) && !s->pythons &&
+	    resolve_python(&s->python, &u, ro->as_root, &python_info)) {
 		fprintf(stderr, "conctrace: %s: the spec's python '%s' does not run (set "
 			"defaults.python to an interpreter)\n", specpath, s->python);
 		code = CT_EXIT_NOCMD;
 		goto out;
+	}
+	if (spec_uses_python(s) && s->pythons) {
+		/* several interpreters: each must run; run.json lists them in order */
+		python_info = json_array();
+		for (int i = 0; s->pythons[i]; i++) {
+			json_t *one = NULL;
+
+			if (chroot_lacks(s->pythons[i], harness, err, sizeof(err))) {
+				fprintf(stderr, "conctrace: %s: defaults.pythons[%d]: %s\n", specpath, i,
+					err);
+				code = CT_EXIT_USAGE;
+				goto out;
+			}
+
+			if (resolve_python(&s->pythons[i], &u, ro->as_root, &one)) {
+				fprintf(stderr, "conctrace: %s: defaults.pythons[%d] '%s' does not run\n",
+					specpath, i, s->pythons[i]);
+				code = CT_EXIT_NOCMD;
+				goto out;
+			}
+			json_object_set_new(one, "label", json_string(s->python_labels[i]));
+			json_array_append_new(python_info, one);
+		}
 	}
 	if (spec_plan(s, &po, &p, err, sizeof(err))) {
 		fprintf(stderr, "conctrace: %s\n", err);
@@ -426,7 +479,8 @@ static int do_run(const struct run_opts *ro, const char *specarg)
 	json_object_set_new(spec_json, "baseline", s->baseline ? json_string(s->baseline) : json_null());
 	json_object_set_new(run, "spec", spec_json);
 	if (python_info)
-		json_object_set_new(run, "python", python_info);
+		json_object_set_new(run, json_is_array(python_info) ? "pythons" : "python",
+				    python_info);
 	python_info = NULL;
 	started = now_ns();
 	for (int i = 0; i < p->ncases && !ct_interrupted; i++) {
@@ -439,7 +493,7 @@ static int do_run(const struct run_opts *ro, const char *specarg)
 		results_write(run, dir);
 		if (!tty && !ro->quiet)
 			fprintf(stderr, "conctrace: case %d/%d %s/%s r%d done%s\n", i + 1, p->ncases,
-				p->cases[i].wl->name, p->cases[i].model->name, p->cases[i].repeat + 1,
+				p->cases[i].wl->name, p->cases[i].name, p->cases[i].repeat + 1,
 				compare_case_ok(c) ? "" : " (failed)");
 	}
 	if (tty)

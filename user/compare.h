@@ -11,6 +11,7 @@ struct model_row {
 	const char *kind;            /* reference kind of the workload, or NULL */
 	bool baseline;
 	int runs, ok;                /* repeats, and those that succeeded */
+	int lost;                    /* repeats with a "Not measured" counter above zero */
 	char failure[256];           /* why the last failed repeat failed ("" if none did) */
 	double wall, wall_min, wall_max;   /* seconds, over successful repeats */
 	double speedup;              /* baseline wall / wall; NAN without a baseline */
@@ -37,6 +38,12 @@ struct model_row {
 	const char *first_error;     /* the last line of the first exception's traceback */
 	const char *first_traceback;
 	const char *start_method;    /* of a process model */
+	/* A race workload's counter (medians over the successful repeats); NAN otherwise. */
+	double expected, final, race_lost;  /* updates made, as the main task reads it, the gap */
+	double own_sum;              /* the tasks' own counters summed, where nothing is shared */
+	int shared, locked;          /* -1 unknown */
+	double ivcsw_n, gil_drops;   /* involuntary switches; GIL drop requests (hand-offs) */
+	double lock_waits, lock_wait_s;  /* futex waits (reason lock): how many, how long */
 };
 
 struct workload_cmp {
@@ -63,7 +70,7 @@ enum verdict { V_NA = -1, V_NO = 0, V_YES = 1 };
 struct finding {
 	char claim[128];
 	enum verdict verdict;
-	char evidence[320];
+	char evidence[480];
 };
 
 int findings_evaluate(const struct workload_cmp *w, int n, int ncpus, struct finding **out,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "compare.h"
+#include "counters.h"
 #include "flame.h"
 #include "reasons.h"
 #include "render.h"
@@ -66,7 +67,7 @@ static const char CSS[] =
 ".ev{color:#5a6275;font-size:13px;margin:2px 0 10px 4px}.legend span{display:inline-block;margin-right:12px;font-size:12px}"
 ".legend i{display:inline-block;width:11px;height:11px;margin-right:4px;vertical-align:-1px;border-radius:2px}"
 "select{font-size:14px;padding:3px 6px}.case{display:none}.case.on{display:block}"
-".muted{color:#5a6275;font-size:12px}";
+".muted{color:#5a6275;font-size:12px}.warn{color:#b3261e;font-weight:bold}";
 
 static void legend_reasons(FILE *out)
 {
@@ -155,6 +156,9 @@ static void comparison(json_t *run, FILE *out)
 			fputs("<tr><td>", out);
 			esc(out, r->model);
 			fputs(r->baseline ? " *" : "", out);
+			if (r->lost)
+				fprintf(out, " <span class=\"warn\" title=\"%d of %d runs lost events: see "
+					"Not measured in their cases\">!</span>", r->lost, r->runs);
 			if (!r->ok) {
 				fputs("</td><td colspan=\"15\">failed: ", out);
 				esc(out, r->failure);
@@ -401,7 +405,7 @@ static void gil_html(json_t *c, FILE *out)
 		fprintf(out, "<h3>Python: pid %llu, CPython ", (unsigned long long)pid);
 		esc(out, jget_str(py, "version") ?: "?");
 		fputs("</h3>", out);
-		if (!json_is_true(json_object_get(py, "frames"))) {
+		if (!json_is_true(json_object_get(py, "frames")) || jget_str(py, "note")) {
 			fputs("<p class=\"muted\">", out);
 			esc(out, jget_str(py, "note") ?: "Python frames not walked.");
 			fputs("</p>", out);
@@ -460,6 +464,34 @@ static void flame_inline(json_t *stacks, bool oncpu, int idx, FILE *out)
 	}
 	free(buf);
 	flame__free(f);
+}
+
+/* The case's counters with what each affects and how to avoid it. */
+static void not_measured(json_t *c, FILE *out)
+{
+	const char *names[64];
+	long long vals[64];
+	int n = counters_nonzero(c, names, vals, 64);
+
+	if (!n) {
+		fputs("<p class=\"muted\">Nothing lost: no map overflow, no dropped event.</p>", out);
+		return;
+	}
+	fprintf(out, "<h3%s>Not measured</h3><table><tr><th>counter</th><th>count</th>"
+		"<th>what it affects</th><th>how to avoid it</th></tr>",
+		counters_lost(c) ? " class=\"warn\"" : "");
+	for (int i = 0; i < n; i++) {
+		const struct counter_info *ci = counter_info(names[i]);
+
+		fprintf(out, "<tr><td%s>", ci && ci->loss ? " class=\"warn\"" : "");
+		esc(out, names[i]);
+		fprintf(out, "</td><td class=\"n\">%lld</td><td>", vals[i]);
+		esc(out, ci ? ci->affects : "");
+		fputs("</td><td>", out);
+		esc(out, ci ? ci->avoid : "");
+		fputs("</td></tr>", out);
+	}
+	fputs("</table>", out);
 }
 
 static void case_section(json_t *run, json_t *c, int idx, const char *dir, FILE *out)
@@ -540,7 +572,9 @@ static void case_section(json_t *run, json_t *c, int idx, const char *dir, FILE 
 		}
 		fputs("</td></tr>", out);
 	}
-	fputs("</table></section></div>\n", out);
+	fputs("</table>", out);
+	not_measured(c, out);
+	fputs("</section></div>\n", out);
 	json_decref(stacks);
 	free(cdir);
 	(void)run;

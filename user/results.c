@@ -443,9 +443,18 @@ json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *m)
 				json_object_set_new(py, "gil_held_share", any && pend > pstart ?
 					json_real(share > 1 ? 1 : share) : json_null());
 			}
-			if (!pi->frames)
+			json_object_set_new(py, "offsets", json_string(pi->from_debug ?
+				"debug" : pi->frames ? "table" : "none"));
+			json_object_set_new(py, "free_threaded", json_boolean(pi->free_threaded));
+			if (pi->note[0])
+				json_object_set_new(py, "note", json_string(pi->note));
+			else if (!pi->frames)
 				json_object_set_new(py, "note", json_string(
 					"no frame layout known for this version: native frames only"));
+			else if (!pi->gil)
+				json_object_set_new(py, "note", json_string(
+					"its GIL was not found in its interpreter state (the process ended "
+					"before Python started?): no GIL figures"));
 			json_object_set_new(o, "python", py);
 		} else {
 			json_object_set_new(o, "python", json_null());

@@ -12,6 +12,7 @@
 #include "outdir.h"
 #include "render.h"
 #include "session.h"
+#include "counters.h"
 #include "stacks.h"
 #include "symbolize.h"
 
@@ -350,5 +351,7 @@ int session_write_run(json_t *run, struct outdir *dir, bool quiet)
 	rc = render_html_file(run, dir);
 	err = err ? err : rc;
 	rc = render_text_file(run, dir);
+	/* lost events change figures: say so where the run ends, not only in the files */
+	counters_summary(run, outdir__path(dir));
 	return err ? err : rc;
 }

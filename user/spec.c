@@ -20,13 +20,14 @@
 #include "util.h"
 
 
-static const char *const kinds[] = { "cpu", "io", "mixed", "lock", "convoy" };
+static const char *const kinds[] = { "cpu", "io", "mixed", "lock", "convoy", "race" };
 
 /* Reference models and the kinds they implement, as a bit set over kinds[]. */
-#define K_ALL 0x1f
+#define K_ALL 0x3f
 #define K_CPU 0x01
 #define K_IO 0x02
 #define K_LOCK 0x08
+#define K_RACE 0x20
 static const struct ref_model {
 	const char *name;
 	unsigned kinds;
@@ -37,10 +38,15 @@ static const struct ref_model {
 	{ "asyncio", K_ALL },
 	{ "thread-pool", K_ALL },
 	{ "process-pool", K_ALL },
-	{ "c-sequential", K_CPU | K_IO | K_LOCK },
-	{ "c-pthreads", K_CPU | K_IO | K_LOCK },
-	{ "c-fork", K_CPU | K_IO | K_LOCK },
+	{ "threading-lock", K_RACE },           /* race: the updates under a threading.Lock */
+	{ "multiprocessing-value", K_RACE },    /* race: a multiprocessing.Value and its lock */
+	{ "c-sequential", K_CPU | K_IO | K_LOCK | K_RACE },
+	{ "c-pthreads", K_CPU | K_IO | K_LOCK | K_RACE },
+	{ "c-fork", K_CPU | K_IO | K_LOCK | K_RACE },
 	{ "c-epoll", K_IO },
+	{ "c-pthreads-mutex", K_RACE },         /* race: the updates under a mutex */
+	{ "c-fork-shm", K_RACE },               /* race: the counter in shared memory */
+	{ "c-fork-shm-mutex", K_RACE },         /* ... under a process-shared mutex */
 };
 #define N_REF_MODELS (int)(sizeof(ref_models) / sizeof(ref_models[0]))
 
@@ -58,7 +64,8 @@ static const char *const function_models[] = {
 
 static const char *const top_keys[] = { "name", "description", "defaults", "baseline", "trace",
 					"workloads", NULL };
-static const char *const defaults_keys[] = { "repeat", "timeout", "tasks", "python", "env", NULL };
+static const char *const defaults_keys[] = { "repeat", "timeout", "tasks", "python", "pythons",
+					     "env", NULL };
 static const char *const trace_keys[] = { "stacks", "sample_hz", "timeline", NULL };
 static const char *const workload_keys[] = { "name", "description", "kind", "size", "requests",
 					     "latency", "work", "iterations", "tasks", "repeat",
@@ -570,6 +577,62 @@ static const yaml_node_t *map_find(struct ctx *c, const yaml_node_t *map, const 
 
 /* ---- sections ---- */
 
+/* The label of an interpreter command in the tables: its last word's base name
+ * ("chroot /srv/py314 python3.14" is python3.14), made distinct with "#2", "#3"... */
+static char *python_label(const char *cmd, char **taken)
+{
+	const char *end = cmd + strlen(cmd), *w, *base;
+	char *label;
+
+	while (end > cmd && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	w = end;
+	while (w > cmd && w[-1] != ' ' && w[-1] != '\t')
+		w--;
+	base = w;
+	for (const char *q = w; q < end; q++)
+		if (*q == '/')
+			base = q + 1;
+	label = xasprintf("%.*s", (int)(end - base), base);
+	for (int k = 2; taken; k++) {
+		bool dup = false;
+
+		for (char **t = taken; *t && !dup; t++)
+			dup = !strcmp(*t, label);
+		if (!dup)
+			break;
+		free(label);
+		label = xasprintf("%.*s#%d", (int)(end - base), base, k);
+	}
+	return label;
+}
+
+static int get_pythons(struct ctx *c, const yaml_node_t *n, struct spec *s)
+{
+	int err = want_type(c, n, "defaults.pythons", YAML_SEQUENCE_NODE), i = 0;
+
+	if (err)
+		return err;
+	if (n->data.sequence.items.start == n->data.sequence.items.top)
+		return fail(c, n, "defaults.pythons: give at least one interpreter");
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++, i++) {
+		yaml_node_t *v = node(c, *it);
+		char path[48], *cmd = NULL;
+
+		snprintf(path, sizeof(path), "defaults.pythons[%d]", i);
+		if ((err = get_string(c, v, path, &cmd)))
+			return err;
+		if (!cmd[strspn(cmd, " \t")]) {
+			free(cmd);
+			return fail(c, v, "%s: must not be empty", path);
+		}
+		strv_push(&s->python_labels, python_label(cmd, s->python_labels));
+		strv_push(&s->pythons, cmd);
+	}
+	return 0;
+}
+
 static int parse_defaults(struct ctx *c, const yaml_node_t *n)
 {
 	struct spec *s = c->s;
@@ -592,6 +655,10 @@ static int parse_defaults(struct ctx *c, const yaml_node_t *n)
 			err = get_string(c, v, "defaults.python", &s->python);
 			if (!err && !s->python[strspn(s->python, " \t")])
 				err = fail(c, v, "defaults.python: must not be empty");
+			if (!err && map_find(c, n, "pythons"))
+				err = fail(c, v, "defaults: give python or pythons, not both");
+		} else if (!strcmp(key, "pythons")) {
+			err = get_pythons(c, v, s);
 		} else {
 			err = get_env(c, v, "defaults.env", &s->env);
 		}
@@ -752,7 +819,7 @@ static int parse_model_map(struct ctx *c, const yaml_node_t *n, const char *path
 
 	if (n->type == YAML_SEQUENCE_NODE)
 		return fail(c, n, "%s: a list of models needs 'kind' (one of cpu, io, mixed, lock, "
-			    "convoy) or 'function'; a custom workload maps each model name to "
+			    "convoy, race) or 'function'; a custom workload maps each model name to "
 			    "{command: [...]}",
 			    path);
 	if ((err = want_type(c, n, path, YAML_MAPPING_NODE)))
@@ -1622,6 +1689,8 @@ void spec_free(struct spec *s)
 	free(s->name);
 	free(s->description);
 	free(s->python);
+	strv_free(s->pythons);
+	strv_free(s->python_labels);
 	strv_free(s->env);
 	free(s->baseline);
 	free(s);
@@ -1829,7 +1898,7 @@ static void push_param(char ***argv, const char *flag, unsigned long long v)
 }
 
 static char **case_argv(const struct spec *s, const struct plan_opts *o,
-			const struct spec_workload *w, const struct spec_model *m)
+			const struct spec_workload *w, const struct spec_model *m, const char *python)
 {
 	const char *harness = o && o->harness ? o->harness : "workloads/python/harness.py";
 	const char *cbase = o && o->cbase ? o->cbase : "build/workloads/cbase";
@@ -1843,7 +1912,7 @@ static char **case_argv(const struct spec *s, const struct plan_opts *o,
 	if (!strncmp(m->name, "c-", 2)) {
 		strv_push(&argv, xstrdup(cbase));
 	} else {
-		for (const char *p = s->python; *p;) {
+		for (const char *p = python ? python : s->python; *p;) {
 			size_t n;
 
 			p += strspn(p, " \t");
@@ -1962,27 +2031,42 @@ int spec_plan(const struct spec *s, const struct plan_opts *o, struct plan **out
 		for (int r = 0; r < repeat; r++) {
 			for (int j = 0; j < w->nmodels; j++) {
 				const struct spec_model *m = &w->models[j];
-				struct plan_case *pc;
+				/* a Python model runs once per interpreter of defaults.pythons */
+				bool py = (w->kind || w->function) && strncmp(m->name, "c-", 2);
+				int npy = py && s->pythons ? (int)strv_len(s->pythons) : 1;
 
 				if (models && !strv_has(models, m->name))
 					continue;
-				if (p->ncases == cap) {
-					cap = cap ? cap * 2 : 16;
-					p->cases = xrealloc(p->cases, cap * sizeof(*p->cases));
+				for (int k = 0; k < npy; k++) {
+					struct plan_case *pc;
+					const char *python = py ? (s->pythons ? s->pythons[k] : s->python)
+								: NULL;
+
+					if (p->ncases == cap) {
+						cap = cap ? cap * 2 : 16;
+						p->cases = xrealloc(p->cases, cap * sizeof(*p->cases));
+					}
+					pc = &p->cases[p->ncases];
+					*pc = (struct plan_case){
+						.index = p->ncases,
+						.wl = w,
+						.model = m,
+						.repeat = r,
+						.argv = case_argv(s, o, w, m, python),
+						.env = case_env(s, w, m),
+						.cwd = m->cwd ? m->cwd : w->cwd,
+						.timeout_ns = w->timeout_ns,
+						.is_baseline = m == base,
+						.name = m->name,
+						.python = python,
+					};
+					if (py && s->pythons) {
+						pc->own_name = xasprintf("%s [%s]", m->name,
+									 s->python_labels[k]);
+						pc->name = pc->own_name;
+					}
+					p->ncases++;
 				}
-				pc = &p->cases[p->ncases];
-				*pc = (struct plan_case){
-					.index = p->ncases,
-					.wl = w,
-					.model = m,
-					.repeat = r,
-					.argv = case_argv(s, o, w, m),
-					.env = case_env(s, w, m),
-					.cwd = m->cwd ? m->cwd : w->cwd,
-					.timeout_ns = w->timeout_ns,
-					.is_baseline = m == base,
-				};
-				p->ncases++;
 			}
 		}
 	}
@@ -1999,6 +2083,7 @@ void plan_free(struct plan *p)
 	for (int i = 0; i < p->ncases; i++) {
 		strv_free(p->cases[i].argv);
 		strv_free(p->cases[i].env);
+		free(p->cases[i].own_name);
 	}
 	free(p->cases);
 	free(p);

@@ -64,6 +64,11 @@ struct spec {
 	unsigned long long timeout_ns;
 	int tasks;
 	char *python;        /* split on spaces into argv words by spec_plan */
+	/* defaults.pythons: several interpreters (or commands such as "chroot DIR python3.14"),
+	 * each an axis of the comparison; NULL-terminated, NULL when not given. python_labels
+	 * are their short names in the tables ("python3.14"), one each, distinct. */
+	char **pythons;
+	char **python_labels;
 	char **env;          /* defaults.env as "K=V", NULL-terminated; NULL when none */
 	char *baseline;      /* NULL: the first model of each workload is its baseline */
 	/* trace */
@@ -113,6 +118,10 @@ struct plan_case {
 	const char *cwd;                 /* points into the spec; NULL: current directory */
 	unsigned long long timeout_ns;
 	bool is_baseline;
+	const char *name;                /* the model's name in the tables: model->name, or
+					    "model [label]" for one of defaults.pythons */
+	const char *python;              /* the interpreter command of a Python case, or NULL */
+	char *own_name;                  /* what name points to when it is not the model's */
 };
 
 struct plan {

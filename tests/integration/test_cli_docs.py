@@ -151,6 +151,52 @@ class Colour(unittest.TestCase):
         self.assertNotIn(b"\033[", p.stdout, "colour into a pipe")
 
 
+class NotMeasured(unittest.TestCase):
+    """Every loss counter is explained in report.txt and report.html, and the comparison
+    marks the case (a saved run whose counters say that events were lost)."""
+
+    def test_counters_explained(self):
+        import json
+        import tempfile
+        tmp = tempfile.mkdtemp(prefix="conctrace-counters-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        run_dir = os.path.join(tmp, "run")
+        shutil.copytree(os.path.join(ctlib.REPO, "tests", "fixtures", "export"), run_dir)
+        with open(os.path.join(run_dir, "run.json")) as f:
+            run = json.load(f)
+        names = ("threads_map_full", "procs_map_full", "locks_map_full", "edges_map_full",
+                 "events_dropped", "parallelism_underflow", "stacks_map_full",
+                 "timeline_dropped", "missed_switch_in", "stack_walks_failed",
+                 "python_no_thread_state", "python_truncated", "python_codes_map_full",
+                 "python_stacks_map_full")
+        run["cases"][0]["counters"] = dict({n: i + 1 for i, n in enumerate(names)},
+                                           python_walks=1000)
+        with open(os.path.join(run_dir, "run.json"), "w") as f:
+            json.dump(run, f)
+        _, text = conctrace("report", run_dir)
+        _, html = conctrace("report", "--format", "html", run_dir)
+        section_ = text.split("\nNot measured", 1)[1]
+        for n in names:
+            self.assertRegex(section_, r"\n  %s: %d in 1 case\(s\)\n      \S.*\n(      .*\n)*"
+                                       r"      avoid: \S" % (n, names.index(n) + 1), n)
+            self.assertTrue(re.search(r"<td[^>]*>%s</td><td class=\"n\">%d</td><td>\w"
+                                      % (n, names.index(n) + 1), html), "report.html: " + n)
+        self.assertNotIn("python_walks", section_, "work done is not a loss")
+        row = [line for line in text.splitlines() if line.startswith("  threading")][0]
+        self.assertTrue(row.split()[0].endswith("!"), row)
+        self.assertIn("what it affects", html)
+        self.assertEqual([line for line in text.splitlines() if len(line) > 100], [])
+        # a note on quality (not a map overflow or a drop) is explained but flags nothing
+        run["cases"][0]["counters"] = {"stack_walks_failed": 4, "python_walks": 9}
+        with open(os.path.join(run_dir, "run.json"), "w") as f:
+            json.dump(run, f)
+        _, text = conctrace("report", run_dir)
+        row = [line for line in text.splitlines() if line.startswith("  threading")][0]
+        self.assertFalse(row.split()[0].endswith("!"), row)
+        self.assertIn("stack_walks_failed: 4 in 1 case(s)\n      the kernel could not walk", text)
+        self.assertNotIn("Not measured: events lost", text)
+
+
 class ManPages(unittest.TestCase):
     def setUp(self):
         if not shutil.which("man"):

@@ -55,6 +55,7 @@ class Install(unittest.TestCase):
         files = set(files_under(self.root))
         expect = {"bin/conctrace", "libexec/conctrace/cbase",
                   "share/conctrace/workloads/python/harness.py",
+                  "share/conctrace/workloads/python/calls.py",
                   "share/conctrace/workloads/quick.yaml",
                   "share/conctrace/workloads/python-models.yaml",
                   "share/conctrace/workloads/c-vs-python.yaml",

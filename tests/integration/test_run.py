@@ -137,6 +137,14 @@ class QuickShapes(unittest.TestCase):
             for name in ("output.log", "stacks.json", "trace.json", "profile.pb.gz"):
                 self.assertTrue(os.path.exists(os.path.join(d, name)), (d, name))
 
+    def test_report_fits_100_columns(self):
+        with open(os.path.join(self.out, "report.txt")) as f:
+            text = f.read()
+        for name, out in (("stdout", self.stdout), ("report.txt", text)):
+            wide = [line for line in out.splitlines() if len(line) > 100]
+            self.assertEqual(wide, [], name)
+        self.assertIn("Workload cpu", text)
+
     def test_report_again_is_identical(self):
         p = subprocess.run([ctlib.CONCTRACE, "report", self.out], stdout=subprocess.PIPE,
                            text=True, env=ctlib.clean_env({"NO_COLOR": "1"}))

@@ -597,6 +597,14 @@ static const struct bad_spec bad[] = {
 	  "got 'soon'" },
 	{ "python_blank", "name: x\ndefaults: {python: '  '}\n",
 	  "x.yaml:2:20: defaults.python: must not be empty" },
+	{ "pythons_and_python", "name: x\ndefaults: {python: python3, pythons: [python3.11]}\n",
+	  "x.yaml:2:20: defaults: give python or pythons, not both" },
+	{ "pythons_empty", "name: x\ndefaults: {pythons: []}\n",
+	  "x.yaml:2:21: defaults.pythons: give at least one interpreter" },
+	{ "pythons_blank", "name: x\ndefaults: {pythons: [python3, ' ']}\n",
+	  "x.yaml:2:31: defaults.pythons[1]: must not be empty" },
+	{ "pythons_not_list", "name: x\ndefaults: {pythons: python3}\n",
+	  "x.yaml:2:21: defaults.pythons: expected a list, got 'python3'" },
 	{ "env_list", "name: x\ndefaults: {env: [A=1]}\n",
 	  "x.yaml:2:17: defaults.env: expected a mapping, got a list" },
 	{ "env_bad_name", "name: x\ndefaults: {env: {A=B: 1}}\n",
@@ -623,26 +631,30 @@ static const struct bad_spec bad[] = {
 	  "x.yaml:6:11: workloads[1].name: duplicate workload name 'a' (also workloads[0])" },
 	{ "unknown_kind", WL "    kind: cpus\n    models: [sequential]\n",
 	  "x.yaml:4:11: workloads[0].kind: unknown kind 'cpus' (expected one of cpu, io, mixed, "
-	  "lock, convoy; did you mean 'cpu'?)" },
+	  "lock, convoy, race; did you mean 'cpu'?)" },
 	{ "kind_not_string", WL "    kind: [cpu]\n",
 	  "x.yaml:4:11: workloads[0].kind: expected a string, got a list" },
 	{ "unknown_model", WL "    kind: cpu\n    models: [sequential, threads]\n",
 	  "x.yaml:5:26: workloads[0].models[1]: unknown model 'threads' (expected one of "
 	  "sequential, threading, multiprocessing, asyncio, thread-pool, process-pool, "
-	  "c-sequential, c-pthreads, c-fork, c-epoll; did you mean 'threading'?)" },
+	  "threading-lock, multiprocessing-value, c-sequential, c-pthreads, c-fork, c-epoll, "
+	  "c-pthreads-mutex, c-fork-shm, c-fork-shm-mutex; did you mean 'threading'?)" },
+	{ "race_model_not_for_cpu", WL "    kind: cpu\n    models: [threading-lock]\n",
+	  "x.yaml:5:14: workloads[0].models[0]: model 'threading-lock' does not apply to kind "
+	  "'cpu' (threading-lock runs kind race only)" },
 	{ "model_not_for_kind", WL "    kind: cpu\n    models: [sequential, c-epoll]\n",
 	  "x.yaml:5:26: workloads[0].models[1]: model 'c-epoll' does not apply to kind 'cpu' "
 	  "(c-epoll runs kind io only)" },
 	{ "c_model_not_for_mixed", WL "    models: [c-fork]\n    kind: mixed\n",
 	  "x.yaml:4:14: workloads[0].models[0]: model 'c-fork' does not apply to kind 'mixed' "
-	  "(c-fork runs kinds cpu, io, lock only)" },
+	  "(c-fork runs kinds cpu, io, lock, race only)" },
 	{ "duplicate_model", WL "    kind: io\n    models: [asyncio, threading, asyncio]\n",
 	  "x.yaml:5:34: workloads[0].models[2]: duplicate model 'asyncio'" },
 	{ "models_empty", WL "    kind: io\n    models: []\n",
 	  "x.yaml:5:13: workloads[0].models: empty list (give at least one model)" },
 	{ "models_list_without_kind", WL "    models: [sequential]\n",
 	  "x.yaml:4:13: workloads[0].models: a list of models needs 'kind' (one of cpu, io, "
-	  "mixed, lock, convoy) or 'function'; a custom workload maps each model name to "
+	  "mixed, lock, convoy, race) or 'function'; a custom workload maps each model name to "
 	  "{command: [...]}" },
 	{ "models_map_with_kind", WL "    kind: cpu\n    models: {t: {command: [a]}}\n",
 	  "x.yaml:5:13: workloads[0].models: a reference workload (with 'kind') takes a list of "
@@ -809,6 +821,48 @@ static void test_function_workload(void **state)
 	spec_free(s);
 }
 
+/* defaults.pythons: each Python model runs under each interpreter, named "model [label]",
+ * with each interpreter's baseline; C models run once. */
+static void test_plan_pythons_axis(void **state)
+{
+	struct spec *s = parse_ok(
+		"name: axis\n"
+		"defaults: {pythons: [python3.11, 'chroot /srv/py314 python3.14', /opt/py/bin/python3.11]}\n"
+		"baseline: sequential\n"
+		"workloads:\n"
+		"  - name: cpu\n    kind: cpu\n    models: [sequential, threading, c-pthreads]\n");
+	struct plan_opts o = { .harness = "/h/harness.py", .cbase = "/b/cbase" };
+	struct plan *p = plan_ok(s, &o);
+	static const struct { const char *name; bool base; } want[] = {
+		{ "sequential [python3.11]", true }, { "sequential [python3.14]", true },
+		{ "sequential [python3.11#2]", true },
+		{ "threading [python3.11]", false }, { "threading [python3.14]", false },
+		{ "threading [python3.11#2]", false }, { "c-pthreads", false },
+	};
+
+	assert_strv(s->python_labels, "python3.11", "python3.14", "python3.11#2", NULL);
+	assert_int_equal(p->ncases, sizeof(want) / sizeof(want[0]));
+	for (int i = 0; i < p->ncases; i++) {
+		assert_string_equal(p->cases[i].name, want[i].name);
+		assert_int_equal(p->cases[i].is_baseline, want[i].base);
+	}
+	assert_strv(p->cases[1].argv, "chroot", "/srv/py314", "python3.14", "/h/harness.py",
+		    "--kind", "cpu", "--model", "sequential", "--tasks", "4", NULL);
+	assert_string_equal(p->cases[4].python, "chroot /srv/py314 python3.14");
+	assert_strv(p->cases[6].argv, "/b/cbase", "--kind", "cpu", "--model", "pthreads",
+		    "--tasks", "4", NULL);
+	assert_null(p->cases[6].python);
+	/* --models selects a model under every interpreter */
+	plan_free(p);
+	o.models = "threading";
+	p = plan_ok(s, &o);
+	assert_int_equal(p->ncases, 3);
+	assert_string_equal(p->cases[2].name, "threading [python3.11#2]");
+	plan_free(p);
+	spec_free(s);
+	(void)state;
+}
+
 static void test_bad_spec(void **state)
 {
 	const struct bad_spec *b = *state;
@@ -828,6 +882,7 @@ int main(void)
 		cmocka_unit_test(test_flow_and_anchors),
 		cmocka_unit_test(test_plan_order_and_argv),
 		cmocka_unit_test(test_plan_default_paths),
+		cmocka_unit_test(test_plan_pythons_axis),
 		cmocka_unit_test(test_function_workload),
 		cmocka_unit_test(test_plan_env_merge),
 		cmocka_unit_test(test_plan_only_models_repeat),

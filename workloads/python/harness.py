@@ -15,6 +15,9 @@ Kinds (every model does the same total work):
   lock    `iterations` increments of one shared counter under the model's lock
   convoy  one CPU-bound task (`size` units) beside one I/O-bound task doing `requests`
           requests; the I/O task's response times are what is measured
+  race    `iterations` updates of one shared counter, each a read, `work` units of CPU
+          work, then a write of the value read plus one, without a lock (threading-lock
+          and multiprocessing-value: with one); reports the updates lost
 Models: sequential, threading, multiprocessing, asyncio, thread-pool, process-pool
 (concurrent.futures; for asyncio-style io the pools are driven with blocking sockets).
 
@@ -40,8 +43,10 @@ import sys
 import threading
 import time
 
-MODELS = ("sequential", "threading", "multiprocessing", "asyncio", "thread-pool", "process-pool")
-KINDS = ("cpu", "io", "mixed", "lock", "convoy")
+MODELS = ("sequential", "threading", "multiprocessing", "asyncio", "thread-pool", "process-pool",
+          "threading-lock", "multiprocessing-value")
+KINDS = ("cpu", "io", "mixed", "lock", "convoy", "race")
+RACE_ONLY = ("threading-lock", "multiprocessing-value")
 REQ = b"x" * 64
 RESP = b"y" * 64
 
@@ -402,6 +407,101 @@ def run_lock(model, tasks, iterations):
     return iterations, {}
 
 
+# ---------------------------------------------------------------- race
+
+class Counter:
+    value = 0
+
+
+def racy_add(box, n, work, lock=None):
+    """n read-modify-write updates of box.value with `work` units between the read and the
+    write: a thread that loses the CPU (or the GIL) inside that window writes back a stale
+    value, and every update made meanwhile by the others is lost. Returns this task's own
+    count of updates."""
+    done = 0
+    for _ in range(n):
+        if lock is not None:
+            lock.acquire()
+        v = box.value
+        spin(work)
+        box.value = v + 1
+        if lock is not None:
+            lock.release()
+        done += 1
+    return done
+
+
+_counter = Counter()     # the module's own counter: each process has its own copy
+
+
+def proc_racy_add(n, work, q, value=None):
+    """A process's updates: of its own copy of the counter, or of a multiprocessing.Value
+    under the Value's lock. Sends back what this process's counter reads at the end."""
+    if value is None:
+        racy_add(_counter, n, work)
+        q.put(_counter.value)
+    else:
+        racy_add(value, n, work, value.get_lock())
+        q.put(value.value)
+
+
+def pool_racy_add(n, work):
+    racy_add(_counter, n, work)
+    return os.getpid(), _counter.value
+
+
+def run_race(model, tasks, iterations, work):
+    """The counter as the main task sees it at the end, and what each task saw of its own."""
+    parts = split(iterations, tasks)
+    box, own = Counter(), []
+    if model == "sequential":
+        own = [racy_add(box, iterations, work)]
+        final = box.value
+    elif model in ("threading", "threading-lock"):
+        lock = threading.Lock() if model == "threading-lock" else None
+        ts = [threading.Thread(target=racy_add, args=(box, p, work, lock)) for p in parts]
+        [t.start() for t in ts]
+        [t.join() for t in ts]
+        final, own = box.value, None
+    elif model == "thread-pool":
+        with cf.ThreadPoolExecutor(max_workers=tasks) as ex:
+            list(ex.map(racy_add, [box] * tasks, parts, [work] * tasks))
+        final, own = box.value, None
+    elif model == "asyncio":
+        async def add(n):
+            for _ in range(n):
+                v = box.value
+                spin(work)
+                box.value = v + 1
+                await asyncio.sleep(0)      # the only place another coroutine can run
+        async def main():
+            await asyncio.gather(*(add(p) for p in parts))
+        asyncio.run(main())
+        final, own = box.value, None
+    elif model in ("multiprocessing", "multiprocessing-value"):
+        # multiprocessing-value: one counter in shared memory, each update under its lock
+        value = mp.Value("q", 0) if model == "multiprocessing-value" else None
+        q = mp.Queue()
+        ps = [mp.Process(target=proc_racy_add, args=(p, work, q, value)) for p in parts]
+        [p.start() for p in ps]
+        own = [q.get() for _ in ps]
+        [p.join() for p in ps]
+        check_procs(ps)
+        final = value.value if value is not None else _counter.value
+    else:  # process-pool: each worker process has its own counter
+        with cf.ProcessPoolExecutor(max_workers=tasks) as ex:
+            last = {}
+            for pid, v in ex.map(pool_racy_add, split(iterations, tasks * 4), [work] * (tasks * 4)):
+                last[pid] = max(last.get(pid, 0), v)
+        final, own = _counter.value, sorted(last.values())
+    fig = {"expected": iterations, "final": final, "lost": iterations - final,
+           "shared": model not in ("multiprocessing", "process-pool"),
+           "locked": model in RACE_ONLY}
+    if own is not None and model != "multiprocessing-value":
+        fig["per_task"] = own
+    return iterations, fig
+
+
 def run_convoy(model, port, size, requests, work):
     lat, extra = [], {}
     if model == "sequential":
@@ -524,9 +624,15 @@ def main(argv=None):
     ap.add_argument("--size", type=int, default=2_000_000)
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--latency-us", type=int, default=5000)
-    ap.add_argument("--work", type=int, default=20_000)
-    ap.add_argument("--iterations", type=int, default=200_000)
+    ap.add_argument("--work", type=int)           # 20000; race: 400
+    ap.add_argument("--iterations", type=int)     # 200000; race: 4000
     a = ap.parse_args(argv)
+    # race's own defaults: enough work in each update's window to lose updates under the GIL
+    # (~18 us of arithmetic between the read and the write, ~0.1 s in all)
+    if a.work is None:
+        a.work = 400 if a.kind == "race" else 20_000
+    if a.iterations is None:
+        a.iterations = 4000 if a.kind == "race" else 200_000
     if (a.kind is None) == (a.function is None):
         ap.error("give one of --kind and --function")
     if a.function:
@@ -539,6 +645,8 @@ def main(argv=None):
     if a.model not in MODELS:
         ap.error("argument --model: invalid choice: %r (choose from %s)"
                  % (a.model, ", ".join(MODELS)))
+    if a.model in RACE_ONLY and a.kind != "race":
+        ap.error("model %s applies to --kind race only" % a.model)
     if a.tasks < 1 or a.size < 1 or a.requests < 1 or a.iterations < 1 or a.work < 1 \
             or a.latency_us < 0:
         ap.error("counts must be positive")
@@ -557,6 +665,8 @@ def main(argv=None):
             ops, extra = run_io(a.model, a.tasks, port, a.requests, a.work)
         elif a.kind == "lock":
             ops, extra = run_lock(a.model, a.tasks, a.iterations)
+        elif a.kind == "race":
+            ops, extra = run_race(a.model, a.tasks, a.iterations, a.work)
         else:
             ops, extra = run_convoy(a.model, port, a.size, a.requests, a.work)
         elapsed = time.perf_counter() - t0
