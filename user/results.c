@@ -616,9 +616,19 @@ int results_write(json_t *run, struct outdir *dir)
 json_t *results_load(const char *dir, char *err, size_t errlen)
 {
 	char *path = xasprintf("%s/run.json", dir);
-	json_error_t je;
-	json_t *r = json_load_file(path, 0, &je);
+	json_error_t je = {};
+	json_t *r = NULL;
+	/* opened here, not by jansson: its message repeats the path ("X: unable to open X") */
+	FILE *f = fopen(path, "re");
 
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open: %s%s", path, strerror(errno),
+			 errno == ENOENT ? " (not a run directory?)" : "");
+		free(path);
+		return NULL;
+	}
+	r = json_loadf(f, 0, &je);
+	fclose(f);
 	if (!r && je.line < 1) {
 		snprintf(err, errlen, "%s: %s", path, je.text);
 	} else if (!r) {

@@ -5,9 +5,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "capture.h"
+#include "casegroup.h"
 #include "log.h"
 #include "outdir.h"
 #include "render.h"
@@ -35,10 +35,16 @@ int session_open(struct session **out, const struct tracer_opts *to, const struc
 	}
 	s = xcalloc(1, sizeof(*s));
 	s->user = u;
+	/* before the BPF load: the watchdog must not hold the tracer's descriptors */
+	err = casegroup_init();
+	if (err)
+		pr_info("cases run without a cgroup (%s): a timeout or Ctrl-C ends them by process "
+			"group and tracked pid\n", strerror(-err));
 	err = tracer__open(&s->t, to);
 	if (err) {
 		if (err == -EPERM)
 			pr_warn("not permitted to load BPF programs (%s): run as root\n", strerror(-err));
+		casegroup_exit();
 		free(s);
 		return err == -EPERM ? CT_EXIT_PERM : CT_EXIT_BPF;
 	}
@@ -57,6 +63,7 @@ void session_close(struct session *s)
 		return;
 	tracer__close(s->t);
 	symbolizer__free(s->sym);
+	casegroup_exit();
 	free(s);
 }
 
@@ -126,6 +133,7 @@ json_t *session_run_case(struct session *s, struct session_case *c)
 {
 	struct runner_result *res = &c->res;
 	struct case_meta *meta = &c->meta;
+	struct casegroup g;
 	const char *cmd = c->run.argv[0];
 	struct runner r;
 	FILE *tl = NULL;
@@ -147,8 +155,11 @@ json_t *session_run_case(struct session *s, struct session_case *c)
 	tracer__begin(s->t, now_ns());
 	if (c->timeline)
 		tl = capture_open_timeline(s->t, c->dir);
+	c->run.own_pgrp = true;
+	c->run.cgroup = casegroup_new(&g) == 0 ? &g : NULL;
 	err = runner_start(&r, &c->run);
 	if (err) {
+		casegroup_free(&g);
 		capture_close_timeline(s->t, tl);
 		snprintf(c->error, sizeof(c->error), "cannot start %s: %s", cmd,
 			 err == -ENOENT ? "command not found" : strerror(-err));
@@ -157,6 +168,7 @@ json_t *session_run_case(struct session *s, struct session_case *c)
 	err = tracer__track(s->t, r.pid, r.pid, 0, false);
 	if (err) {
 		runner_abort(&r);
+		casegroup_free(&g);
 		capture_close_timeline(s->t, tl);
 		snprintf(c->error, sizeof(c->error), "cannot track pid %d: %s", r.pid, strerror(-err));
 		return failed_case(c, SESSION_TRACK, err);
@@ -166,17 +178,14 @@ json_t *session_run_case(struct session *s, struct session_case *c)
 	tracer__begin_clock(s->t, now_ns());
 	err = runner_release(&r, &res->start_ns);
 	if (err) {
+		casegroup_free(&g);
 		capture_close_timeline(s->t, tl);
 		snprintf(c->error, sizeof(c->error), "cannot execute %s: %s", cmd, strerror(-err));
 		return failed_case(c, SESSION_EXEC, err);
 	}
 	runner_wait(&r, s->t, res);
-	if (res->interrupted && c->run.own_pgrp) {
-		/* Ctrl-C: the case's group did not get it; end the tree now */
-		kill(-r.pid, SIGKILL);
-		while (waitpid(-1, NULL, 0) > 0)
-			;
-	}
+	/* whatever escaped the wait (a process that made itself a subreaper) */
+	casegroup_free(&g);
 	meta->exit_code = res->exit_code;
 	meta->signal = res->signal;
 	meta->timed_out = res->timed_out;
