@@ -489,6 +489,18 @@ static void gil_html(json_t *c, FILE *out)
 			esc(out, jget_str(py, "note") ?: "Python frames not walked.");
 			fputs("</p>", out);
 		}
+		json_t *tasks = json_object_get(py, "asyncio_tasks"), *tk;
+		size_t ti;
+
+		if (json_array_size(tasks)) {
+			fputs("<p>On-CPU samples by running asyncio task:", out);
+			json_array_foreach(tasks, ti, tk) {
+				fputs(ti ? ", " : " ", out);
+				esc(out, jget_str(tk, "task") ?: "?");
+				fprintf(out, " %llu", (unsigned long long)jget_u64(tk, "samples"));
+			}
+			fputs(".</p>", out);
+		}
 		if (json_is_number(json_object_get(py, "gil_held_share")))
 			fprintf(out, "<p>The GIL was held <b>%.1f%%</b> of the process's life (%s).</p>",
 				100 * json_number_value(json_object_get(py, "gil_held_share")),

@@ -195,7 +195,7 @@ class PythonCase:
         prog = os.path.join(PROGS, "aiotasks.py")
         line = marker_lines(prog)["crunch-loop"]
         out, case = self.record("aiotasks", [self.prog("aiotasks.py")])
-        self.python_proc(case)
+        py = self.python_proc(case)["python"]
         by_task = {}
         for fr, v in folded(os.path.join(out, "oncpu.folded")):
             tasks = [f for f in fr if f.startswith("task ")]
@@ -207,12 +207,22 @@ class PythonCase:
                 self.assertLessEqual(len(tasks), 1, fr)
         if self.version < "3.14":
             self.assertEqual(set(by_task), {None}, by_task)
+            self.assertNotIn("asyncio_tasks", py)
             return
         # two named tasks crunch 0.5 s of CPU each at 499 Hz, then the main task 3M adds
         self.assertGreater(by_task.get("task crunch-a", 0), 100, by_task)
         self.assertGreater(by_task.get("task crunch-b", 0), 100, by_task)
         self.assertGreater(by_task.get("task Task-1", 0), 10, by_task)
         self.assertLess(by_task.get(None, 0), 0.05 * sum(by_task.values()), by_task)
+        # run.json, the text report and the HTML report summarise the samples by task
+        tasks = {t["task"]: t["samples"] for t in py["asyncio_tasks"]}
+        self.assertEqual(set(tasks), {"crunch-a", "crunch-b", "Task-1"}, tasks)
+        self.assertGreaterEqual(tasks["crunch-a"], by_task["task crunch-a"])
+        with open(os.path.join(out, "report.txt")) as f:
+            self.assertRegex(f.read(), r"on-CPU samples by running asyncio task: (crunch-[ab]|"
+                             r"Task-1) \d+%, (crunch-[ab]|Task-1) \d+%, (crunch-[ab]|Task-1)")
+        with open(os.path.join(out, "report.html"), encoding="utf-8") as f:
+            self.assertIn("On-CPU samples by running asyncio task:", f.read())
 
     def test_multiprocessing_workers_are_walked(self):
         prog = os.path.join(PROGS, "mp.py")
