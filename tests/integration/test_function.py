@@ -6,9 +6,11 @@ ending at the case timeout, and a module that does not import named before anyth
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -78,6 +80,29 @@ class Harness(unittest.TestCase):
                 self.assertIn('userfns.py", line', fig["first_traceback"])
                 self.assertIn("in picky", fig["first_traceback"])
                 self.assertNotIn("calls.py", fig["first_traceback"])
+
+    def test_sys_exit_in_a_call_is_the_calls_exception(self):
+        for model in ("sequential", "threading", "process-pool"):
+            rc, fig, err = harness("quits", model, "--task-args", "[[1], [2]]", calls=4)
+            self.assertEqual(rc, 0, err)
+            self.assertEqual((fig["errors"], fig["first_error"]), (2, "SystemExit: 3"))
+
+    def test_sigterm_ends_a_call_that_never_returns(self):
+        for model in ("threading", "process-pool"):
+            argv = [sys.executable, HARNESS, "--function", "userfns:forever", "--pythonpath",
+                    PYPROGS, "--model", model, "--tasks", "2", "--calls", "2"]
+            p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, start_new_session=True)
+            try:
+                time.sleep(1.0)
+                p.terminate()
+                # not after a pool's shutdown, which would wait for the call forever
+                self.assertEqual(p.wait(timeout=10), 143)
+            finally:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)   # its pool workers
+                except ProcessLookupError:
+                    pass
 
     def test_unpicklable_result_fails_only_process_models(self):
         for model in ("sequential", "threading", "thread-pool"):

@@ -52,6 +52,14 @@ class ModelFailed(Exception):
     """The model could not run the calls; the message says why."""
 
 
+def on_sigterm(*_):
+    """SIGTERM (the case timeout): end at once, whatever threads, pools or coroutines still
+    run the user's calls (a pool's shutdown would wait for a call that never returns); the
+    runner ends the rest of the tree."""
+    sys.stderr.flush()
+    os._exit(143)
+
+
 class BadFunction(Exception):
     """The function cannot be imported or called; the message says why."""
 
@@ -116,7 +124,9 @@ def one_call(fn, coro, args):
     try:
         r = asyncio.run(fn(*args)) if coro else fn(*args)
         return r, time.perf_counter() - t0, None
-    except Exception as e:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:   # SystemExit in a call is the call's, not the harness's
         return None, time.perf_counter() - t0, user_traceback(e)
 
 
@@ -314,7 +324,9 @@ def _run_loop(base, fn, plan, out, tasks, lag_cls, pool=None, spec=None):
                 t0 = time.perf_counter()
                 try:
                     r, err = await fn(*args), None
-                except Exception as e:
+                except (KeyboardInterrupt, asyncio.CancelledError):
+                    raise
+                except BaseException as e:
                     r, err = None, user_traceback(e)
                 out.put(idx, time.perf_counter() - t0, r, err)
             elif base == "asyncio-to-thread":

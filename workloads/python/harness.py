@@ -640,7 +640,8 @@ def main(argv=None):
             ap.error("--function needs --model")
         if a.tasks < 1 or a.calls < 1:
             ap.error("counts must be positive")
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        import calls
+        signal.signal(signal.SIGTERM, calls.on_sigterm)
         return run_function(a)
     if a.model not in MODELS:
         ap.error("argument --model: invalid choice: %r (choose from %s)"

@@ -45,3 +45,10 @@ def forever():
 
 
 NOT_CALLABLE = 42
+
+
+def quits(n):
+    """sys.exit inside a call: the call's exception, not the end of the run."""
+    if n == 1:
+        raise SystemExit(3)
+    return n
