@@ -337,6 +337,21 @@ static void gil_table(json_t *c, FILE *out, const struct render_opts *o)
 			RESET(o));
 }
 
+/* What the kernel the case ran on could not measure (run.json kernel.not_measured). */
+static void kernel_line(json_t *c, FILE *out, const struct render_opts *o)
+{
+	json_t *k = json_object_get(c, "kernel");
+	json_t *miss = json_object_get(k, "not_measured"), *v;
+	size_t i;
+
+	if (!json_array_size(miss))
+		return;
+	heading(out, o, "Not measured on this kernel");
+	fprintf(out, "  kernel %s\n", json_string_value(json_object_get(k, "release")) ?: "?");
+	json_array_foreach(miss, i, v)
+		fprintf(out, "  %s\n", json_string_value(v));
+}
+
 static void counters_line(json_t *c, FILE *out, const struct render_opts *o)
 {
 	json_t *cnt = json_object_get(c, "counters"), *v;
@@ -355,6 +370,7 @@ static void counters_line(json_t *c, FILE *out, const struct render_opts *o)
 	}
 	if (!any)
 		fprintf(out, "\n%sNothing lost: no map overflow, no dropped event.%s\n", DIM(o), RESET(o));
+	kernel_line(c, out, o);
 }
 
 void render_text_case(json_t *c, FILE *out, const struct render_opts *o)
