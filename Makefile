@@ -25,7 +25,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean test unit integration bench deps install san vmtest vmlinux-update
+.PHONY: all clean test unit integration bench deps install uninstall san vmtest vmlinux-update
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -139,9 +139,48 @@ deps:
 vmtest: all
 	$(Q)tools/vmtest -b $(BUILD) $(foreach k,$(KERNEL),-k $(k)) $(if $(VMTESTS),-t $(VMTESTS))
 
-PREFIX ?= /usr/local
+# FHS layout under PREFIX; DESTDIR stages it (the Debian package does). paths.c finds the
+# harness, the specs and the C baseline relative to bin/conctrace.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec/conctrace
+DATADIR    ?= $(PREFIX)/share/conctrace
+DOCDIR     ?= $(PREFIX)/share/doc/conctrace
+MANDIR     ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+MAN1       := $(wildcard man/*.1)
+MAN5       := $(wildcard man/*.5)
+SPECS      := $(wildcard workloads/*.yaml)
+DOCS       := README.md $(wildcard docs/*.md)
+INSTALL_DOCS ?= 1
+
 install: all
-	install -D -m 0755 $(BUILD)/conctrace $(DESTDIR)$(PREFIX)/bin/conctrace
+	install -D -m 0755 $(BUILD)/conctrace $(DESTDIR)$(BINDIR)/conctrace
+	install -D -m 0755 $(CWL_BINS) -t $(DESTDIR)$(LIBEXECDIR)
+	install -D -m 0644 workloads/python/harness.py workloads/python/calls.py -t $(DESTDIR)$(DATADIR)/workloads/python
+	install -D -m 0644 $(SPECS) -t $(DESTDIR)$(DATADIR)/workloads
+	install -D -m 0644 $(CWL_SRCS) -t $(DESTDIR)$(DATADIR)/workloads/c
+	install -D -m 0644 $(MAN1) -t $(DESTDIR)$(MANDIR)/man1
+	install -D -m 0644 $(MAN5) -t $(DESTDIR)$(MANDIR)/man5
+	install -D -m 0644 completion/conctrace.bash $(DESTDIR)$(BASHCOMPDIR)/conctrace
+	install -D -m 0644 completion/_conctrace $(DESTDIR)$(ZSHCOMPDIR)/_conctrace
+ifeq ($(INSTALL_DOCS),1)
+	install -D -m 0644 $(DOCS) -t $(DESTDIR)$(DOCDIR)
+endif
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/conctrace
+	rm -f $(patsubst workloads/c/%.c,$(DESTDIR)$(LIBEXECDIR)/%,$(CWL_SRCS))
+	rm -f $(DESTDIR)$(DATADIR)/workloads/python/harness.py $(DESTDIR)$(DATADIR)/workloads/python/calls.py
+	rm -f $(patsubst workloads/%,$(DESTDIR)$(DATADIR)/workloads/%,$(SPECS) $(CWL_SRCS))
+	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man1/%,$(MAN1))
+	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man5/%,$(MAN5))
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/conctrace $(DESTDIR)$(ZSHCOMPDIR)/_conctrace
+	rm -f $(patsubst %,$(DESTDIR)$(DOCDIR)/%,$(notdir $(DOCS)))
+	-rmdir $(DESTDIR)$(DATADIR)/workloads/python $(DESTDIR)$(DATADIR)/workloads/c \
+		$(DESTDIR)$(DATADIR)/workloads $(DESTDIR)$(DATADIR) $(DESTDIR)$(LIBEXECDIR) \
+		$(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf build build-san conctrace

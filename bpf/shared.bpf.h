@@ -181,8 +181,8 @@ static __always_inline bool py_read_str(const struct ct_py_proc *pp, __u64 str, 
 
 	*kind = 0;
 	*units = 0;
-	if (!str || bpf_probe_read_user(&state, sizeof(state), (void *)(str + 0x20)) ||
-	    bpf_probe_read_user(&len, sizeof(len), (void *)(str + 0x10)))
+	if (!str || bpf_probe_read_user(&state, sizeof(state), (void *)(str + pp->str_state)) ||
+	    bpf_probe_read_user(&len, sizeof(len), (void *)(str + pp->str_length)))
 		return false;
 	/* state: interned:2, kind:3, compact:1, ascii:1 */
 	if (!(state & (1u << 5)) || len < 0)
@@ -237,9 +237,10 @@ static __always_inline void py_intern(const struct ct_py_proc *pp, struct py_scr
 	if (!py_read_str(pp, py_read_ptr(code + pp->code_filename), c->file, CT_PY_FILE,
 			 &c->file_kind, &c->file_units))
 		c->flags |= CT_PYC_FILE_BAD;
-	/* co_linetable is a bytes object: ob_size at 0x10, data at 0x20 */
+	/* co_linetable is a bytes object */
 	lt = py_read_ptr(code + pp->code_linetable);
-	if (lt && !bpf_probe_read_user(&size, sizeof(size), (void *)(lt + 0x10)) && size > 0) {
+	if (lt && !bpf_probe_read_user(&size, sizeof(size), (void *)(lt + pp->bytes_size)) &&
+	    size > 0) {
 		len = size > CT_PY_LINETABLE ? CT_PY_LINETABLE : (__u32)size;
 		if (size > CT_PY_LINETABLE)
 			c->flags |= CT_PYC_TABLE_CUT;
@@ -248,7 +249,7 @@ static __always_inline void py_intern(const struct ct_py_proc *pp, struct py_scr
 		 * carry over to len ("R2 unbounded memory access"); size > 0 already */
 		barrier_var(len);
 		if (len <= CT_PY_LINETABLE &&
-		    !bpf_probe_read_user(c->linetable, len, (void *)(lt + 0x20)))
+		    !bpf_probe_read_user(c->linetable, len, (void *)(lt + pp->bytes_sval)))
 			c->linetable_len = len;
 	}
 	if (bpf_map_update_elem(&py_codes, &key, c, BPF_NOEXIST) &&
@@ -283,15 +284,20 @@ static long py_walk_step(__u64 i, void *arg)
 	w->frame = 0;
 	if (fr == 0 || fr > PY_BUF || bpf_probe_read_user(sc->fbuf, fr, (void *)frame))
 		return 1;
-	code = ld64(sc->fbuf, pp->frame_code);
+	/* 3.14's f_executable is a tagged _PyStackRef */
+	code = ld64(sc->fbuf, pp->frame_code) & ~(__u64)pp->exec_tag_mask;
 	w->frame = ld64(sc->fbuf, pp->frame_back);
 	if (pp->frame_owner != CT_PY_NONE &&
-	    sc->fbuf[pp->frame_owner & (PY_BUF - 1)] == pp->owner_cstack)
-		return 0;   /* the interpreter's entry shim */
+	    sc->fbuf[pp->frame_owner & (PY_BUF - 1)] >= pp->owner_skip)
+		return 0;   /* the interpreter's entry shim, or a frame on the C stack */
 	if (!code || cr == 0 || cr > PY_BUF || bpf_probe_read_user(sc->cbuf, cr, (void *)code) ||
-	    ld64(sc->cbuf, 8) != pp->code_type)
+	    ld64(sc->cbuf, pp->ob_type) != pp->code_type)
 		return 0;
-	if (pp->code_adaptive == CT_PY_NONE) {
+	if (pp->frame_tlbc != CT_PY_NONE &&
+	    *(const __s32 *)(sc->fbuf + (pp->frame_tlbc & (PY_BUF - 1))) != 0) {
+		/* free-threaded: a thread's own copy of the bytecode, not co_code_adaptive */
+		index = CT_PY_INDEX_UNKNOWN;
+	} else if (pp->code_adaptive == CT_PY_NONE) {
 		index = (__s32)ld64(sc->fbuf, pp->frame_instr);
 	} else {
 		ip = ld64(sc->fbuf, pp->frame_instr);
@@ -345,8 +351,10 @@ static __always_inline __u64 py_walk(const struct ct_py_proc *pp, __u32 tgid, __
 	w.frame_read = max_u32(max_u32(pp->frame_code, pp->frame_back), pp->frame_instr) + 8;
 	if (pp->frame_owner != CT_PY_NONE)
 		w.frame_read = max_u32(w.frame_read, pp->frame_owner + 1);
+	if (pp->frame_tlbc != CT_PY_NONE)
+		w.frame_read = max_u32(w.frame_read, pp->frame_tlbc + 4);
 	w.code_read = max_u32(max_u32(pp->code_filename, pp->code_name),
-			      max_u32(pp->code_firstlineno, 8)) + 8;
+			      max_u32(pp->code_firstlineno, pp->ob_type)) + 8;
 	w.frame = py_read_ptr(tstate + pp->tstate_frame);
 	if (w.frame && pp->cframe_frame != CT_PY_NONE)
 		w.frame = py_read_ptr(w.frame + pp->cframe_frame);

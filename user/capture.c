@@ -5,6 +5,7 @@
 #include <string.h>
 #include "capture.h"
 #include "log.h"
+#include "outdir.h"
 #include "stacks.h"
 #include "util.h"
 
@@ -14,28 +15,26 @@ void capture_snapshot(void *ctx, pid_t tgid)
 }
 
 void capture_write_stacks(struct tracer *t, struct symbolizer *sym, const struct ct_raw *raw,
-			 const char *dir, const struct ct_user *u)
+			 struct outdir *dir)
 {
 	json_t *st;
 
 	if (!sym)
 		return;
 	st = stacks_build(t, sym, raw);
-	stacks_write(st, dir, u);
+	stacks_write(st, dir);
 	json_decref(st);
 }
 
 /* The timeline of the case streams into DIR/timeline.bin while it runs. */
-FILE *capture_open_timeline(struct tracer *t, const char *dir, const struct ct_user *u)
+FILE *capture_open_timeline(struct tracer *t, struct outdir *dir)
 {
-	char *path = xasprintf("%s/timeline.bin", dir);
-	FILE *f = fopen(path, "we");
+	FILE *f = outdir__fopen(dir, "timeline.bin", false);
 
-	if (f) {
-		chown_to(path, u);
+	if (f)
 		tracer__timeline_to(t, f);
-	}
-	free(path);
+	else
+		pr_warn("cannot write %s/timeline.bin: %s\n", outdir__path(dir), strerror(errno));
 	return f;
 }
 

@@ -9,11 +9,12 @@
 
 /* tracer__on_process callback: snapshot the process's mappings (ctx: the symbolizer). */
 void capture_snapshot(void *ctx, pid_t tgid);
+struct outdir;
 /* Stream the case's timeline into DIR/timeline.bin (NULL if it cannot be created). */
-FILE *capture_open_timeline(struct tracer *t, const char *dir, const struct ct_user *u);
+FILE *capture_open_timeline(struct tracer *t, struct outdir *dir);
 int capture_close_timeline(struct tracer *t, FILE *f);
 /* Symbolise the case's stacks into DIR/stacks.json (nothing when sym is NULL). */
 void capture_write_stacks(struct tracer *t, struct symbolizer *sym, const struct ct_raw *raw,
-			  const char *dir, const struct ct_user *u);
+			  struct outdir *dir);
 
 #endif

@@ -5,10 +5,13 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "commands.h"
 #include "compare.h"
 #include "flame.h"
+#include "fsid.h"
 #include "log.h"
+#include "outdir.h"
 #include "reasons.h"
 #include "render.h"
 #include "render_flame.h"
@@ -26,15 +29,21 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: conctrace diff [--case-a N --case-b M] [-o DIR] RUN_A RUN_B\n"
 "\n"
-"Compare two run directories: for record runs their one case, for `run` runs every\n"
-"(workload, model) present in both (medians over repeats). --case-a/--case-b compare two\n"
-"given cases (1-based, in run.json order), e.g. two models of one run:\n"
+"Compare two run directories: for record runs their one case, for `run` runs\n"
+"every (workload, model) present in both (medians over repeats). --case-a and\n"
+"--case-b compare two given cases, e.g. two models of one run:\n"
 "  conctrace diff RUN RUN --case-a 1 --case-b 2\n"
 "A change beyond 10%% (and beyond a small absolute amount) is marked with '*'.\n"
 "\n"
-"  -o, --output DIR      also write differential flame graphs there (red: more time in B,\n"
-"                        blue: less), one on-CPU and one off-CPU per compared pair\n"
-"  -h, --help            this help\n");
+"      --case-a N        the case of RUN_A to compare (1-based, run.json order)\n"
+"      --case-b M        the case of RUN_B to compare it with\n"
+"  -o, --output DIR      also write differential flame graphs there (red: more\n"
+"                        time in B, blue: less), one on-CPU, one off-CPU a pair\n"
+"  -v, --verbose         more messages (repeat for more)\n"
+"  -h, --help            this help\n"
+"\n"
+"Exit status: 0 compared, 2 no case in common (or bad usage or input); see\n"
+"`conctrace help`.\n");
 }
 
 struct pair {
@@ -200,37 +209,41 @@ static int make_pairs(json_t *ra, json_t *rb, const struct diff_opts *o, struct 
 	return 0;
 }
 
-static void flames(const struct pair *pr, const char *dira, const char *dirb, const char *out)
+static void flames(const struct pair *pr, const char *dira, const char *dirb, struct outdir *out)
 {
 	for (int on = 1; on >= 0; on--) {
 		char *ca = case_dir_path(dira, pr->a[0]), *cb = case_dir_path(dirb, pr->b[0]);
-		json_t *sa = stacks_load(ca), *sb = stacks_load(cb);
+		json_t *sa = ca ? stacks_load(ca) : NULL, *sb = cb ? stacks_load(cb) : NULL;
 		char name[200], title[256];
 		struct flame_opts fo = {0};
 
 		if (sa && sb) {
 			struct flame *fa = flame_from_stacks(sa, on), *fb = flame_from_stacks(sb, on);
-			char *path;
+			char *file, *path;
 			FILE *f;
 
 			snprintf(name, sizeof(name), "%s", pr->name);
 			for (char *s = name; *s; s++)
 				if (*s == ' ' || *s == '/')
 					*s = *s == '/' ? '-' : '_';
-			path = xasprintf("%s/%s-%s-diff.svg", out, name, on ? "oncpu" : "offcpu");
+			file = xasprintf("%s-%s-diff.svg", name, on ? "oncpu" : "offcpu");
+			path = xasprintf("%s/%s", outdir__path(out), file);
 			snprintf(title, sizeof(title), "%s: %s, A -> B", on ? "On-CPU" : "Off-CPU",
 				 pr->name);
 			fo.title = title;
 			fo.subtitle = "red: a larger share of the time in B, blue: a smaller one";
 			fo.unit = on ? "samples" : "ns";
 			fo.palette = FLAME_DIFF;
-			f = fopen(path, "we");
-			if (!f || flame__write_diff_svg(fa, fb, &fo, f) || fclose(f))
+			f = outdir__fopen(out, file, false);
+			if (!f)
+				pr_warn("cannot write %s: %s\n", path, strerror(errno));
+			else if (flame__write_diff_svg(fa, fb, &fo, f) | fclose(f))
 				pr_warn("cannot write %s\n", path);
 			else
 				printf("wrote %s\n", path);
 			flame__free(fa);
 			flame__free(fb);
+			free(file);
 			free(path);
 		}
 		json_decref(sa);
@@ -247,17 +260,20 @@ int cmd_diff(int argc, char **argv)
 		{"case-b", required_argument, NULL, 'b'},
 		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
+		{"verbose", no_argument, NULL, 'v'},
 		{},
 	};
 	struct diff_opts o = {};
 	char err[512], *end;
 	json_t *ra = NULL, *rb = NULL;
 	struct pair *p = NULL;
+	struct outdir *od = NULL;
+	struct ct_user me = { .name = "" };
 	int c, np = 0, code = CT_EXIT_OK;
 
 	optind = 0;   /* 0, not 1: glibc re-reads the optstring (main parsed with "+") */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:hv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 		case 'b': {
@@ -275,6 +291,7 @@ int cmd_diff(int argc, char **argv)
 			break;
 		}
 		case 'o': o.outdir = optarg; break;
+		case 'v': log_init(log_verbosity + 1); break;
 		case 'h': usage(stdout); return CT_EXIT_OK;
 		default:
 			pr_warn("diff: bad option '%s' (unknown, or missing its value)\n", argv[optind - 1]);
@@ -287,6 +304,11 @@ int cmd_diff(int argc, char **argv)
 		usage(stderr);
 		return CT_EXIT_USAGE;
 	}
+	code = fsid_drop_for_good();   /* diff reads and writes as the user who ran sudo */
+	if (code)
+		return code;
+	me.uid = geteuid();
+	me.gid = getegid();
 	ra = results_load(argv[optind], err, sizeof(err));
 	if (!ra) {
 		pr_warn("%s\n", err);
@@ -298,17 +320,30 @@ int cmd_diff(int argc, char **argv)
 		json_decref(ra);
 		return CT_EXIT_USAGE;
 	}
+	if (!case_dirs_ok(ra, argv[optind]) || !case_dirs_ok(rb, argv[optind + 1])) {
+		code = CT_EXIT_USAGE;
+		goto out;
+	}
 	if (make_pairs(ra, rb, &o, &p, &np, stdout)) {
 		code = CT_EXIT_USAGE;
 		goto out;
 	}
 	printf("A: %s (%s)\nB: %s (%s)\n", argv[optind], jget_str(ra, "name") ?: "?",
 	       argv[optind + 1], jget_str(rb, "name") ?: "?");
-	if (!np)
-		printf("\nno case in common\n");
-	if (o.outdir && mkdir_p_owned(o.outdir, &(struct ct_user){ .uid = 0 })) {
-		pr_warn("cannot create %s\n", o.outdir);
-		code = CT_EXIT_FAILURE;
+	if (!np) {
+		pr_warn("diff: %s and %s have no case (workload and model) in common; "
+			"--case-a/--case-b pick two\n", argv[optind], argv[optind + 1]);
+		code = CT_EXIT_USAGE;
+		goto out;
+	}
+	if (o.outdir) {
+		struct outdir_opts oo = { .mode = OUTDIR_EXISTING, .user = &me, .parents = true };
+		int rc = outdir__open(&od, o.outdir, &oo, err, sizeof(err));
+
+		if (rc) {
+			pr_warn("%s\n", err);
+			code = outdir_exit_status(rc);
+		}
 	}
 	for (int i = 0; i < np; i++) {
 		struct model_row a, b;
@@ -318,8 +353,8 @@ int cmd_diff(int argc, char **argv)
 		printf("\n%s (A: %d run%s, B: %d run%s)\n", p[i].name, p[i].na, p[i].na > 1 ? "s" : "",
 		       p[i].nb, p[i].nb > 1 ? "s" : "");
 		diff_rows(stdout, &a, &b);
-		if (o.outdir && code == CT_EXIT_OK)
-			flames(&p[i], argv[optind], argv[optind + 1], o.outdir);
+		if (od)
+			flames(&p[i], argv[optind], argv[optind + 1], od);
 	}
 	if (fflush(stdout))
 		code = CT_EXIT_FAILURE;
@@ -329,6 +364,7 @@ out:
 		free(p[i].b);
 	}
 	free(p);
+	outdir__close(od);
 	json_decref(ra);
 	json_decref(rb);
 	return code;

@@ -1,5 +1,4 @@
 /* conctrace record: trace one command, or attach to a running process tree. */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -8,13 +7,11 @@
 #include <unistd.h>
 #include "commands.h"
 #include "log.h"
+#include "outdir.h"
 #include "render.h"
 #include "results.h"
 #include "runner.h"
-#include "capture.h"
-#include "stacks.h"
-#include "symbolize.h"
-#include "tracer.h"
+#include "session.h"
 #include "util.h"
 
 struct record_opts {
@@ -22,6 +19,7 @@ struct record_opts {
 	pid_t pid;
 	double duration;
 	bool as_root;
+	bool force;
 	bool quiet;
 	bool no_stacks;
 	bool no_python_frames;
@@ -36,229 +34,81 @@ static void usage(FILE *f)
 "Usage: conctrace record [OPTIONS] -- CMD [ARGS...]\n"
 "       conctrace record [OPTIONS] -p PID [-d SECONDS]\n"
 "\n"
-"Trace CMD and every process and thread it starts (or a running process tree) with eBPF:\n"
-"on-CPU time, context switches, off-CPU time by reason, lock waits, run-queue latency,\n"
-"per-CPU placement and parallelism. Prints a report and writes DIR/run.json.\n"
+"Trace CMD and every process and thread it starts (or a running process tree)\n"
+"with eBPF: on-CPU time, context switches, off-CPU time by reason, lock waits,\n"
+"run-queue latency, per-CPU placement and parallelism. Prints a report and writes\n"
+"DIR/run.json.\n"
 "\n"
-"  -o, --output DIR      run directory (default conctrace-out/record-TIMESTAMP)\n"
-"  -p, --pid PID         attach to PID, its threads and descendants (new ones too)\n"
+"  -o, --output DIR      run directory (default conctrace-out/record-TIMESTAMP);\n"
+"                        an existing non-empty DIR is refused\n"
+"      --force           with -o: first move an existing DIR aside to DIR.old\n"
+"  -p, --pid PID         attach to PID, its threads and descendants, new ones too\n"
 "  -d, --duration SECS   with -p: stop after SECS (default: until Ctrl-C or exit)\n"
 "      --as-root         run CMD as root, not as the user who invoked sudo\n"
 "      --no-stacks       no stack collection (on-CPU samples and off-CPU stacks)\n"
-"      --no-python-frames  stacks of CPython processes without their Python frames\n"
-"      --sample-hz N     on-CPU samples per second per CPU (default 99)\n"
-"      --no-timeline     no per-switch timeline (no per-core timeline, no Perfetto slices)\n"
-"  -q, --quiet           do not print the report (still written to DIR/report.txt)\n"
+"      --no-python-frames\n"
+"                        stacks of CPython processes without their Python frames\n"
+"  -F, --sample-hz N     on-CPU samples per second per CPU (default 99)\n"
+"      --no-timeline     no per-switch timeline (no per-core timeline, no\n"
+"                        Perfetto slices)\n"
+"  -q, --quiet           no report on stdout (still written to DIR/report.txt)\n"
+"  -v, --verbose         more messages (repeat for more)\n"
 "  -h, --help            this help\n"
 "\n"
-"Exit status: CMD's own (128+N if killed by signal N); see `conctrace help` for errors.\n");
+"Exit status: CMD's own (128+N if signal N killed it); `conctrace help` lists\n"
+"the errors.\n");
 }
 
-/* Every tgid under root (inclusive) found in /proc, with their threads. */
-static int track_tree(struct tracer *t, pid_t root, int *nprocs)
+/* The run directory, made before anything runs: 0, or the exit status after a message. */
+static int make_outdir(const struct record_opts *ro, const struct ct_user *u, struct outdir **dir)
 {
-	int cap = 256, n = 0, added = 0;
-	pid_t *pids = xcalloc(cap, sizeof(pid_t)), *ppids = xcalloc(cap, sizeof(pid_t));
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	bool *in = NULL;
-
-	if (!d)
-		return -errno;
-	while ((de = readdir(d)) != NULL) {
-		char path[64], buf[512], *p;
-		pid_t pid = atoi(de->d_name);
-
-		if (pid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		if (read_file_str(path, buf, sizeof(buf)) != 0)
-			continue;
-		p = strrchr(buf, ')');
-		if (!p)
-			continue;
-		if (n == cap) {
-			cap *= 2;
-			pids = xrealloc(pids, cap * sizeof(pid_t));
-			ppids = xrealloc(ppids, cap * sizeof(pid_t));
-		}
-		pids[n] = pid;
-		ppids[n] = atoi(p + 4);   /* ") S PPID" */
-		n++;
-	}
-	closedir(d);
-	in = xcalloc(n + 1, sizeof(bool));
-	for (int changed = 1; changed;) {
-		changed = 0;
-		for (int i = 0; i < n; i++) {
-			if (in[i])
-				continue;
-			bool mark = pids[i] == root;
-
-			for (int j = 0; j < n && !mark; j++)
-				if (in[j] && pids[j] == ppids[i])
-					mark = true;
-			if (mark) {
-				in[i] = true;
-				changed = 1;
-			}
-		}
-	}
-	for (int i = 0; i < n; i++) {
-		char path[64];
-		DIR *td;
-
-		if (!in[i])
-			continue;
-		/* the leader first, so that its process entry exists for its threads */
-		if (tracer__track(t, pids[i], pids[i], pids[i] == root ? 0 : ppids[i], true) == 0)
-			added++;
-		snprintf(path, sizeof(path), "/proc/%d/task", pids[i]);
-		td = opendir(path);
-		while (td && (de = readdir(td)) != NULL) {
-			pid_t tid = atoi(de->d_name);
-
-			if (tid > 0 && tid != pids[i])
-				tracer__track(t, tid, pids[i], 0, true);
-		}
-		if (td)
-			closedir(td);
-	}
-	free(pids);
-	free(ppids);
-	free(in);
-	*nprocs = added;
-	return added ? 0 : -ESRCH;
-}
-
-static bool any_alive(struct tracer *t)
-{
-	pid_t live[256];
-	int n = tracer__live_procs(t, live, 256);
-
-	for (int i = 0; i < n; i++) {
-		char path[64], buf[512], *p;
-
-		snprintf(path, sizeof(path), "/proc/%d/stat", live[i]);
-		if (read_file_str(path, buf, sizeof(buf)) != 0)
-			continue;
-		p = strrchr(buf, ')');
-		if (p && p[2] != 'Z' && p[2] != 'X')
-			return true;
-	}
-	return false;
-}
-
-static int make_outdir(const struct record_opts *ro, const struct ct_user *u, char **dir)
-{
+	struct outdir_opts oo = { .mode = ro->force ? OUTDIR_FORCE : OUTDIR_NEW, .user = u,
+				  .parents = true };
+	char msg[512], *path;
 	int err;
 
 	if (ro->outdir) {
-		*dir = xstrdup(ro->outdir);
+		path = xstrdup(ro->outdir);
 	} else {
 		char ts[32];
 
 		timestamp_compact(ts, sizeof(ts));
-		*dir = xasprintf("conctrace-out/record-%s", ts);
+		path = xasprintf("conctrace-out/record-%s", ts);
+		oo.mode = OUTDIR_UNIQUE;
 	}
-	err = mkdir_p_owned(*dir, u);
-	if (err)
-		pr_warn("cannot create the run directory %s: %s\n", *dir, strerror(-err));
-	return err;
-}
-
-
-
-
-static int write_outputs(json_t *run, const char *dir, const struct ct_user *u, bool quiet)
-{
-	struct render_opts ro = { .color = want_color(stdout), .dir = dir };
-	struct render_opts fo = { .color = false, .dir = dir };
-	char *path = xasprintf("%s/report.txt", dir);
-	FILE *f;
-	int err = results_write(run, dir, u);
-
-	if (render_case_files(run, dir, u->uid, u->gid) ||
-	    render_html_file(run, dir, u->uid, u->gid))
-		err = -EIO;
-
-	f = fopen(path, "we");
-	if (f) {
-		render_text(run, f, &fo);
-		if (fclose(f) != 0)
-			err = -EIO;
-		chown_to(path, u);
-	} else {
-		err = -errno;
-		pr_warn("cannot write %s: %s\n", path, strerror(errno));
-	}
+	err = outdir__open(dir, path, &oo, msg, sizeof(msg));
 	free(path);
-	if (!quiet) {
-		render_text(run, stdout, &ro);
-		printf("\nrun directory: %s\n", dir);
-		if (fflush(stdout) != 0)
-			err = -EIO;
+	if (err) {
+		pr_warn("%s\n", msg);
+		return outdir_exit_status(err);
 	}
-	return err;
+	return 0;
 }
 
-
-static int open_tracer(struct tracer **t, const struct record_opts *ro, struct symbolizer **sym)
+static int open_session(struct session **se, const struct record_opts *ro,
+			const struct ct_user *u)
 {
 	struct tracer_opts to = { .stacks = !ro->no_stacks, .no_python_frames = ro->no_python_frames,
 				  .sample_hz = ro->sample_hz,
 				  .timeline = !ro->no_timeline, .bench_floor = ro->bench_floor };
-	char msg[256];
-	int code = tracer_preflight(msg, sizeof(msg)), err;
 
-	if (code) {
-		pr_warn("%s\n", msg);
-		return code;
-	}
-	err = tracer__open(t, &to);
-	if (!err && to.stacks) {
-		*sym = symbolizer__new();
-		if (*sym)
-			tracer__on_process(*t, capture_snapshot, *sym);
-	}
-	if (err == -EPERM) {
-		pr_warn("not permitted to load BPF programs (%s): run as root\n", strerror(-err));
-		return CT_EXIT_PERM;
-	}
-	if (err)
-		return CT_EXIT_BPF;
-	return 0;
-}
-
-/* end of the case: the last exit the kernel saw, when everything exited */
-static uint64_t case_end(const struct ct_raw *raw, uint64_t fallback)
-{
-	uint64_t end = 0;
-
-	for (int i = 0; i < raw->nprocs; i++) {
-		if (!(raw->procs[i].flags & CT_PF_EXITED))
-			return fallback;
-		if (raw->procs[i].end_ns > end)
-			end = raw->procs[i].end_ns;
-	}
-	return end && end <= fallback ? end : fallback;
+	return session_open(se, &to, u);
 }
 
 static int record_cmd(const struct record_opts *ro, char **argv, const struct ct_user *u)
 {
-	struct runner_opts rop = { .argv = argv, .user = u, .as_root = ro->as_root,
-				   .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
-	struct runner_result res = {};
-	struct case_meta meta = { .argv = argv };
-	struct tracer *t = NULL;
-	struct symbolizer *sym = NULL;
-	struct runner r;
-	struct ct_raw raw;
-	char resolved[4096], *dir = NULL;
-	FILE *tl = NULL;
-	json_t *run;
+	struct session_case sc = {
+		.run = { .argv = argv, .user = u, .as_root = ro->as_root,
+			 .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 },
+		.timeline = !ro->no_timeline,
+		.meta = { .argv = argv },
+	};
+	struct session *se = NULL;
+	struct runner_result *res = &sc.res;
+	char resolved[4096];
+	struct outdir *dir = NULL;
+	json_t *run, *c;
 	int err, code;
-	bool created = false;
 
 	err = runner_resolve(argv[0], ro->as_root ? &(struct ct_user){ .uid = 0 } : u,
 			     resolved, sizeof(resolved));
@@ -267,137 +117,81 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 			"command not found (check the name and PATH)");
 		return CT_EXIT_NOCMD;
 	}
-	code = open_tracer(&t, ro, &sym);
+	code = make_outdir(ro, u, &dir);
 	if (code)
 		return code;
-	if (make_outdir(ro, u, &dir)) {
-		code = CT_EXIT_FAILURE;
+	code = open_session(&se, ro, u);
+	if (code) {
+		outdir__discard(dir);   /* nothing ran: no empty run directory left behind */
+		return code;
+	}
+	sc.dir = dir;
+	c = session_run_case(se, &sc);
+	if (sc.failed) {
+		json_decref(c);
+		pr_warn("%s\n", sc.error);
+		code = sc.failed == SESSION_EXEC ? CT_EXIT_NOCMD :
+		       sc.failed == SESSION_TRACK ? CT_EXIT_BPF : CT_EXIT_FAILURE;
+		outdir__discard(dir);   /* what was made for a command that did not run */
+		dir = NULL;
 		goto out;
 	}
-	created = true;
-	tl = capture_open_timeline(t, dir, u);
-	err = runner_start(&r, &rop);
-	if (err) {
-		pr_warn("cannot start %s: %s\n", argv[0], strerror(-err));
-		code = CT_EXIT_FAILURE;
-		goto out;
-	}
-	tracer__begin(t, now_ns());
-	err = tracer__track(t, r.pid, r.pid, 0, false);
-	if (err) {
-		pr_warn("cannot track pid %d: %s\n", r.pid, strerror(-err));
-		runner_abort(&r);
-		code = CT_EXIT_BPF;
-		goto out;
-	}
-	runner_pre_exec(r.pid, &meta.pre_exec.on_cpu_ns, &meta.pre_exec.nvcsw, &meta.pre_exec.nivcsw);
-	tracer__begin_clock(t, now_ns());
-	err = runner_release(&r, &res.start_ns);
-	if (err) {
-		pr_warn("%s: cannot execute: %s\n", argv[0], strerror(-err));
-		code = CT_EXIT_NOCMD;
-		goto out;
-	}
-	runner_wait(&r, t, &res);
-	tracer__collect(t, res.end_ns, &raw);
-	capture_close_timeline(t, tl);
-	tl = NULL;
-	raw.start_ns = res.start_ns;
-	raw.end_ns = case_end(&raw, res.end_ns);
-	meta.exit_code = res.exit_code;
-	meta.signal = res.signal;
-	meta.interrupted = res.interrupted;
-	meta.have_rusage = true;
-	meta.ru = res.ru;
 	run = results_new_run("record", argv[0]);
-	results_add_case(run, results_build_case(&raw, &meta));
-	capture_write_stacks(t, sym, &raw, dir, u);
-	ct_raw_free(&raw);
-	created = false;
-	code = write_outputs(run, dir, u, ro->quiet) ? CT_EXIT_FAILURE :
-	       res.signal ? 128 + res.signal : res.exit_code < 0 ? CT_EXIT_FAILURE : res.exit_code;
+	results_add_case(run, c);
+	code = session_write_run(run, dir, ro->quiet) ? CT_EXIT_FAILURE :
+	       res->signal ? 128 + res->signal : res->exit_code < 0 ? CT_EXIT_FAILURE :
+	       res->exit_code;
 	json_decref(run);
-	free(res.report);
 out:
-	capture_close_timeline(t, tl);
-	if (created && dir) {
-		char *p = xasprintf("%s/timeline.bin", dir);
-
-		unlink(p);
-		free(p);
-		rmdir(dir);
-	}
-	free(dir);
-	tracer__close(t);
-	symbolizer__free(sym);
+	outdir__close(dir);
+	session_close(se);
 	return code;
 }
 
 static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 {
 	struct case_meta meta = { .attached = true };
-	struct tracer *t = NULL;
-	struct symbolizer *sym = NULL;
-	struct ct_raw raw;
-	char *dir = NULL, comm[64] = "", path[64];
-	FILE *tl;
+	struct session *se = NULL;
+	struct outdir *dir = NULL;
+	char comm[64] = "", path[64];
 	char *argv[3] = {NULL};
-	uint64_t start, end;
-	json_t *run;
-	int code, nprocs = 0;
+	json_t *run, *c;
+	int code, err;
 
 	if (kill(ro->pid, 0) < 0 && errno == ESRCH) {
 		pr_warn("no process with pid %d\n", ro->pid);
 		return CT_EXIT_NOPID;
 	}
-	code = open_tracer(&t, ro, &sym);
+	code = make_outdir(ro, u, &dir);
 	if (code)
 		return code;
+	code = open_session(&se, ro, u);
+	if (code) {
+		outdir__discard(dir);
+		return code;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/comm", ro->pid);
 	read_file_str(path, comm, sizeof(comm));
-	start = now_ns();
-	tracer__begin(t, start);
-	if (track_tree(t, ro->pid, &nprocs) != 0) {
-		pr_warn("no process with pid %d (it exited)\n", ro->pid);
-		tracer__close(t);
-		symbolizer__free(sym);
-		return CT_EXIT_NOPID;
-	}
-	if (make_outdir(ro, u, &dir)) {
-		tracer__close(t);
-		symbolizer__free(sym);
-		free(dir);
-		return CT_EXIT_FAILURE;
-	}
-	tl = capture_open_timeline(t, dir, u);
-	if (!ro->quiet)
-		fprintf(stderr, "conctrace: attached to pid %d (%s) and %d process(es); "
-			"Ctrl-C to stop\n", ro->pid, comm, nprocs);
-	end = ro->duration > 0 ? start + (uint64_t)(ro->duration * 1e9) : 0;
-	while (!ct_interrupted && (!end || now_ns() < end)) {
-		tracer__poll(t, 50);
-		if (!any_alive(t))
-			break;
-	}
-	meta.interrupted = ct_interrupted;
-	tracer__collect(t, now_ns(), &raw);
-	capture_close_timeline(t, tl);
-	raw.start_ns = start;
-	raw.end_ns = case_end(&raw, raw.end_ns);
 	argv[0] = xasprintf("pid:%d", ro->pid);
 	argv[1] = comm;
 	meta.argv = argv;
-	meta.exit_code = -1;
+	c = session_attach(se, &ro->pid, 1, ro->duration > 0 ? (uint64_t)(ro->duration * 1e9) : 0,
+			   dir, !ro->no_timeline, &meta, !ro->quiet, &err);
+	if (!c) {
+		pr_warn("no process with pid %d (it exited)\n", ro->pid);
+		outdir__discard(dir);
+		dir = NULL;
+		code = CT_EXIT_NOPID;
+		goto out;
+	}
 	run = results_new_run("record", comm[0] ? comm : argv[0]);
-	results_add_case(run, results_build_case(&raw, &meta));
-	capture_write_stacks(t, sym, &raw, dir, u);
-	ct_raw_free(&raw);
-	code = write_outputs(run, dir, u, ro->quiet) ? CT_EXIT_FAILURE : CT_EXIT_OK;
+	results_add_case(run, c);
+	code = session_write_run(run, dir, ro->quiet) ? CT_EXIT_FAILURE : CT_EXIT_OK;
 	json_decref(run);
+out:
 	free(argv[0]);
-	free(dir);
-	tracer__close(t);
-	symbolizer__free(sym);
+	outdir__close(dir);
+	session_close(se);
 	return code;
 }
 
@@ -408,12 +202,13 @@ int cmd_record(int argc, char **argv)
 		{"pid", required_argument, NULL, 'p'},
 		{"duration", required_argument, NULL, 'd'},
 		{"as-root", no_argument, NULL, 'R'},
+		{"force", no_argument, NULL, 'f'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"no-stacks", no_argument, NULL, 'S'},
 		{"no-python-frames", no_argument, NULL, 'P'},
 		{"sample-hz", required_argument, NULL, 'H'},
 		{"no-timeline", no_argument, NULL, 'T'},
-		{"bench-floor", no_argument, NULL, 'F'},   /* undocumented: make bench's floor */
+		{"bench-floor", no_argument, NULL, 'B'},   /* undocumented: make bench's floor */
 		{"help", no_argument, NULL, 'h'},
 		{"verbose", no_argument, NULL, 'v'},
 		{},
@@ -425,7 +220,7 @@ int cmd_record(int argc, char **argv)
 
 	optind = 0;   /* 0, not 1: glibc re-reads the optstring (main parsed with "+") */
 	opterr = 0;   /* our own messages, prefixed like every other */
-	while ((c = getopt_long(argc, argv, "+o:p:d:qhv", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:p:d:qhvF:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': ro.outdir = optarg; break;
 		case 'p':
@@ -443,11 +238,13 @@ int cmd_record(int argc, char **argv)
 			}
 			break;
 		case 'R': ro.as_root = true; break;
+		case 'f': ro.force = true; break;
 		case 'q': ro.quiet = true; break;
 		case 'S': ro.no_stacks = true; break;
 		case 'P': ro.no_python_frames = true; break;
 		case 'T': ro.no_timeline = true; break;
-		case 'F': ro.bench_floor = true; break;
+		case 'B': ro.bench_floor = true; break;
+		case 'F':
 		case 'H':
 			ro.sample_hz = strtol(optarg, &end, 10);
 			if (*end || ro.sample_hz < 1 || ro.sample_hz > 10000) {
@@ -474,12 +271,15 @@ int cmd_record(int argc, char **argv)
 		pr_warn("record: -d applies to -p PID only\n");
 		return CT_EXIT_USAGE;
 	}
-	if (ct_user_resolve(&u) != 0) {
-		pr_warn("record: SUDO_UID is not a number\n");
+	if (ro.force && !ro.outdir) {
+		pr_warn("record: --force applies to -o DIR only (default run directories are new)\n");
 		return CT_EXIT_USAGE;
 	}
+	if (ct_user_resolve(&u) != 0)
+		return CT_EXIT_USAGE;   /* the message names the variable */
 	if (u.uid == 0 && !u.from_sudo && !ro.as_root && !ro.pid)
-		pr_info("running the command as root: no SUDO_UID (invoke with sudo from your account)\n");
+		pr_warn("warning: the command runs as root (no SUDO_UID): use sudo from your "
+			"own account, or --as-root to mean it\n");
 	ct_install_signal_handlers();
 	code = ro.pid ? record_pid(&ro, &u) : record_cmd(&ro, argv + optind, &u);
 	ct_user_free(&u);

@@ -4,47 +4,81 @@
 #include <string.h>
 #include <unistd.h>
 #include "commands.h"
+#include "fsid.h"
 #include "log.h"
+#include "outdir.h"
 #include "render.h"
 #include "results.h"
 #include "util.h"
 
 static void usage(FILE *f)
 {
-	int n;
+	int n, col;
 	const struct renderer *r = renderer_list(&n);
 
-	fprintf(f, "Usage: conctrace report [--format FMT] [-o FILE] RUN_DIR\n\n"
-		"Render a saved run directory again (from its run.json). Formats:");
-	for (int i = 0; i < n; i++)
+	fprintf(f, "Usage: conctrace report [--format FMT] [-o FILE] RUN_DIR\n"
+		"\n"
+		"Render a saved run directory again (from its run.json), in any format.\n"
+		"\n"
+		"  -f, --format FMT      the format (default text, on stdout), one of:\n"
+		"                       ");
+	col = 23;
+	for (int i = 0; i < n; i++) {
+		int w = (int)strlen(r[i].name) + 1;
+
+		if (col + w > 80) {
+			fprintf(f, "\n                       ");
+			col = 23;
+		}
 		fprintf(f, " %s", r[i].name);
-	fprintf(f, " (default text, on stdout).\n"
-		"-o FILE.gz writes the output gzip-compressed (the Perfetto UI opens trace.json.gz).\n");
+		col += w;
+	}
+	fprintf(f, "\n"
+		"  -o, --output FILE     write FILE instead of stdout (a per-case format without\n"
+		"                        -o: a file in each case directory); FILE.gz writes it\n"
+		"                        gzip-compressed (the Perfetto UI opens trace.json.gz)\n"
+		"  -v, --verbose         more messages (repeat for more)\n"
+		"  -h, --help            this help\n");
 }
 
 static int render_case_files_one(json_t *run, const char *dir, const struct renderer *r)
 {
+	struct ct_user me = { .uid = geteuid(), .gid = getegid(), .name = "" };
+	struct outdir_opts oo = { .mode = OUTDIR_EXISTING, .user = &me };
 	json_t *cases = json_object_get(run, "cases"), *c;
 	struct render_opts o = { .dir = dir };
-	int err = 0;
+	struct outdir *d;
+	char msg[512];
+	int err;
 	size_t i;
 
+	/* the process is the user already (fsid_drop_for_good): it writes as itself */
+	err = outdir__open(&d, dir, &oo, msg, sizeof(msg));
+	if (err) {
+		pr_warn("%s\n", msg);
+		return err;
+	}
 	json_array_foreach(cases, i, c) {
-		char *cdir = case_dir_path(dir, c), *path = xasprintf("%s/%s", cdir, r->file);
-		FILE *f = fopen(path, "we");
-		int rc = f ? r->render_case(run, c, cdir, f, &o) : -errno;
+		struct outdir *cd = NULL;
+		FILE *f = NULL;
+		int rc = outdir__subdir(d, case_dir_rel(c), false, &cd);
 
-		if (f && fclose(f) && !rc)
-			rc = -EIO;
+		if (!rc) {
+			f = outdir__fopen(cd, r->file, false);
+			rc = f ? r->render_case(run, c, outdir__path(cd), f, &o) : -errno;
+			if (f && fclose(f) && !rc)
+				rc = -EIO;
+		}
 		if (rc) {
-			pr_warn("cannot write %s: %s\n", path, strerror(-rc));
+			pr_warn("cannot write %s/%s/%s: %s\n", dir, case_dir_rel(c), r->file,
+				strerror(-rc));
 			err = rc;
 		} else {
-			printf("%s\n", path);
+			printf("%s/%s\n", outdir__path(cd), r->file);
 		}
-		free(cdir);
-		free(path);
+		outdir__close(cd);
 	}
+	outdir__close(d);
 	return err;
 }
 
@@ -54,6 +88,7 @@ int cmd_report(int argc, char **argv)
 		{"format", required_argument, NULL, 'f'},
 		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
+		{"verbose", no_argument, NULL, 'v'},
 		{},
 	};
 	const char *format = "text", *outpath = NULL;
@@ -63,13 +98,15 @@ int cmd_report(int argc, char **argv)
 	json_t *run;
 	FILE *out = stdout;
 	int c, rc;
+	struct ct_user me = { .uid = geteuid(), .gid = getegid(), .name = "" };
 
 	optind = 0;   /* 0, not 1: glibc re-reads the optstring (main parsed with "+") */
 	opterr = 0;   /* our own messages, prefixed like every other */
-	while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:hv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': format = optarg; break;
 		case 'o': outpath = optarg; break;
+		case 'v': log_init(log_verbosity + 1); break;
 		case 'h': usage(stdout); return CT_EXIT_OK;
 		default:
 			pr_warn("%s: bad option '%s' (unknown, or missing its value)\n", "report",
@@ -79,6 +116,7 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1) {
+		pr_warn("report: give one run directory\n");
 		usage(stderr);
 		return CT_EXIT_USAGE;
 	}
@@ -88,9 +126,18 @@ int cmd_report(int argc, char **argv)
 		usage(stderr);
 		return CT_EXIT_USAGE;
 	}
+	rc = fsid_drop_for_good();   /* report reads and writes as the user who ran sudo */
+	if (rc)
+		return rc;
+	me.uid = geteuid();
+	me.gid = getegid();
 	run = results_load(argv[optind], err, sizeof(err));
 	if (!run) {
 		pr_warn("%s\n", err);
+		return CT_EXIT_USAGE;
+	}
+	if (!case_dirs_ok(run, argv[optind])) {
+		json_decref(run);
 		return CT_EXIT_USAGE;
 	}
 	if (outpath && r->render_case && json_array_size(json_object_get(run, "cases")) != 1) {
@@ -102,9 +149,10 @@ int cmd_report(int argc, char **argv)
 	}
 	if (outpath) {
 		/* -o NAME.gz: compressed (pprof is gzip-framed already) */
-		out = fopen_output(outpath, path_is_gz(outpath) && !r->binary);
+		out = outdir_fopen_path(outpath, path_is_gz(outpath) && !r->binary, &me, err,
+					sizeof(err));
 		if (!out) {
-			pr_warn("cannot write %s: %m\n", outpath);
+			pr_warn("%s\n", err);
 			json_decref(run);
 			return CT_EXIT_FAILURE;
 		}

@@ -10,11 +10,16 @@
 #include <unistd.h>
 #include "capture.h"
 #include "commands.h"
+#include "function.h"
+#include "compare.h"
+#include "fsid.h"
 #include "log.h"
+#include "outdir.h"
 #include "paths.h"
 #include "render.h"
 #include "results.h"
 #include "runner.h"
+#include "session.h"
 #include "spec.h"
 #include "tracer.h"
 #include "util.h"
@@ -27,30 +32,52 @@ struct run_opts {
 	bool dry_run;
 	bool quiet;
 	bool as_root;
+	bool force;
 	bool no_stacks;
 	bool no_python_frames;
 	int sample_hz;
+	struct function_opts fn;     /* --function: no spec file */
 };
+
+/* long options without a short one */
+enum { OPT_FUNCTION = 256, OPT_ARGS, OPT_CALLS, OPT_TASKS, OPT_PYTHONPATH };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: conctrace run [OPTIONS] SPEC.yaml\n"
+"Usage: conctrace run [OPTIONS] SPEC\n"
+"       conctrace run [OPTIONS] --function MOD:FN [--args LIST] [--calls N]\n"
 "\n"
-"Run every workload of SPEC in each of its concurrency models, trace every case with eBPF,\n"
-"and compare the models side by side (tables and findings). See docs/spec.md.\n"
+"Run every workload of SPEC in each of its concurrency models, trace every case\n"
+"with eBPF, and compare the models side by side (tables and findings). SPEC is a\n"
+"YAML file (conctrace-spec(5)), or the name of a shipped spec: quick,\n"
+"python-models, c-vs-python. With --function, the workload is your own Python\n"
+"callable, in every model that applies to it.\n"
 "\n"
-"  -o, --output DIR      run directory (default conctrace-out/NAME-TIMESTAMP)\n"
+"      --function MOD:FN call FN of module MOD (imported from the current\n"
+"                        directory and --pythonpath) in each model, and compare\n"
+"      --args LIST       the arguments of every call, a YAML list: '[1000, fast]'\n"
+"      --calls N         calls in all, split over the tasks (default 16)\n"
+"      --tasks N         threads, processes or coroutines (default 4)\n"
+"      --pythonpath DIRS directories to import from, ':'-separated\n"
+"  -o, --output DIR      run directory (default conctrace-out/NAME-TIMESTAMP);\n"
+"                        an existing non-empty DIR is refused\n"
+"      --force           with -o: first move an existing DIR aside to DIR.old\n"
 "      --only LIST       only these workloads (comma-separated names)\n"
 "      --models LIST     only these models (comma-separated)\n"
 "      --repeat N        repeat each case N times (overrides the spec)\n"
 "  -n, --dry-run         print the plan (every case and its command) and stop\n"
 "      --as-root         run the workloads as root, not as the invoking user\n"
 "      --no-stacks       no stack collection (overrides the spec's trace.stacks)\n"
-"      --no-python-frames  stacks of CPython processes without their Python frames\n"
-"      --sample-hz N     on-CPU samples per second per CPU (overrides trace.sample_hz)\n"
+"      --no-python-frames\n"
+"                        stacks of CPython processes without their Python frames\n"
+"  -F, --sample-hz N     on-CPU samples per second per CPU (overrides the spec)\n"
 "  -q, --quiet           no report on stdout (still written to DIR/report.txt)\n"
-"  -h, --help            this help\n");
+"  -v, --verbose         more messages (repeat for more)\n"
+"  -h, --help            this help\n"
+"\n"
+"Exit status: 0 every case ran, 7 a case failed (the others still ran; the\n"
+"summary says why); `conctrace help` lists the errors.\n");
 }
 
 static void print_plan(const struct spec *s, const struct plan *p, FILE *out)
@@ -59,7 +86,7 @@ static void print_plan(const struct spec *s, const struct plan *p, FILE *out)
 	for (int i = 0; i < p->ncases; i++) {
 		const struct plan_case *c = &p->cases[i];
 
-		fprintf(out, "  %3d  %-12s %-16s r%d%s  ", i + 1, c->wl->name, c->model->name,
+		fprintf(out, "  %3d  %-12s %-16s r%d%s  ", i + 1, c->wl->name, c->name,
 			c->repeat + 1, c->is_baseline ? "*" : " ");
 		for (int a = 0; c->argv[a]; a++)
 			fprintf(out, "%s%s", a ? " " : "", c->argv[a]);
@@ -70,9 +97,9 @@ static void print_plan(const struct spec *s, const struct plan *p, FILE *out)
 
 /* Ask the spec's python (as the workload user) for its real executable and version, so that
  * a shim (pyenv, asdf) is not part of every case's process tree. */
-static int resolve_python(struct spec *s, const struct ct_user *u, bool as_root, json_t **info)
+static int resolve_python(char **cmd, const struct ct_user *u, bool as_root, json_t **info)
 {
-	char *words = xstrdup(s->python), *save = NULL, *first = strtok_r(words, " ", &save);
+	char *words = xstrdup(*cmd), *save = NULL, *first = strtok_r(words, " ", &save);
 	char buf[1024] = "", *nl;
 	int pfd[2], st = 0;
 	ssize_t n, got = 0;
@@ -88,9 +115,17 @@ static int resolve_python(struct spec *s, const struct ct_user *u, bool as_root,
 		dup2(pfd[1], 1);
 		if (!as_root)
 			ct_user_drop(u);
-		execlp(first, first, "-c", "import sys, platform; print(sys.executable); "
-		       "print(platform.python_version()); print(platform.python_implementation())",
-		       (char *)NULL);
+		/* every word of the command, then the question: "chroot DIR python3.14 -c ..." */
+		char *all = xstrdup(*cmd), *sv = NULL, *argv[64];
+		int na = 0;
+
+		for (char *w = strtok_r(all, " \t", &sv); w && na < 61; w = strtok_r(NULL, " \t", &sv))
+			argv[na++] = w;
+		argv[na++] = "-c";
+		argv[na++] = "import sys, platform; print(sys.executable); "
+			     "print(platform.python_version()); print(platform.python_implementation())";
+		argv[na] = NULL;
+		execvp(argv[0], argv);
 		_exit(127);
 	}
 	close(pfd[1]);
@@ -111,45 +146,51 @@ static int resolve_python(struct spec *s, const struct ct_user *u, bool as_root,
 		impl[strcspn(impl, "\n")] = '\0';
 	}
 	*info = json_object();
-	json_object_set_new(*info, "command", json_string(s->python));
+	json_object_set_new(*info, "command", json_string(*cmd));
 	json_object_set_new(*info, "executable", json_string(buf));
 	json_object_set_new(*info, "version", json_string(ver));
 	json_object_set_new(*info, "implementation", json_string(impl ? impl : ""));
-	if (buf[0] == '/') {
+	/* only an interpreter named as such is replaced: in "chroot DIR python3.14" the path
+	 * printed is inside the chroot */
+	const char *base = strrchr(first, '/') ? strrchr(first, '/') + 1 : first;
+
+	if (buf[0] == '/' && !strncmp(base, "python", 6)) {
 		char *rest = save && *save ? xasprintf("%s %s", buf, save) : xstrdup(buf);
 
-		free(s->python);
-		s->python = rest;
+		free(*cmd);
+		*cmd = rest;
 	}
 	free(words);
 	return 0;
 }
 
+/* An interpreter run as "chroot DIR python..." opens the harness by its path inside DIR:
+ * true (and why in err) when it is not there. */
+static bool chroot_lacks(const char *cmd, const char *harness, char *err, size_t len)
+{
+	char dir[4096], path[8300];
+	int n = 0;
+
+	if (sscanf(cmd, " chroot %4095s %n", dir, &n) != 1 || !n || dir[0] == '-')
+		return false;
+	snprintf(path, sizeof(path), "%s%s", dir, harness);
+	if (access(path, R_OK) == 0)
+		return false;
+	snprintf(err, len, "the harness %.400s is not inside the chroot %.400s: make it visible there at "
+		 "the same path (copy workloads/python there, or mount --bind)", harness, dir);
+	return true;
+}
+
 static bool spec_uses_python(const struct spec *s)
 {
-	for (int i = 0; i < s->nworkloads; i++)
+	for (int i = 0; i < s->nworkloads; i++) {
+		if (s->workloads[i].function)
+			return true;
 		for (int m = 0; s->workloads[i].kind && m < s->workloads[i].nmodels; m++)
 			if (strncmp(s->workloads[i].models[m].name, "c-", 2))
 				return true;
-	return false;
-}
-
-static json_t *parse_report(const char *line, char *err, size_t len)
-{
-	json_error_t je;
-	json_t *j;
-
-	if (!line || !*line)
-		return NULL;
-	j = json_loads(line, 0, &je);
-	if (!j)
-		snprintf(err, len, "its fd-3 report is not JSON: %s", je.text);
-	else if (!json_is_object(j)) {
-		snprintf(err, len, "its fd-3 report is not a JSON object");
-		json_decref(j);
-		j = NULL;
 	}
-	return j;
+	return false;
 }
 
 static void progress(int i, int n, const struct plan_case *c, uint64_t started, bool tty)
@@ -162,171 +203,247 @@ static void progress(int i, int n, const struct plan_case *c, uint64_t started, 
 	if (i > 0)
 		snprintf(left, sizeof(left), ", ~%.0fs left", el / 1e9 / i * (n - i));
 	fprintf(stderr, "\r\033[K[%d/%d] %s / %s, repeat %d%s", i + 1, n, c->wl->name,
-		c->model->name, c->repeat + 1, left);
+		c->name, c->repeat + 1, left);
 	fflush(stderr);
 }
 
-static char *case_dir(const char *dir, const struct plan_case *c, const struct ct_user *u)
+/* A name from the spec as one path component: nothing but [A-Za-z0-9._+-] */
+static char *path_safe(const char *name)
 {
-	char *d = xasprintf("%s/cases/%03d-%s-%s-r%d", dir, c->index + 1, c->wl->name,
-			    c->model->name, c->repeat + 1);
+	char *s = xstrdup(name && *name ? name : "_");
 
-	mkdir_p_owned(d, u);
-	return d;
+	for (char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '+' || *p == '-'))
+			*p = '_';
+	if (s[0] == '.')
+		s[0] = '_';   /* no "..", no hidden names */
+	return s;
 }
 
-/* One case: start held, track, release, wait, collect. Never fails the run. */
-static json_t *run_case(struct tracer *t, struct symbolizer *sym, bool timeline,
-			const struct plan_case *pc, const char *dir, const struct run_opts *ro,
-			const struct ct_user *u)
+/* DIR/cases/NNN-WORKLOAD-MODEL-rR, new; NULL (and errbuf) when it cannot be made */
+static struct outdir *case_dir(struct outdir *dir, const struct plan_case *c, char **rel,
+			       char *errbuf, size_t len)
 {
-	struct runner_opts rop = {
-		.argv = pc->argv, .env = pc->env, .cwd = pc->cwd, .timeout_ns = pc->timeout_ns,
-		.user = u, .as_root = ro->as_root, .own_pgrp = true, .report_fd3 = true,
-		.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
+	char *w = path_safe(c->wl->name), *m = path_safe(c->name);
+	struct outdir *cd = NULL;
+	int err;
+
+	*rel = xasprintf("cases/%03d-%s-%s-r%d", c->index + 1, w, m, c->repeat + 1);
+	free(w);
+	free(m);
+	err = outdir__subdir(dir, *rel, true, &cd);
+	if (err)
+		snprintf(errbuf, len, "cannot create its directory %s/%s: %s", outdir__path(dir),
+			 *rel, strerror(-err));
+	return cd;
+}
+
+/* One case of the plan, with its output.log; never fails the run. */
+static json_t *run_case(struct session *se, bool timeline, const struct plan_case *pc,
+			struct outdir *dir, const struct run_opts *ro, const struct ct_user *u)
+{
+	struct session_case sc = {
+		.run = { .argv = pc->argv, .env = pc->env, .cwd = pc->cwd,
+			 .timeout_ns = pc->timeout_ns, .user = u, .as_root = ro->as_root,
+			 .own_pgrp = true, .report_fd3 = true,
+			 .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 },
+		.timeline = timeline,
+		.meta = { .workload = pc->wl->name, .model = pc->name, .kind = pc->wl->kind,
+			  .repeat = pc->repeat, .argv = pc->argv, .is_baseline = pc->is_baseline,
+			  .exit_code = -1 },
 	};
-	struct case_meta meta = {
-		.workload = pc->wl->name, .model = pc->model->name, .kind = pc->wl->kind,
-		.repeat = pc->repeat,
-		.argv = pc->argv, .is_baseline = pc->is_baseline, .exit_code = -1,
-	};
-	struct runner_result res = {};
-	struct ct_raw raw = {};
-	struct runner r;
-	char *cdir = case_dir(dir, pc, u), *log = xasprintf("%s/output.log", cdir);
-	char errbuf[256] = "";
-	int logfd, nullfd, err;
-	FILE *tl = NULL;
+	char errbuf[256] = "", *rel = NULL;
+	struct outdir *cdir = case_dir(dir, pc, &rel, errbuf, sizeof(errbuf));
+	int logfd = -1, nullfd = -1;
 	json_t *c;
 
-	logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	chown_to(log, u);
-	rop.stdout_fd = rop.stderr_fd = logfd;
-	rop.stdin_fd = nullfd;
-	tracer__begin(t, now_ns());
-	if (timeline)
-		tl = capture_open_timeline(t, cdir, u);
-	err = runner_start(&r, &rop);
-	if (err) {
-		snprintf(errbuf, sizeof(errbuf), "cannot start %s: %s", pc->argv[0],
-			 err == -ENOENT ? "command not found" : strerror(-err));
-		goto failed;
+	/* the workload's own stdout and stderr: a new file, created as the user */
+	if (cdir) {
+		logfd = outdir__create_fd(cdir, "output.log");
+		if (logfd < 0)
+			snprintf(errbuf, sizeof(errbuf), "cannot create %s/output.log: %s",
+				 outdir__path(cdir), strerror(-logfd));
 	}
-	err = tracer__track(t, r.pid, r.pid, 0, false);
-	if (err) {
-		snprintf(errbuf, sizeof(errbuf), "cannot track pid %d: %s", r.pid, strerror(-err));
-		runner_abort(&r);
-		goto failed;
+	if (errbuf[0]) {
+		/* no place for its files: the case is reported failed, and the run goes on */
+		sc.meta.error = errbuf;
+		c = results_build_case(&(struct ct_raw){ .start_ns = now_ns(), .end_ns = now_ns() },
+				       &sc.meta);
+	} else {
+		nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		sc.run.stdout_fd = sc.run.stderr_fd = logfd;
+		sc.run.stdin_fd = nullfd;
+		sc.dir = cdir;
+		c = session_run_case(se, &sc);
 	}
-	runner_pre_exec(r.pid, &meta.pre_exec.on_cpu_ns, &meta.pre_exec.nvcsw, &meta.pre_exec.nivcsw);
-	tracer__begin_clock(t, now_ns());
-	err = runner_release(&r, &res.start_ns);
-	if (err) {
-		snprintf(errbuf, sizeof(errbuf), "cannot execute %s: %s", pc->argv[0], strerror(-err));
-		goto failed;
-	}
-	runner_wait(&r, t, &res);
-	if (res.interrupted) {
-		/* Ctrl-C: the case's group did not get it; end the tree now */
-		kill(-r.pid, SIGKILL);
-		while (waitpid(-1, NULL, 0) > 0)
-			;
-	}
-	tracer__collect(t, res.end_ns, &raw);
-	capture_close_timeline(t, tl);
-	tl = NULL;
-	raw.start_ns = res.start_ns;
-	meta.exit_code = res.exit_code;
-	meta.signal = res.signal;
-	meta.timed_out = res.timed_out;
-	meta.interrupted = res.interrupted;
-	meta.have_rusage = true;
-	meta.ru = res.ru;
-	meta.workload_report = parse_report(res.report, errbuf, sizeof(errbuf));
-	if (errbuf[0])
-		meta.error = errbuf;
-	c = results_build_case(&raw, &meta);
-	capture_write_stacks(t, sym, &raw, cdir, u);
-	ct_raw_free(&raw);
-	free(res.report);
-	goto out;
-failed:
-	capture_close_timeline(t, tl);
-	meta.error = errbuf;
-	raw.start_ns = raw.end_ns = now_ns();
-	c = results_build_case(&raw, &meta);
-out:
-	json_object_set_new(c, "dir", json_string(cdir + strlen(dir) + 1));
+	json_object_set_new(c, "dir", json_string(rel));
 	json_object_set_new(c, "timeout_ns", json_integer(pc->timeout_ns));
+	if (pc->wl->function)
+		json_object_set_new(c, "function", json_string(pc->wl->function));
+	if (!compare_case_ok(c) && cdir) {
+		/* why it failed is often only in its own output: keep the end of it, read as the
+		 * user (the workload could have replaced output.log by a link to any file) */
+		char *log = xasprintf("%s/output.log", outdir__path(cdir)), *tail = NULL;
+		struct fsid_saved saved;
+
+		if (outdir__as_user(cdir, &saved) == 0) {
+			tail = file_tail(log, 5, 2048);
+			fsid_leave(&saved);
+		}
+		if (tail)
+			json_object_set_new(json_object_get(c, "status"), "output_tail",
+					    json_string(tail));
+		free(tail);
+		free(log);
+	}
 	if (logfd >= 0)
 		close(logfd);
 	if (nullfd >= 0)
 		close(nullfd);
-	free(log);
-	free(cdir);
+	outdir__close(cdir);
+	free(rel);
 	return c;
 }
 
-static int write_report(json_t *run, const char *dir, const struct ct_user *u, bool quiet)
+/* The run directory, made before anything runs: 0, or the exit status after a message. */
+static int make_rundir(const struct run_opts *ro, const struct spec *s, const struct ct_user *u,
+		       struct outdir **dir)
 {
-	struct render_opts fo = { .dir = dir };
-	char *path = xasprintf("%s/report.txt", dir);
-	FILE *f = fopen(path, "we");
-	int err = 0;
+	struct outdir_opts oo = { .mode = ro->force ? OUTDIR_FORCE : OUTDIR_NEW, .user = u,
+				  .parents = true };
+	char msg[512], *path;
+	int err;
 
-	if (!f || render_text(run, f, &fo) || fclose(f)) {
-		pr_warn("cannot write %s\n", path);
-		err = -EIO;
+	if (ro->outdir) {
+		path = xstrdup(ro->outdir);
+	} else {
+		char ts[32], *name = path_safe(s->name);
+
+		timestamp_compact(ts, sizeof(ts));
+		path = xasprintf("conctrace-out/%s-%s", name, ts);
+		free(name);
+		oo.mode = OUTDIR_UNIQUE;
 	}
-	chown_to(path, u);
+	err = outdir__open(dir, path, &oo, msg, sizeof(msg));
 	free(path);
-	if (!quiet) {
-		struct render_opts so = { .color = want_color(stdout), .dir = dir };
-
-		render_text(run, stdout, &so);
-		printf("\nrun directory: %s\n", dir);
-		if (fflush(stdout))
-			err = -EIO;
+	if (err) {
+		pr_warn("%s\n", msg);
+		return outdir_exit_status(err);
 	}
-	return err;
+	return 0;
 }
 
-static int do_run(const struct run_opts *ro, const char *specpath)
+static int count_failed(json_t *run)
 {
+	json_t *c;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(json_object_get(run, "cases"), i, c)
+		n += !compare_case_ok(c) && !json_is_true(json_object_get(json_object_get(c, "status"),
+								       "interrupted"));
+	return n;
+}
+
+static int do_run(const struct run_opts *ro, const char *specarg)
+{
+	char specpath[4096];
 	struct plan_opts po = { .only = ro->only, .models = ro->models, .repeat = ro->repeat };
-	char harness[4096], cbase[4096], err[1024], msg[256];
+	char harness[4096], cbase[4096], err[1024];
 	struct spec *s = NULL;
 	struct plan *p = NULL;
-	struct tracer *t = NULL;
-	struct symbolizer *sym = NULL;
+	struct session *se = NULL;
 	struct ct_user u = {};
-	char *dir = NULL;
+	struct outdir *dir = NULL;
+	struct fsid_saved saved;
 	json_t *run = NULL, *spec_json, *python_info = NULL;
-	int code = CT_EXIT_OK, rc;
+	int code = CT_EXIT_OK, rc, nfailed = 0;
 	bool tty = isatty(2) && !ro->quiet;
 	uint64_t started;
 
-	if (spec_load(specpath, &s, err, sizeof(err))) {
-		fprintf(stderr, "conctrace: %s\n", err);
-		return CT_EXIT_USAGE;
-	}
+	if (ct_user_resolve(&u) != 0)
+		return CT_EXIT_USAGE;   /* the message names the variable */
 	path_harness(harness, sizeof(harness));
 	path_cbase(cbase, sizeof(cbase));
 	po.harness = harness;
 	po.cbase = cbase;
-	if (ct_user_resolve(&u) != 0) {
-		pr_warn("SUDO_UID is not a number\n");
-		code = CT_EXIT_USAGE;
-		goto out;
+	if (ro->fn.function) {
+		struct function_opts fo = ro->fn;
+
+		fo.harness = harness;
+		snprintf(specpath, sizeof(specpath), "--function");
+		rc = function_spec(&fo, &u, ro->as_root, &s, err, sizeof(err));
+		if (rc) {
+			fprintf(stderr, "conctrace: %s\n", err);
+			ct_user_free(&u);
+			return rc == -ENOENT ? CT_EXIT_NOCMD : CT_EXIT_USAGE;
+		}
+	} else {
+		/* the spec is found and read as the invoking user: a file they cannot read stays
+		 * unread, and no line of it reaches an error message */
+		rc = fsid_enter(&u, &saved);
+		if (rc) {
+			pr_warn("%s: cannot act as uid %u to read it: %s\n", specarg,
+				(unsigned)u.uid, strerror(-rc));
+			ct_user_free(&u);
+			return CT_EXIT_USAGE;
+		}
+		if (path_spec(specarg, specpath, sizeof(specpath))) {
+			char wdir[4096];
+
+			fsid_leave(&saved);
+			path_workloads(wdir, sizeof(wdir));
+			pr_warn("run: no spec file '%s', here or among the shipped specs (%s)\n",
+				specarg, wdir);
+			ct_user_free(&u);
+			return CT_EXIT_USAGE;
+		}
+		rc = spec_load_interruptible(specpath, &ct_interrupted, &s, err, sizeof(err));
+		fsid_leave(&saved);
+		if (rc) {
+			fprintf(stderr, "conctrace: %s\n", err);
+			ct_user_free(&u);
+			/* Ctrl-C or SIGTERM while a large spec was read: nothing ran */
+			return rc == -EINTR ? 128 + SIGINT : CT_EXIT_USAGE;
+		}
 	}
-	if (spec_uses_python(s) && resolve_python(s, &u, ro->as_root, &python_info)) {
+	if (spec_uses_python(s) && !s->pythons &&
+	    resolve_python(&s->python, &u, ro->as_root, &python_info)) {
 		fprintf(stderr, "conctrace: %s: the spec's python '%s' does not run (set "
 			"defaults.python to an interpreter)\n", specpath, s->python);
 		code = CT_EXIT_NOCMD;
 		goto out;
 	}
+	if (spec_uses_python(s) && s->pythons) {
+		/* several interpreters: each must run; run.json lists them in order */
+		python_info = json_array();
+		for (int i = 0; s->pythons[i]; i++) {
+			json_t *one = NULL;
+
+			if (chroot_lacks(s->pythons[i], harness, err, sizeof(err))) {
+				fprintf(stderr, "conctrace: %s: defaults.pythons[%d]: %s\n", specpath, i,
+					err);
+				code = CT_EXIT_USAGE;
+				goto out;
+			}
+
+			if (resolve_python(&s->pythons[i], &u, ro->as_root, &one)) {
+				fprintf(stderr, "conctrace: %s: defaults.pythons[%d] '%s' does not run\n",
+					specpath, i, s->pythons[i]);
+				code = CT_EXIT_NOCMD;
+				goto out;
+			}
+			json_object_set_new(one, "label", json_string(s->python_labels[i]));
+			json_array_append_new(python_info, one);
+		}
+	}
 	if (spec_plan(s, &po, &p, err, sizeof(err))) {
+		fprintf(stderr, "conctrace: %s\n", err);
+		code = CT_EXIT_USAGE;
+		goto out;
+	}
+	if (function_check(s, p, &u, ro->as_root, err, sizeof(err))) {
 		fprintf(stderr, "conctrace: %s\n", err);
 		code = CT_EXIT_USAGE;
 		goto out;
@@ -336,13 +453,8 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 		goto out;
 	}
 	if (u.uid == 0 && !u.from_sudo && !ro->as_root)
-		pr_info("running workloads as root: no SUDO_UID (invoke with sudo from your account)\n");
-	rc = tracer_preflight(msg, sizeof(msg));
-	if (rc) {
-		pr_warn("%s\n", msg);
-		code = rc;
-		goto out;
-	}
+		pr_warn("warning: the workloads run as root (no SUDO_UID): use sudo from your "
+			"own account, or --as-root to mean it\n");
 	if (ro->no_stacks)
 		s->stacks = false;
 	if (ro->sample_hz)
@@ -351,27 +463,14 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 				  .sample_hz = s->sample_hz,
 				  .timeline = s->timeline };
 
-	rc = tracer__open(&t, &to);
-	if (!rc && s->stacks) {
-		sym = symbolizer__new();
-		if (sym)
-			tracer__on_process(t, capture_snapshot, sym);
-	}
-	if (rc) {
-		code = rc == -EPERM ? CT_EXIT_PERM : CT_EXIT_BPF;
+	code = make_rundir(ro, s, &u, &dir);
+	if (code)
 		goto out;
-	}
-	if (ro->outdir) {
-		dir = xstrdup(ro->outdir);
-	} else {
-		char ts[32];
-
-		timestamp_compact(ts, sizeof(ts));
-		dir = xasprintf("conctrace-out/%s-%s", s->name, ts);
-	}
-	if (mkdir_p_owned(dir, &u)) {
-		pr_warn("cannot create the run directory %s\n", dir);
-		code = CT_EXIT_FAILURE;
+	rc = session_open(&se, &to, &u);
+	if (rc) {
+		code = rc;
+		outdir__discard(dir);   /* nothing ran: no empty run directory left behind */
+		dir = NULL;
 		goto out;
 	}
 	run = results_new_run("run", s->name);
@@ -380,42 +479,42 @@ static int do_run(const struct run_opts *ro, const char *specpath)
 	json_object_set_new(spec_json, "baseline", s->baseline ? json_string(s->baseline) : json_null());
 	json_object_set_new(run, "spec", spec_json);
 	if (python_info)
-		json_object_set_new(run, "python", python_info);
+		json_object_set_new(run, json_is_array(python_info) ? "pythons" : "python",
+				    python_info);
 	python_info = NULL;
 	started = now_ns();
 	for (int i = 0; i < p->ncases && !ct_interrupted; i++) {
 		json_t *c;
 
 		progress(i, p->ncases, &p->cases[i], started, tty);
-		c = run_case(t, sym, s->timeline, &p->cases[i], dir, ro, &u);
+		c = run_case(se, s->timeline, &p->cases[i], dir, ro, &u);
 		results_add_case(run, c);
 		/* after every case, so that a crash or Ctrl-C loses nothing finished */
-		results_write(run, dir, &u);
-		if (!tty && !ro->quiet) {
-			json_t *st = json_object_get(c, "status");
-
+		results_write(run, dir);
+		if (!tty && !ro->quiet)
 			fprintf(stderr, "conctrace: case %d/%d %s/%s r%d done%s\n", i + 1, p->ncases,
-				p->cases[i].wl->name, p->cases[i].model->name, p->cases[i].repeat + 1,
-				jget_str(st, "error") || json_is_true(json_object_get(st, "timed_out")) ?
-				" (failed)" : "");
-		}
+				p->cases[i].wl->name, p->cases[i].name, p->cases[i].repeat + 1,
+				compare_case_ok(c) ? "" : " (failed)");
 	}
 	if (tty)
 		fprintf(stderr, "\r\033[K");
 	if (ct_interrupted)
 		json_object_set_new(run, "interrupted", json_true());
-	if (results_write(run, dir, &u) || render_case_files(run, dir, u.uid, u.gid) ||
-	    render_html_file(run, dir, u.uid, u.gid) || write_report(run, dir, &u, ro->quiet))
+	if (session_write_run(run, dir, ro->quiet))
 		code = CT_EXIT_FAILURE;
+	else if ((nfailed = count_failed(run)))
+		code = CT_EXIT_CASES;
+	if (nfailed)
+		pr_warn("run: %d of %zu cases failed (see \"Failed cases\" in %s/report.txt)\n",
+			nfailed, json_array_size(json_object_get(run, "cases")), outdir__path(dir));
 out:
 	json_decref(python_info);
 	json_decref(run);
-	tracer__close(t);
-	symbolizer__free(sym);
+	session_close(se);
 	plan_free(p);
 	spec_free(s);
 	ct_user_free(&u);
-	free(dir);
+	outdir__close(dir);
 	return code;
 }
 
@@ -428,9 +527,15 @@ int cmd_run(int argc, char **argv)
 		{"repeat", required_argument, NULL, 'r'},
 		{"dry-run", no_argument, NULL, 'n'},
 		{"as-root", no_argument, NULL, 'R'},
+		{"force", no_argument, NULL, 'f'},
 		{"no-stacks", no_argument, NULL, 'S'},
 		{"no-python-frames", no_argument, NULL, 'P'},
 		{"sample-hz", required_argument, NULL, 'H'},
+		{"function", required_argument, NULL, OPT_FUNCTION},
+		{"args", required_argument, NULL, OPT_ARGS},
+		{"calls", required_argument, NULL, OPT_CALLS},
+		{"tasks", required_argument, NULL, OPT_TASKS},
+		{"pythonpath", required_argument, NULL, OPT_PYTHONPATH},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -442,7 +547,7 @@ int cmd_run(int argc, char **argv)
 
 	optind = 0;   /* 0, not 1: glibc re-reads the optstring (main parsed with "+") */
 	opterr = 0;   /* our own messages, prefixed like every other */
-	while ((c = getopt_long(argc, argv, "o:nqvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:nqvhF:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': ro.outdir = optarg; break;
 		case 'O': ro.only = optarg; break;
@@ -456,12 +561,33 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'n': ro.dry_run = true; break;
 		case 'R': ro.as_root = true; break;
+		case 'f': ro.force = true; break;
 		case 'S': ro.no_stacks = true; break;
 		case 'P': ro.no_python_frames = true; break;
+		case 'F':
 		case 'H':
 			ro.sample_hz = strtol(optarg, &end, 10);
 			if (*end || ro.sample_hz < 1 || ro.sample_hz > 10000) {
 				pr_warn("run: --sample-hz needs a number from 1 to 10000, not '%s'\n", optarg);
+				return CT_EXIT_USAGE;
+			}
+			break;
+		case OPT_FUNCTION: ro.fn.function = optarg; break;
+		case OPT_ARGS: ro.fn.args = optarg; break;
+		case OPT_PYTHONPATH: ro.fn.pythonpath = optarg; break;
+		case OPT_CALLS:
+			ro.fn.calls = strtoull(optarg, &end, 10);
+			if (*end || optarg[0] == '-' || ro.fn.calls < 1 || ro.fn.calls > SPEC_MAX_COUNT) {
+				pr_warn("run: --calls needs a number from 1 to %llu, not '%s'\n",
+					SPEC_MAX_COUNT, optarg);
+				return CT_EXIT_USAGE;
+			}
+			break;
+		case OPT_TASKS:
+			ro.fn.tasks = strtol(optarg, &end, 10);
+			if (*end || ro.fn.tasks < 1 || ro.fn.tasks > SPEC_MAX_TASKS) {
+				pr_warn("run: --tasks needs a number from 1 to %d, not '%s'\n",
+					SPEC_MAX_TASKS, optarg);
 				return CT_EXIT_USAGE;
 			}
 			break;
@@ -475,11 +601,20 @@ int cmd_run(int argc, char **argv)
 			return CT_EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1) {
-		pr_warn("run: give one spec file (e.g. workloads/python-models.yaml)\n");
+	if (!ro.fn.function && (ro.fn.args || ro.fn.calls || ro.fn.tasks || ro.fn.pythonpath)) {
+		pr_warn("run: --args, --calls, --tasks and --pythonpath go with --function\n");
+		return CT_EXIT_USAGE;
+	}
+	if (ro.fn.function ? optind != argc : optind != argc - 1) {
+		pr_warn(ro.fn.function ? "run: --function takes no spec file\n" :
+			"run: give one spec file (e.g. workloads/python-models.yaml) or --function\n");
 		usage(stderr);
 		return CT_EXIT_USAGE;
 	}
+	if (ro.force && !ro.outdir) {
+		pr_warn("run: --force applies to -o DIR only (default run directories are new)\n");
+		return CT_EXIT_USAGE;
+	}
 	ct_install_signal_handlers();
-	return do_run(&ro, argv[optind]);
+	return do_run(&ro, ro.fn.function ? NULL : argv[optind]);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "compare.h"
+#include "counters.h"
 #include "reasons.h"
 #include "results.h"
 #include "util.h"
@@ -24,7 +25,7 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static bool case_ok(json_t *c)
+bool compare_case_ok(json_t *c)
 {
 	json_t *st = json_object_get(c, "status");
 
@@ -34,19 +35,29 @@ static bool case_ok(json_t *c)
 	       !json_is_true(json_object_get(st, "interrupted")) && !jget_str(st, "error");
 }
 
-static const char *case_failure(json_t *c)
+void compare_case_failure(json_t *c, char *buf, size_t len)
 {
-	json_t *st = json_object_get(c, "status");
+	json_t *st = json_object_get(c, "status"), *sig = json_object_get(st, "signal");
+	char t[32];
 
-	if (jget_str(st, "error"))
-		return jget_str(st, "error");
-	if (json_is_true(json_object_get(st, "timed_out")))
-		return "timed out";
-	if (json_is_true(json_object_get(st, "interrupted")))
-		return "interrupted";
-	if (json_is_integer(json_object_get(st, "signal")))
-		return "killed by a signal";
-	return "non-zero exit";
+	/* the workload's own reason (the harness's "error") says more than its exit status */
+	if (jget_str(json_object_get(c, "workload_report"), "error"))
+		snprintf(buf, len, "%s", jget_str(json_object_get(c, "workload_report"), "error"));
+	else if (jget_str(st, "error"))
+		snprintf(buf, len, "%s", jget_str(st, "error"));
+	else if (json_is_true(json_object_get(st, "timed_out")))
+		snprintf(buf, len, "timed out after %s (its timeout)",
+			 fmt_ns(jget_u64(c, "timeout_ns"), t, sizeof(t)));
+	else if (json_is_true(json_object_get(st, "interrupted")))
+		snprintf(buf, len, "interrupted");
+	else if (json_is_integer(sig))
+		snprintf(buf, len, "killed by signal %lld (%s)", json_integer_value(sig),
+			 strsignal(json_integer_value(sig)));
+	else if (json_is_integer(json_object_get(st, "exit_code")))
+		snprintf(buf, len, "exit status %lld",
+			 json_integer_value(json_object_get(st, "exit_code")));
+	else
+		snprintf(buf, len, "no exit status");
 }
 
 static double root_threads(json_t *c)
@@ -142,16 +153,102 @@ static double g_gil_held(json_t *c, const void *a)
 	return best;
 }
 
+static double g_own_sum(json_t *c, const void *a)
+{
+	json_t *v, *pt = json_object_get(json_object_get(c, "workload_report"), "per_task");
+	double sum = 0;
+	size_t i;
+
+	(void)a;
+	if (!json_is_array(pt))
+		return NAN;
+	json_array_foreach(pt, i, v)
+		sum += json_number_value(v);
+	return sum;
+}
+
+/* GIL drop requests (each hands the GIL to a waiting thread), summed over the threads;
+ * NAN without the futex tracepoints */
+static double g_gil_drops(json_t *c, const void *a)
+{
+	json_t *t;
+	size_t i;
+	double sum = NAN;
+
+	(void)a;
+	json_array_foreach(json_object_get(c, "threads"), i, t) {
+		json_t *v = json_object_get(json_object_get(t, "gil"), "drop_requests");
+
+		if (json_is_number(v))
+			sum = (isnan(sum) ? 0 : sum) + json_number_value(v);
+	}
+	return sum;
+}
+
+static int report_bool(json_t **cs, int n, const char *key)
+{
+	for (int i = 0; i < n; i++) {
+		json_t *v = json_object_get(json_object_get(cs[i], "workload_report"), key);
+
+		if (json_is_boolean(v))
+			return json_is_true(v);
+	}
+	return -1;
+}
+
+/* What a race workload's repeats say about the counter. */
+static void fill_race(struct model_row *r, json_t **cs, int n)
+{
+	r->expected = agg(cs, n, g_report, "expected", NULL, NULL);
+	r->final = agg(cs, n, g_report, "final", NULL, NULL);
+	r->lost = agg(cs, n, g_report, "lost", NULL, NULL);
+	r->own_sum = agg(cs, n, g_own_sum, NULL, NULL, NULL);
+	r->shared = report_bool(cs, n, "shared");
+	r->locked = report_bool(cs, n, "locked");
+	r->ivcsw_n = agg(cs, n, g_path, "totals.nivcsw", NULL, NULL);
+	r->gil_drops = agg(cs, n, g_gil_drops, NULL, NULL, NULL);
+	r->lock_waits = agg(cs, n, g_path, "totals.off_count.lock", NULL, NULL);
+	r->lock_wait_s = agg(cs, n, g_off, "lock", NULL, NULL);
+}
+
+/* What a function workload's repeats say about their calls. */
+static void fill_calls(struct model_row *r, json_t **cs, int n)
+{
+	r->calls = r->errors = NAN;
+	for (int i = 0; i < n; i++) {
+		json_t *rep = json_object_get(cs[i], "workload_report");
+		const char *d = jget_str(rep, "results_digest");
+
+		if (!d)
+			continue;
+		if (!r->digest) {
+			r->digest = d;
+			r->calls = r->errors = 0;
+			r->sample = jget_str(rep, "result_sample");
+			r->start_method = jget_str(rep, "start_method");
+		} else if (strcmp(d, r->digest)) {
+			r->digest_varies = true;
+		}
+		r->calls += report_num(cs[i], "calls");
+		r->errors += report_num(cs[i], "errors");
+		if (!r->first_error && jget_str(rep, "first_error")) {
+			r->first_error = jget_str(rep, "first_error");
+			r->first_traceback = jget_str(rep, "first_traceback");
+		}
+	}
+}
+
 static void fill_row(struct model_row *r, json_t **all, int nall)
 {
 	json_t **cs = xcalloc(nall + 1, sizeof(json_t *));
 	int n = 0;
 
 	for (int i = 0; i < nall; i++) {
-		if (case_ok(all[i]))
+		r->lost += counters_lost(all[i]) > 0;
+		if (compare_case_ok(all[i]))
 			cs[n++] = all[i];
 		else
-			r->failure = case_failure(all[i]);
+			compare_case_failure(all[i], r->failure, sizeof(r->failure));
 	}
 	r->runs = nall;
 	r->ok = n;
@@ -175,6 +272,8 @@ static void fill_row(struct model_row *r, json_t **all, int nall)
 	r->lat_p50_ms = agg(cs, n, g_report, "latency_p50_ms", NULL, NULL);
 	r->lat_p99_ms = agg(cs, n, g_report, "latency_p99_ms", NULL, NULL);
 	r->lag_p99_ms = agg(cs, n, g_report, "loop_lag_p99_ms", NULL, NULL);
+	fill_calls(r, cs, n);
+	fill_race(r, cs, n);
 	free(cs);
 }
 
@@ -185,6 +284,23 @@ void compare_cases_row(json_t **cases, int n, struct model_row *r)
 	r->kind = n ? jget_str(cases[0], "kind") : NULL;
 	fill_row(r, cases, n);
 	r->speedup = NAN;
+}
+
+/* A spec's defaults.pythons names a Python model's rows "model [python3.14]": the part from
+ * " [" on is the interpreter axis ("" without one). */
+static const char *py_axis(const char *model)
+{
+	const char *a = strstr(model, " [");
+
+	return a ? a : "";
+}
+
+/* Whether a row is of the model `name`, under any interpreter. */
+static bool model_is(const char *model, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(model, name, n) && (!model[n] || !strncmp(model + n, " [", 2));
 }
 
 int compare_run(json_t *run, struct workload_cmp **out, int *nout)
@@ -238,16 +354,26 @@ int compare_run(json_t *run, struct workload_cmp **out, int *nout)
 					sel[ns++] = c;
 			fill_row(&w[k].rows[m], sel, ns);
 			free(sel);
-			if (w[k].rows[m].baseline || (baseline && !strcmp(baseline, w[k].rows[m].model)))
+			if (!base && (w[k].rows[m].baseline ||
+				      (baseline && model_is(w[k].rows[m].model, baseline))))
 				base = &w[k].rows[m];
 		}
 		if (!base && w[k].nrows)
 			base = &w[k].rows[0];
 		for (int m = 0; m < w[k].nrows; m++) {
-			struct model_row *r = &w[k].rows[m];
+			struct model_row *r = &w[k].rows[m], *own = NULL;
 
-			r->speedup = base && base->ok && r->ok && r->wall > 0 ? base->wall / r->wall : NAN;
-			if (r == base)
+			/* each interpreter's rows against its own baseline */
+			for (int q = 0; q < w[k].nrows && *py_axis(r->model); q++)
+				if ((w[k].rows[q].baseline ||
+				     (baseline && model_is(w[k].rows[q].model, baseline))) &&
+				    !strcmp(py_axis(w[k].rows[q].model), py_axis(r->model)))
+					own = &w[k].rows[q];
+			struct model_row *b = own ? own : base;
+
+			r->speedup = b && b->ok && r->ok && r->wall > 0 ? b->wall / r->wall : NAN;
+			r->results_differ = b && b->digest && r->digest && strcmp(b->digest, r->digest);
+			if (r == b)
 				r->baseline = true;
 		}
 	}
@@ -270,7 +396,7 @@ static const struct model_row *row_of(const struct workload_cmp *w, int n, const
 		if (!w[i].kind || strcmp(w[i].kind, kind))
 			continue;
 		for (int m = 0; m < w[i].nrows; m++)
-			if (!strcmp(w[i].rows[m].model, model) && w[i].rows[m].ok) {
+			if (model_is(w[i].rows[m].model, model) && w[i].rows[m].ok) {
 				if (wname)
 					*wname = w[i].name;
 				return &w[i].rows[m];
@@ -293,6 +419,141 @@ static struct finding *add(struct finding **f, int *n, const char *claim)
 static double share(double part, double whole)
 {
 	return whole > 0 ? 100 * part / whole : 0;
+}
+
+static double pct_of(double part, double whole)
+{
+	return whole > 0 ? 100 * part / whole : 0;
+}
+
+/* The race kind: who loses updates to a read-modify-write without a lock. */
+static void race_findings(const struct workload_cmp *w, int n, struct finding **f, int *nf)
+{
+	static const char *const locked[] = { "threading-lock", "multiprocessing-value",
+					      "c-pthreads-mutex", "c-fork-shm-mutex" };
+	const struct model_row *thr, *cp, *aio, *mp, *mv;
+	const char *wn = NULL;
+	struct finding *x;
+	size_t l;
+
+	x = add(f, nf, "threads share memory and lose unsynchronised updates (race)");
+	thr = row_of(w, n, "race", "threading", &wn);
+	cp = row_of(w, n, "race", "c-pthreads", NULL);
+	if (thr && !isnan(thr->lost)) {
+		char gil[32] = "untraced";
+
+		if (!isnan(thr->gil_drops))
+			snprintf(gil, sizeof(gil), "%.0f", thr->gil_drops);
+		x->verdict = thr->lost > 0 ? V_YES : V_NO;
+		snprintf(x->evidence, sizeof(x->evidence), "%s: threading lost %.0f of %.0f updates "
+			 "(%.0f%%); %s GIL hand-offs on request and %.0f involuntary switches let another "
+			 "thread run inside a read-modify-write", wn, thr->lost, thr->expected,
+			 pct_of(thr->lost, thr->expected), gil, thr->ivcsw_n);
+		if (cp && !isnan(cp->lost)) {
+			l = strlen(x->evidence);
+			snprintf(x->evidence + l, sizeof(x->evidence) - l, "; c-pthreads lost %.0f of "
+				 "%.0f (%.0f%%)", cp->lost, cp->expected, pct_of(cp->lost, cp->expected));
+		}
+	} else {
+		snprintf(x->evidence, sizeof(x->evidence), "needs a race workload with threading");
+	}
+
+	x = add(f, nf, "coroutines switch only at await: asyncio loses no update (race)");
+	aio = row_of(w, n, "race", "asyncio", &wn);
+	if (aio && !isnan(aio->lost)) {
+		x->verdict = aio->lost == 0 ? V_YES : V_NO;
+		snprintf(x->evidence, sizeof(x->evidence), "%s: asyncio lost %.0f of %.0f updates "
+			 "(the await is outside the read-modify-write); %.0f involuntary switches did "
+			 "not matter: one thread runs the loop", wn, aio->lost, aio->expected,
+			 aio->ivcsw_n);
+	} else {
+		snprintf(x->evidence, sizeof(x->evidence), "needs a race workload with asyncio");
+	}
+
+	x = add(f, nf, "processes share nothing: each has its own counter (race)");
+	mp = row_of(w, n, "race", "multiprocessing", &wn);
+	mv = row_of(w, n, "race", "multiprocessing-value", NULL);
+	if (mp && !isnan(mp->final)) {
+		x->verdict = mp->final == 0 && mp->own_sum == mp->expected ? V_YES : V_NO;
+		snprintf(x->evidence, sizeof(x->evidence), "%s: multiprocessing's processes counted "
+			 "%.0f updates in their own counters; the parent's stayed at %.0f of %.0f", wn,
+			 mp->own_sum, mp->final, mp->expected);
+		if (mv && !isnan(mv->final)) {
+			l = strlen(x->evidence);
+			snprintf(x->evidence + l, sizeof(x->evidence) - l, "; with multiprocessing.Value "
+				 "and its lock: %.0f of %.0f, after %.0f lock waits (%.3fs)", mv->final,
+				 mv->expected, mv->lock_waits, mv->lock_wait_s);
+		}
+	} else {
+		snprintf(x->evidence, sizeof(x->evidence), "needs a race workload with multiprocessing");
+	}
+
+	x = add(f, nf, "with a lock around the read-modify-write, no update is lost (race)");
+	x->evidence[0] = '\0';
+	for (size_t k = 0; k < sizeof(locked) / sizeof(*locked); k++) {
+		const struct model_row *r = row_of(w, n, "race", locked[k], &wn);
+
+		if (!r || isnan(r->lost))
+			continue;
+		if (x->verdict == V_NA)
+			x->verdict = V_YES;
+		if (r->lost != 0)
+			x->verdict = V_NO;
+		l = strlen(x->evidence);
+		snprintf(x->evidence + l, sizeof(x->evidence) - l, "%s%s%s lost %.0f of %.0f (%.0f "
+			 "lock waits, %.3fs)", l ? "; " : wn, l ? "" : ": ", locked[k], r->lost,
+			 r->expected, r->lock_waits, r->lock_wait_s);
+	}
+	if (x->verdict == V_NA)
+		snprintf(x->evidence, sizeof(x->evidence), "needs a race workload with "
+			 "threading-lock, multiprocessing-value or c-pthreads-mutex");
+}
+
+/* A function workload: the same calls must give the same results whatever the model. */
+static void function_findings(const struct workload_cmp *w, int n, struct finding **f, int *nf)
+{
+	for (int i = 0; i < n; i++) {
+		const struct model_row *base = NULL;
+		char claim[128], differ[200] = "";
+		int ok = 0, nd = 0;
+		size_t l;
+		struct finding *x;
+
+		for (int m = 0; m < w[i].nrows; m++) {
+			const struct model_row *r = &w[i].rows[m];
+
+			if (!r->digest)
+				continue;
+			ok++;
+			if (r->baseline)
+				base = r;
+			if (r->results_differ || r->digest_varies) {
+				l = strlen(differ);
+				snprintf(differ + l, sizeof(differ) - l, "%s%s%s", nd++ ? ", " : "",
+					 r->model, r->digest_varies ? " (differs between repeats)" : "");
+			}
+		}
+		if (!ok)
+			continue;
+		snprintf(claim, sizeof(claim), "%s returns the same results in every model",
+			 w[i].name);
+		x = add(f, nf, claim);
+		if (!base || ok < 2) {
+			snprintf(x->evidence, sizeof(x->evidence), "%s: needs the baseline and another "
+				 "model with results", w[i].name);
+			continue;
+		}
+		x->verdict = nd ? V_NO : V_YES;
+		if (nd)
+			snprintf(x->evidence, sizeof(x->evidence), "%s: %d of %d models return what %s "
+				 "returns (%.0f calls, first result %.60s); different: %s", w[i].name,
+				 ok - nd, ok, base->model, base->calls, base->sample ? base->sample : "-",
+				 differ);
+		else
+			snprintf(x->evidence, sizeof(x->evidence), "%s: all %d models return what %s "
+				 "returns (%.0f calls, digest %s, first result %.60s)", w[i].name, ok,
+				 base->model, base->calls, base->digest, base->sample ? base->sample : "-");
+	}
 }
 
 int findings_evaluate(const struct workload_cmp *w, int n, int ncpus, struct finding **out,
@@ -354,7 +615,7 @@ int findings_evaluate(const struct workload_cmp *w, int n, int ncpus, struct fin
 	aio = NULL;
 	for (int i = 0; i < n && !aio; i++)
 		for (int m = 0; m < w[i].nrows; m++)
-			if (!strcmp(w[i].rows[m].model, "asyncio") && w[i].rows[m].ok) {
+			if (model_is(w[i].rows[m].model, "asyncio") && w[i].rows[m].ok) {
 				aio = &w[i].rows[m];
 				wn = w[i].name;
 				break;
@@ -433,6 +694,8 @@ int findings_evaluate(const struct workload_cmp *w, int n, int ncpus, struct fin
 	} else {
 		snprintf(x->evidence, sizeof(x->evidence), "needs a cpu workload with c-pthreads");
 	}
+	race_findings(w, n, &f, &nf);
+	function_findings(w, n, &f, &nf);
 	*out = f;
 	*nout = nf;
 	return 0;

@@ -11,7 +11,8 @@ struct model_row {
 	const char *kind;            /* reference kind of the workload, or NULL */
 	bool baseline;
 	int runs, ok;                /* repeats, and those that succeeded */
-	const char *failure;         /* why the last failed repeat failed */
+	int lost;                    /* repeats with a "Not measured" counter above zero */
+	char failure[256];           /* why the last failed repeat failed ("" if none did) */
 	double wall, wall_min, wall_max;   /* seconds, over successful repeats */
 	double speedup;              /* baseline wall / wall; NAN without a baseline */
 	double par;                  /* effective parallelism */
@@ -28,6 +29,21 @@ struct model_row {
 	double root_threads;         /* threads of the workload's main process */
 	double threads, procs;
 	double ops_per_s, lat_p50_ms, lat_p99_ms, lag_p99_ms;   /* NAN when not reported */
+	/* A function workload's calls, from its fd-3 report; NAN / NULL otherwise. */
+	double calls, errors;        /* summed over the successful repeats */
+	const char *digest;          /* of every call's result, first successful repeat */
+	bool digest_varies;          /* the repeats returned different results */
+	bool results_differ;         /* the digest is not the baseline's */
+	const char *sample;          /* the first result, as text */
+	const char *first_error;     /* the last line of the first exception's traceback */
+	const char *first_traceback;
+	const char *start_method;    /* of a process model */
+	/* A race workload's counter (medians over the successful repeats); NAN otherwise. */
+	double expected, final, lost;    /* updates made, as the main task reads it, the gap */
+	double own_sum;              /* the tasks' own counters summed, where nothing is shared */
+	int shared, locked;          /* -1 unknown */
+	double ivcsw_n, gil_drops;   /* involuntary switches; GIL drop requests (hand-offs) */
+	double lock_waits, lock_wait_s;  /* futex waits (reason lock): how many, how long */
 };
 
 struct workload_cmp {
@@ -36,6 +52,12 @@ struct workload_cmp {
 	struct model_row *rows;
 	int nrows;
 };
+
+/* A case that exited 0, not timed out, interrupted or failed to start. */
+bool compare_case_ok(json_t *c);
+/* Why a case failed, for people: "exit status 3", "killed by signal 11 (Segmentation
+ * fault)", "timed out after 1.000s", or its error. */
+void compare_case_failure(json_t *c, char *buf, size_t len);
 
 /* One row from the repeats of a model (medians over the successful ones). */
 void compare_cases_row(json_t **cases, int n, struct model_row *r);
@@ -48,7 +70,7 @@ enum verdict { V_NA = -1, V_NO = 0, V_YES = 1 };
 struct finding {
 	char claim[128];
 	enum verdict verdict;
-	char evidence[320];
+	char evidence[480];
 };
 
 int findings_evaluate(const struct workload_cmp *w, int n, int ncpus, struct finding **out,

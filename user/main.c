@@ -28,19 +28,46 @@ static void usage(FILE *f)
 		"Trace how programs use threads, processes, locks and CPUs, with eBPF.\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
-	fprintf(f, "\nGlobal options: -v/--verbose (repeat for more), -h/--help, --version\n"
-		"`conctrace COMMAND --help` describes each command.\n\n"
-		"Exit status: 0 success (record: the command's own status), 1 an output could not be\n"
-		"written, 2 bad usage or input, 3 not permitted (run with sudo), 4 BPF unavailable or\n"
-		"failed to load, 5 command not found or not executable, 6 no such process.\n");
+	fprintf(f, "\n"
+		"Global options:\n"
+		"  -v, --verbose         more messages (repeat for more)\n"
+		"  -h, --help            this help\n"
+		"      --version         print the version\n"
+		"\n"
+		"`conctrace help COMMAND` (or `conctrace COMMAND --help`) describes each command;\n"
+		"man pages: conctrace(1), conctrace-COMMAND(1), conctrace-spec(5).\n"
+		"\n"
+		"Exit status:\n"
+		"  0  success (record -- CMD: CMD's own status, 128+N if signal N killed it)\n"
+		"  1  an output could not be written\n"
+		"  2  bad usage or input (a spec error names file:line:column)\n"
+		"  3  not permitted: needs root (CAP_BPF and CAP_PERFMON); run with sudo\n"
+		"  4  BPF unavailable, or the programs failed to load (-v shows the verifier log)\n"
+		"  5  the command (or the spec's python) was not found or is not executable\n"
+		"  6  record -p PID: no such process\n"
+		"  7  run: a case failed (the others ran; the summary says why)\n");
 }
 
 static int cmd_help(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	usage(stdout);
-	return CT_EXIT_OK;
+	if (argc < 2) {
+		usage(stdout);
+		return CT_EXIT_OK;
+	}
+	/* `help CMD` prints exactly what `CMD --help` prints */
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[1], cmds[i].name) == 0 && cmds[i].fn != cmd_help &&
+		    cmds[i].fn != cmd_version) {
+			char *hargv[] = { argv[1], (char *)"--help", NULL };
+
+			return cmds[i].fn(2, hargv);
+		}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "version") == 0) {
+		usage(stdout);
+		return CT_EXIT_OK;
+	}
+	fprintf(stderr, "conctrace: unknown command '%s' (try `conctrace help`)\n", argv[1]);
+	return CT_EXIT_USAGE;
 }
 
 static int cmd_version(int argc, char **argv)

@@ -1,6 +1,6 @@
 /* Decoding CPython line tables. 3.10 (Objects/lnotab_notes.txt): pairs of an unsigned byte
  * count and a signed line delta, -128 meaning "no line". 3.11 to 3.13 (InternalDocs
- * locations.md): entries whose first byte has bit 7 set, code in bits 3-6 and the number of
+ * locations.md; unchanged in 3.14): entries whose first byte has bit 7 set, code in bits 3-6 and the number of
  * code units minus one in bits 0-2, followed by varint operands. */
 #include <stdio.h>
 #include <string.h>
@@ -162,6 +162,12 @@ const char *py_frame_name(int minor, const struct ct_py_code *c, int index, char
 	py_str_utf8(c->file, CT_PY_FILE, c->file_kind, c->file_units, file, sizeof(file));
 	base = strrchr(file, '/');
 	base = base ? base + 1 : file;
+	if (index == CT_PY_INDEX_UNKNOWN) {
+		/* no line rather than a wrong one */
+		snprintf(buf, len, "%s (%s)", (c->flags & CT_PYC_NAME_BAD) || !name[0] ? "?" : name,
+			 (c->flags & CT_PYC_FILE_BAD) || !base[0] ? "?" : base);
+		return buf;
+	}
 	line = py_line_at(minor, c->linetable, c->linetable_len > CT_PY_LINETABLE ?
 			  CT_PY_LINETABLE : c->linetable_len, c->firstlineno, index);
 	if (line < 0)

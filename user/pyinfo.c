@@ -1,10 +1,9 @@
 /* CPython recognition: find _PyRuntime in the executable or a mapped libpython (.dynsym,
- * then .symtab), add the load bias, and place the GIL and the frame walker's offsets. The
- * version comes from Py_Version (3.11+) or the file name. From 3.13 the offsets are read from
- * the build's own _Py_DebugOffsets (the initial image of _PyRuntime in the file); otherwise,
- * and for what that table lacks, from per-version tables measured with gdb `ptype/o` on
- * builds with debug info. tests/integration/test_pyoffsets.py checks every table entry
- * against gdb; docs/python.md. */
+ * then .symtab, then the .PyRuntime section), add the load bias, and place the GIL and the
+ * frame walker's offsets. The version comes from Py_Version (3.11+) or the file name. From
+ * 3.13 the offsets are the build's own _Py_DebugOffsets (user/pydebug.c); 3.10-3.12 use
+ * per-version tables measured with gdb `ptype/o` on builds with debug info.
+ * tests/integration/test_pyoffsets.py checks every table entry against gdb; docs/python.md. */
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -16,13 +15,15 @@
 #include "pyinfo.h"
 
 /* offsetof(_PyRuntimeState, ceval.gil) for 3.10/3.11, and of _main_interpreter._gil
- * for 3.12/3.13 (the main interpreter is embedded in _PyRuntime). */
+ * for 3.12 (the main interpreter is embedded in _PyRuntime). From 3.13 on the build's debug
+ * offsets and its memory place it (user/pydebug.c): Debian's 3.13.5 has it 0x28 bytes from
+ * where pyenv's 3.13.0 has it, so no table could hold. */
 static const struct { int minor; uint64_t off; } gil_offsets[] = {
-	{10, 0x160}, {11, 0x168}, {12, 0x12e78}, {13, 0x17768},
+	{10, 0x160}, {11, 0x168}, {12, 0x12e78},
 };
 /* offsetof(_PyRuntimeState, _main_interpreter); gil_offsets = this + offsetof(_gil) */
 static const struct { int minor; uint64_t off; } main_interp_offsets[] = {
-	{12, 0x12a68}, {13, 0x15920},
+	{12, 0x12a68},
 };
 /* Inside struct _gil_runtime_state: waits on cond + mutex, handoffs on switch_cond +
  * switch_mutex. */
@@ -47,18 +48,13 @@ static const struct ct_py_proc walk_offsets[] = {
 	  .str_ascii = 0x30, .str_compact = 0x48 },
 	{ .minor = 12, .interp_tstate_head = 0x48, .tstate_next = 0x8, .tstate_id = 0x90,
 	  .tstate_frame = 0x38, .cframe_frame = 0x0, .frame_code = 0x0, .frame_back = 0x8,
-	  .frame_instr = 0x38, .frame_owner = 0x46, .owner_cstack = 3, .code_filename = 0x70,
+	  .frame_instr = 0x38, .frame_owner = 0x46, .owner_skip = 3, .code_filename = 0x70,
 	  .code_name = 0x80, .code_firstlineno = 0x44, .code_linetable = 0x88,
 	  .code_adaptive = 0xc0, .str_ascii = 0x28, .str_compact = 0x38 },
-	{ .minor = 13, .interp_tstate_head = 0x1cb0, .tstate_next = 0x8, .tstate_id = 0xa0,
-	  .tstate_frame = 0x48, .cframe_frame = N, .frame_code = 0x0, .frame_back = 0x8,
-	  .frame_instr = 0x38, .frame_owner = 0x46, .owner_cstack = 3, .code_filename = 0x70,
-	  .code_name = 0x80, .code_firstlineno = 0x44, .code_linetable = 0x88,
-	  .code_adaptive = 0xc8, .str_ascii = 0x28, .str_compact = 0x38 },
 };
 #undef N
 /* offsetof(_PyRuntimeState, interpreters.head) */
-static const uint16_t interp_head_offsets[] = { [10] = 0x20, [11] = 0x28, [12] = 0x28, [13] = 0x278 };
+static const uint16_t interp_head_offsets[] = { [10] = 0x20, [11] = 0x28, [12] = 0x28 };
 
 int pyinfo_walk_offsets(int major, int minor, struct ct_py_proc *out)
 {
@@ -72,6 +68,13 @@ int pyinfo_walk_offsets(int major, int minor, struct ct_py_proc *out)
 			out->gil_holder = PYINFO_GIL_HOLDER;
 			out->gil_locked = PYINFO_GIL_LOCKED;
 			out->gil_switch_number = PYINFO_GIL_SWITCH_NUMBER;
+			/* PyObject, bytes and str headers of the GIL builds */
+			out->ob_type = 0x8;
+			out->bytes_size = 0x10;
+			out->bytes_sval = 0x20;
+			out->str_length = 0x10;
+			out->str_state = 0x20;
+			out->frame_tlbc = CT_PY_NONE;
 			return 0;
 		}
 	}
@@ -121,126 +124,6 @@ int pyinfo_version_from_hex(uint64_t hex, int *major, int *minor)
 	return 0;
 }
 
-static uint64_t le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-/* Word indexes of the fields used, in 3.13's _Py_DebugOffsets (all uint64_t; S: 3.13
- * Include/internal/pycore_runtime.h; the integration test checks them with gdb). */
-enum {
-	D13_VERSION = 1, D13_FREE_THREADED = 2, D13_INTERP_HEAD = 5,
-	D13_THREADS_HEAD = 9, D13_GIL = 15, D13_GIL_LOCKED = 17, D13_GIL_HOLDER = 18,
-	D13_TS_NEXT = 21, D13_TS_FRAME = 23, D13_TS_NATIVE_ID = 25,
-	D13_FR_PREVIOUS = 29, D13_FR_EXECUTABLE = 30, D13_FR_INSTR = 31, D13_FR_OWNER = 33,
-	D13_CO_FILENAME = 35, D13_CO_QUALNAME = 37, D13_CO_LINETABLE = 38, D13_CO_FIRSTLINENO = 39,
-	D13_CO_ADAPTIVE = 43, D13_OB_TYPE = 45, D13_BYTES_SIZE = 65, D13_BYTES_SVAL = 66,
-	D13_STR_STATE = 68, D13_STR_LENGTH = 69, D13_STR_ASCII = 70,
-	D13_WORDS = 73,                /* sizeof(_Py_DebugOffsets) / 8 */
-};
-
-int pyinfo_parse_debug(const uint8_t *buf, size_t len, struct pyinfo_debug *out)
-{
-	int major, minor;
-
-	memset(out, 0, sizeof(*out));
-	if (len < 16)
-		return -EINVAL;
-	if (memcmp(buf, PYINFO_DEBUG_COOKIE, 8) != 0)
-		return -ENOENT;
-	out->version = le64(buf + 8);
-	/* the layout is only stable within a minor version: parse the ones known */
-	if (pyinfo_version_from_hex(out->version, &major, &minor) != 0 || minor != 13)
-		return -ENOTSUP;
-	if (len < D13_WORDS * 8)
-		return -EINVAL;
-#define W(i) le64(buf + (i) * 8)
-	out->free_threaded = W(D13_FREE_THREADED);
-	out->runtime_interp_head = W(D13_INTERP_HEAD);
-	out->interp_threads_head = W(D13_THREADS_HEAD);
-	out->interp_gil = W(D13_GIL);
-	out->interp_gil_locked = W(D13_GIL_LOCKED);
-	out->interp_gil_holder = W(D13_GIL_HOLDER);
-	out->tstate_next = W(D13_TS_NEXT);
-	out->tstate_current_frame = W(D13_TS_FRAME);
-	out->tstate_native_thread_id = W(D13_TS_NATIVE_ID);
-	out->frame_previous = W(D13_FR_PREVIOUS);
-	out->frame_executable = W(D13_FR_EXECUTABLE);
-	out->frame_instr_ptr = W(D13_FR_INSTR);
-	out->frame_owner = W(D13_FR_OWNER);
-	out->code_filename = W(D13_CO_FILENAME);
-	out->code_qualname = W(D13_CO_QUALNAME);
-	out->code_linetable = W(D13_CO_LINETABLE);
-	out->code_firstlineno = W(D13_CO_FIRSTLINENO);
-	out->code_adaptive = W(D13_CO_ADAPTIVE);
-	out->ob_type = W(D13_OB_TYPE);
-	out->bytes_ob_size = W(D13_BYTES_SIZE);
-	out->bytes_ob_sval = W(D13_BYTES_SVAL);
-	out->str_state = W(D13_STR_STATE);
-	out->str_length = W(D13_STR_LENGTH);
-	out->str_ascii = W(D13_STR_ASCII);
-#undef W
-	return 0;
-}
-
-static int fits16(uint64_t v)
-{
-	return v < CT_PY_NONE;
-}
-
-int pyinfo_walk_from_debug(const struct pyinfo_debug *d, struct ct_py_proc *out,
-			   uint64_t *gil_in_interp)
-{
-	int major, minor;
-	struct ct_py_proc w;
-
-	if (pyinfo_version_from_hex(d->version, &major, &minor) != 0 ||
-	    pyinfo_walk_offsets(major, minor, &w) != 0)
-		return -ENOTSUP;
-	/* the BPF walker hard-codes these: PyObject.ob_type, the bytes and str headers */
-	if (d->free_threaded || d->ob_type != 8 || d->bytes_ob_size != 0x10 ||
-	    d->bytes_ob_sval != 0x20 || d->str_state != 0x20 || d->str_length != 0x10)
-		return -ENOTSUP;
-	if (!fits16(d->interp_threads_head) || !fits16(d->tstate_next) ||
-	    !fits16(d->tstate_native_thread_id) || !fits16(d->tstate_current_frame) ||
-	    !fits16(d->frame_executable) || !fits16(d->frame_previous) ||
-	    !fits16(d->frame_instr_ptr) || !fits16(d->frame_owner) ||
-	    !fits16(d->code_filename) || !fits16(d->code_qualname) ||
-	    !fits16(d->code_firstlineno) || !fits16(d->code_linetable) ||
-	    !fits16(d->code_adaptive) || !fits16(d->str_ascii) ||
-	    d->interp_gil_holder < d->interp_gil || d->interp_gil_locked < d->interp_gil ||
-	    d->interp_gil_holder - d->interp_gil >= PYINFO_GIL_COND ||
-	    d->interp_gil_locked - d->interp_gil >= PYINFO_GIL_COND)
-		return -ENOTSUP;
-	w.interp_tstate_head = d->interp_threads_head;
-	w.tstate_next = d->tstate_next;
-	w.tstate_id = d->tstate_native_thread_id;
-	w.id_is_pthread = 0;
-	w.tstate_frame = d->tstate_current_frame;
-	w.cframe_frame = CT_PY_NONE;
-	w.frame_code = d->frame_executable;
-	w.frame_back = d->frame_previous;
-	w.frame_instr = d->frame_instr_ptr;
-	w.frame_owner = d->frame_owner;
-	w.code_filename = d->code_filename;
-	w.code_name = d->code_qualname;
-	w.code_firstlineno = d->code_firstlineno;
-	w.code_linetable = d->code_linetable;
-	w.code_adaptive = d->code_adaptive;
-	w.str_ascii = d->str_ascii;
-	/* PyCompactUnicodeObject: the ASCII header, then utf8_length and utf8 (no wstr since 3.12) */
-	w.str_compact = d->str_ascii + 16;
-	w.gil_holder = d->interp_gil_holder - d->interp_gil;
-	w.gil_locked = d->interp_gil_locked - d->interp_gil;
-	*gil_in_interp = d->interp_gil;
-	*out = w;
-	return 0;
-}
-
 int pyinfo_version_from_name(const char *path, int *major, int *minor)
 {
 	const char *base = strrchr(path, '/');
@@ -285,7 +168,8 @@ int pyinfo_elf_read(const char *path, struct pyinfo_elf *out)
 	Elf_Scn *scn = NULL;
 	GElf_Ehdr eh;
 	size_t nph;
-	uint64_t version_addr = 0, runtime_size = 0;
+	uint64_t version_addr = 0, runtime_size = 0, sec_addr = 0, sec_size = 0;
+	size_t shstrndx;
 
 	memset(out, 0, sizeof(*out));
 	if (fd < 0)
@@ -307,12 +191,21 @@ int pyinfo_elf_read(const char *path, struct pyinfo_elf *out)
 				out->min_vaddr = ph.p_vaddr & ~0xfffULL;
 		}
 	}
+	if (elf_getshdrstrndx(e, &shstrndx) != 0)
+		shstrndx = 0;
 	while ((scn = elf_nextscn(e, scn)) != NULL) {
 		GElf_Shdr sh;
 		Elf_Data *d;
+		const char *sname;
 
 		if (!gelf_getshdr(scn, &sh))
 			continue;
+		/* 3.13+ puts _PyRuntime, headed by its debug offsets, in a section of its own */
+		sname = shstrndx ? elf_strptr(e, shstrndx, sh.sh_name) : NULL;
+		if (sname && strcmp(sname, ".PyRuntime") == 0 && sh.sh_type != SHT_NOBITS) {
+			sec_addr = sh.sh_addr;
+			sec_size = sh.sh_size;
+		}
 		d = elf_getdata(scn, NULL);
 		if (!d || !sh.sh_entsize)
 			continue;
@@ -362,6 +255,11 @@ int pyinfo_elf_read(const char *path, struct pyinfo_elf *out)
 			out->py_version = (uint64_t)v[0] | (uint64_t)v[1] << 8 |
 					  (uint64_t)v[2] << 16 | (uint64_t)v[3] << 24;
 	}
+	if (!out->runtime && sec_addr) {
+		/* no symbol (a stripped build): the section starts with _PyRuntime */
+		out->runtime = sec_addr;
+		runtime_size = sec_size;
+	}
 	if (out->runtime) {
 		size_t want = sizeof(out->runtime_head);
 
@@ -378,49 +276,100 @@ out:
 	return err;
 }
 
+int pyinfo_from_debug(const struct pyinfo_debug *dbg, struct pyinfo *out)
+{
+	uint64_t gil_in_interp = 0;
+	char why[96];
+	int err;
+
+	err = pyinfo_walk_from_debug(dbg, &out->walk, &gil_in_interp, why, sizeof(why));
+	if (err) {
+		snprintf(out->note, sizeof(out->note), "its _Py_DebugOffsets cannot be used (%s): "
+			 "native frames only, GIL not named", why);
+		memset(&out->walk, 0, sizeof(out->walk));
+		return -ENOTSUP;
+	}
+	out->from_debug = 1;
+	out->free_threaded = dbg->free_threaded != 0;
+	out->walk.interp_head = out->runtime + dbg->runtime_interp_head + INTERP_MAIN_AFTER_HEAD;
+	out->runtime_size = dbg->runtime_size;
+	out->interp_ceval_gil = dbg->interp_ceval_gil;
+	out->interp_gil = gil_in_interp;
+	out->debug_len = dbg->len;
+	if (out->free_threaded)
+		snprintf(out->note, sizeof(out->note), "free-threaded build: no GIL, so no GIL "
+			 "figures");
+	else
+		out->gil_pending = 1;
+	if (out->code_type) {
+		out->walk.code_type = out->code_type;
+		out->frames = 1;
+	} else {
+		snprintf(out->note, sizeof(out->note), "no PyCode_Type symbol in its binary: native "
+			 "frames only");
+	}
+	return 0;
+}
+
+/* 3.13+: the debug offsets of the file, checked against the process's memory. The GIL is
+ * placed from the live interpreter (pyinfo_resolve_gil): now if Python runs already, else
+ * when the tracer retries. */
+static int offsets_from_debug(const struct pyinfo_elf *el, const struct pyinfo_debug *dbg,
+			      struct pyinfo *out)
+{
+	uint8_t live[PYINFO_DEBUG_MAX];
+	int err;
+
+	err = pyinfo_read_mem(out->tgid, out->runtime, live, dbg->len);
+	if (err == -ESRCH)
+		return err;
+	if (err || memcmp(live, el->runtime_head, dbg->len) != 0) {
+		snprintf(out->note, sizeof(out->note), "the _Py_DebugOffsets in its memory at 0x%llx "
+			 "%s: native frames only, GIL not named", (unsigned long long)out->runtime,
+			 err ? "cannot be read" : "differ from its file's");
+		return -ENOTSUP;
+	}
+	err = pyinfo_from_debug(dbg, out);
+	if (err)
+		return err;
+	err = pyinfo_resolve_gil(out);
+	return err == -EAGAIN || err == -EPROTO ? 0 : err;
+}
+
 /* Version and offsets of a CPython whose _PyRuntime was found in `el`, into out (runtime,
  * code_type and object already set). */
 static int fill_offsets(const struct pyinfo_elf *el, struct pyinfo *out)
 {
 	struct pyinfo_debug dbg;
-	uint64_t gil_in_interp = 0, off;
-	int err;
+	uint64_t off;
+	int err, major, minor;
 
-	if (out->minor >= 13 || out->major != 3) {
-		err = pyinfo_parse_debug(el->runtime_head, el->runtime_len, &dbg);
-		if (err == 0) {
-			int major, minor;
-
-			if (pyinfo_version_from_hex(dbg.version, &major, &minor) == 0) {
-				out->major = major;
-				out->minor = minor;
-				snprintf(out->version, sizeof(out->version), "%d.%d", major, minor);
-			}
-			if (pyinfo_walk_from_debug(&dbg, &out->walk, &gil_in_interp) != 0)
-				return -ENOTSUP;   /* e.g. free-threaded: no GIL, other headers */
-			off = pyinfo_main_interp_offset(out->major, out->minor);
-			if (!off)
-				return -ENOTSUP;
-			out->from_debug = 1;
-			out->gil = out->runtime + off + gil_in_interp;
-			out->walk.interp_head = out->runtime + dbg.runtime_interp_head +
-						INTERP_MAIN_AFTER_HEAD;
-		} else if (err != -ENOENT || out->minor > 13) {
-			/* a layout not parsed, or no debug offsets where they should be */
-			return -ENOTSUP;
-		}
+	err = pyinfo_parse_debug(el->runtime_head, el->runtime_len, &dbg);
+	if (err != -ENOENT && pyinfo_version_from_hex(dbg.version, &major, &minor) == 0) {
+		out->major = major;
+		out->minor = minor;
+		snprintf(out->version, sizeof(out->version), "%d.%d", major, minor);
 	}
-	if (!out->from_debug) {
-		off = pyinfo_gil_offset(out->major, out->minor);
-		if (!off)
-			return -ENOTSUP;
-		out->gil = out->runtime + off;
-		if (pyinfo_walk_offsets(out->major, out->minor, &out->walk) != 0 ||
-		    !pyinfo_interp_head_offset(out->major, out->minor))
-			return -ENOTSUP;
-		out->walk.interp_head = out->runtime + pyinfo_interp_head_offset(out->major, out->minor) +
-					INTERP_MAIN_AFTER_HEAD;
+	if (err == 0)
+		return offsets_from_debug(el, &dbg, out);
+	if (out->major != 3 || out->minor >= 13) {
+		snprintf(out->note, sizeof(out->note), err == -ENOTSUP ?
+			 "the layout of this version's _Py_DebugOffsets is not known (3.13 and 3.14 "
+			 "are): native frames only, GIL not named" :
+			 "no _Py_DebugOffsets at the start of its _PyRuntime: native frames only, "
+			 "GIL not named");
+		return -ENOTSUP;
 	}
+	off = pyinfo_gil_offset(out->major, out->minor);
+	if (!off || pyinfo_walk_offsets(out->major, out->minor, &out->walk) != 0 ||
+	    !pyinfo_interp_head_offset(out->major, out->minor)) {
+		snprintf(out->note, sizeof(out->note), "no frame layout known for this version: "
+			 "native frames only");
+		return -ENOTSUP;
+	}
+	out->gil = out->runtime + off;
+	out->walk.interp_head = out->runtime + pyinfo_interp_head_offset(out->major, out->minor) +
+				INTERP_MAIN_AFTER_HEAD;
 	out->gil_lo = out->gil + GIL_WAIT_LO;
 	out->gil_hi = out->gil + GIL_WAIT_HI;
 	out->handoff_lo = out->gil + GIL_WAIT_HI;

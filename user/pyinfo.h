@@ -11,6 +11,10 @@ struct pyinfo {
 	char version[16];           /* "3.11" */
 	char object[256];           /* the ELF that holds _PyRuntime */
 	int from_debug;             /* 1: offsets from the build's _Py_DebugOffsets (3.13+) */
+	int free_threaded;          /* a build without a GIL (Py_GIL_DISABLED) */
+	int gil_pending;            /* 3.13+: the GIL is placed once the interpreter exists
+				     * (pyinfo_resolve_gil) */
+	char note[256];             /* what is not measured for this build and why, said once */
 	uint64_t runtime;           /* &_PyRuntime in the process */
 	uint64_t gil;               /* the main interpreter's struct _gil_runtime_state */
 	uint64_t gil_lo, gil_hi;            /* cond + mutex */
@@ -20,6 +24,11 @@ struct pyinfo {
 	struct ct_py_proc walk;             /* what the BPF frame walker needs */
 	uint64_t since_ns;                  /* when the process exec'd it (bpf clock); 0: it
 					     * ran before tracing began */
+	/* 3.13+: where the live interpreter state is checked (pyinfo_resolve_gil) */
+	uint64_t runtime_size;              /* sizeof(_PyRuntimeState) */
+	uint64_t interp_ceval_gil;          /* offsetof(PyInterpreterState, ceval.gil) */
+	uint64_t interp_gil;                /* offsetof(PyInterpreterState, _gil) */
+	uint64_t debug_len;                 /* bytes of _Py_DebugOffsets checked in memory */
 };
 
 /* struct _gil_runtime_state, 3.10-3.13 (the same in each): interval, last_holder, locked,
@@ -33,19 +42,26 @@ struct pyinfo {
 #define PYINFO_GIL_SWITCH_MUTEX  0xa8
 #define PYINFO_GIL_SIZE          0xd0
 
-/* What the frame walker needs of 3.13's _Py_DebugOffsets, the head of _PyRuntime (offsets
- * in the named structures; gil_* relative to PyInterpreterState). */
+/* What conctrace uses of a build's _Py_DebugOffsets, the head of _PyRuntime (3.13 and 3.14
+ * layouts; offsets in the named structures, gil_* relative to PyInterpreterState; *_size
+ * are the structures' sizes, used to check that every offset lies inside its structure). */
 struct pyinfo_debug {
 	uint64_t version;              /* PY_VERSION_HEX of the build */
 	uint64_t free_threaded;
-	uint64_t runtime_interp_head;  /* _PyRuntimeState.interpreters.head */
-	uint64_t interp_threads_head, interp_gil, interp_gil_locked, interp_gil_holder;
-	uint64_t tstate_next, tstate_current_frame, tstate_native_thread_id;
-	uint64_t frame_previous, frame_executable, frame_instr_ptr, frame_owner;
-	uint64_t code_filename, code_qualname, code_linetable, code_firstlineno, code_adaptive;
-	uint64_t ob_type;
-	uint64_t bytes_ob_size, bytes_ob_sval;
-	uint64_t str_state, str_length, str_ascii;   /* str_ascii: sizeof(PyASCIIObject) */
+	int minor;                     /* the layout read: 13 or 14 */
+	size_t len;                    /* bytes of the table in that layout */
+	uint64_t runtime_size, runtime_interp_head;  /* _PyRuntimeState.interpreters.head */
+	uint64_t interp_size, interp_threads_head, interp_ceval_gil, interp_gil;
+	uint64_t interp_gil_locked, interp_gil_holder;
+	uint64_t tstate_size, tstate_next, tstate_current_frame, tstate_native_thread_id;
+	uint64_t frame_size, frame_previous, frame_executable, frame_instr_ptr, frame_owner;
+	uint64_t frame_tlbc_index;     /* 3.14 free-threaded: which bytecode copy runs */
+	uint64_t code_size, code_filename, code_qualname, code_linetable, code_firstlineno;
+	uint64_t code_adaptive;
+	uint64_t pyobject_size, ob_type;
+	uint64_t bytes_size, bytes_ob_size, bytes_ob_sval;
+	uint64_t str_size, str_state, str_length, str_ascii;   /* str_ascii: sizeof(PyASCIIObject) */
+	uint64_t gen_size, gen_iframe;  /* 3.14: a coroutine's embedded frame */
 };
 #define PYINFO_DEBUG_COOKIE "xdebugpy"
 #define PYINFO_DEBUG_MAX    1024   /* bytes read from the start of _PyRuntime */
@@ -78,15 +94,28 @@ uint64_t pyinfo_main_interp_offset(int major, int minor);
 int pyinfo_elf_read(const char *path, struct pyinfo_elf *out);
 /* Split a PY_VERSION_HEX (0x030b07f0 is 3.11.7). 0, or -EINVAL when it is not a 3.x one. */
 int pyinfo_version_from_hex(uint64_t hex, int *major, int *minor);
-/* Parse the _Py_DebugOffsets at the start of _PyRuntime's initial bytes. 0; -ENOENT: no
- * cookie; -ENOTSUP: a layout this parser does not know (only 3.13's); -EINVAL: too short. */
+/* Parse the _Py_DebugOffsets at the start of _PyRuntime's initial bytes (user/pydebug.c).
+ * 0; -ENOENT: no cookie; -ENOTSUP: a version whose layout this parser does not know (3.13
+ * and 3.14 are known); -EINVAL: too short. */
 int pyinfo_parse_debug(const uint8_t *buf, size_t len, struct pyinfo_debug *out);
-/* The walker's offsets from parsed debug offsets, with what they lack (the shim frame's owner
- * value) from the table; *gil_in_interp gets offsetof(PyInterpreterState, _gil). -ENOTSUP when
- * the build is free-threaded or differs from what the BPF walker hard-codes (ob_type at 8,
- * bytes and str header offsets) or an offset does not fit. */
+/* The walker's offsets from parsed debug offsets, with the owner values of frames to skip
+ * (which the table does not give) by version; *gil_in_interp gets offsetof(PyInterpreterState,
+ * _gil) (0 in a free-threaded build: no GIL). -EPROTO when the table is inconsistent (an
+ * offset outside its structure, object headers that do not fit together), -E2BIG when an
+ * offset does not fit the walker's 16 bits; why goes to why (may be NULL). */
 int pyinfo_walk_from_debug(const struct pyinfo_debug *d, struct ct_py_proc *out,
-			   uint64_t *gil_in_interp);
+			   uint64_t *gil_in_interp, char *why, size_t whylen);
+/* Fill out (runtime and code_type set) from parsed debug offsets: the walker's offsets, the
+ * free-threaded flag and note, and gil_pending for a GIL build. -ENOTSUP (note set) when
+ * they cannot be used. No memory is read. */
+int pyinfo_from_debug(const struct pyinfo_debug *dbg, struct pyinfo *out);
+/* 3.13+, once the process runs: read the main interpreter from its memory, check that its
+ * ceval.gil points at its own _gil inside _PyRuntime, and place the GIL's futex words.
+ * 0; -EAGAIN: the interpreter or its GIL does not exist yet; -EPROTO: inconsistent (note
+ * set); -ESRCH: the process is gone. */
+int pyinfo_resolve_gil(struct pyinfo *pi);
+/* Read len bytes at addr of process tgid into buf: 0 or -errno (-EIO when short). */
+int pyinfo_read_mem(pid_t tgid, uint64_t addr, void *buf, size_t len);
 /* Parse "python3.11", "libpython3.12.so.1.0", ... Returns 0 when a version was found. */
 int pyinfo_version_from_name(const char *path, int *major, int *minor);
 

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "fsid.h"
 #include "log.h"
+#include "outdir.h"
 #include "render.h"
 #include "render_flame.h"
 #include "results.h"
@@ -36,77 +38,135 @@ const struct renderer *renderer_find(const char *name)
 	return NULL;
 }
 
+/* no-color.org: NO_COLOR set and not empty turns colour off; a dumb terminal has none */
 bool want_color(FILE *f)
 {
-	const char *nc = getenv("NO_COLOR");
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
 
 	if (nc && *nc)
+		return false;
+	if (!term || !*term || strcmp(term, "dumb") == 0)
 		return false;
 	return isatty(fileno(f));
 }
 
-char *case_dir_path(const char *dir, json_t *c)
+const char *case_dir_rel(json_t *c)
 {
-	const char *d = jget_str(c, "dir");
+	json_t *d = json_object_get(c, "dir");
 
-	return d && strcmp(d, ".") ? xasprintf("%s/%s", dir, d) : xstrdup(dir);
+	if (!d)
+		return ".";
+	return outdir_rel_ok(json_string_value(d)) ? json_string_value(d) : NULL;
 }
 
-int render_html_file(json_t *run, const char *dir, int uid, int gid)
+bool case_dirs_ok(json_t *run, const char *dir)
 {
-	struct render_opts o = { .dir = dir };
-	char *path = xasprintf("%s/report.html", dir);
-	FILE *f = fopen(path, "we");
-	int err = f ? render_html(run, f, &o) : -errno;
+	json_t *c;
+	size_t i;
 
-	if (f && fclose(f) && !err)
+	json_array_foreach(json_object_get(run, "cases"), i, c)
+		if (!case_dir_rel(c)) {
+			json_t *d = json_object_get(c, "dir");
+
+			pr_warn("%s/run.json: case %zu: dir '%.200s' is not a directory inside the "
+				"run directory\n", dir, i + 1,
+				json_is_string(d) ? json_string_value(d) : "(not a string)");
+			return false;
+		}
+	return true;
+}
+
+char *case_dir_path(const char *dir, json_t *c)
+{
+	const char *d = case_dir_rel(c);
+
+	if (!d) {
+		pr_warn("%s/run.json: case %s: its dir is not a directory inside the run "
+			"(ignored)\n", dir, jget_str(c, "workload") ?: "?");
+		return NULL;
+	}
+	return strcmp(d, ".") ? xasprintf("%s/%s", dir, d) : xstrdup(dir);
+}
+
+/* A run renderer's file in DIR, reading the case files as the run directory's user. */
+static int render_run_file(json_t *run, struct outdir *dir, const char *name,
+			   int (*fn)(json_t *, FILE *, const struct render_opts *))
+{
+	struct render_opts o = { .dir = outdir__path(dir) };
+	struct fsid_saved saved;
+	FILE *f = outdir__fopen(dir, name, false);
+	int err = f ? 0 : -errno;
+
+	if (!err && (err = outdir__as_user(dir, &saved)) == 0) {
+		err = fn(run, f, &o);
+		fsid_leave(&saved);
+	}
+	if (f && ferror(f) && !err)
 		err = -EIO;
+	if (f && fclose(f) && !err)
+		err = -errno;
 	if (err)
-		pr_warn("cannot write %s: %s\n", path, strerror(-err));
-	else if (uid >= 0 && chown(path, uid, gid) < 0)
-		pr_debug("chown %s: %s\n", path, strerror(errno));
-	free(path);
+		pr_warn("cannot write %s/%s: %s\n", outdir__path(dir), name, strerror(-err));
 	return err;
 }
 
-int render_case_files(json_t *run, const char *dir, int uid, int gid)
+int render_html_file(json_t *run, struct outdir *dir)
+{
+	return render_run_file(run, dir, "report.html", render_html);
+}
+
+int render_text_file(json_t *run, struct outdir *dir)
+{
+	return render_run_file(run, dir, "report.txt", render_text);
+}
+
+int render_case_files(json_t *run, struct outdir *dir)
 {
 	json_t *cases = json_object_get(run, "cases"), *c;
-	struct render_opts o = { .dir = dir };
+	struct render_opts o = { .dir = outdir__path(dir) };
 	int err = 0;
 	size_t i;
 
 	json_array_foreach(cases, i, c) {
-		char *cdir = case_dir_path(dir, c);
+		const char *rel = case_dir_rel(c);
+		struct outdir *cd = NULL;
+		struct fsid_saved saved;
+		int rc = rel ? outdir__subdir(dir, rel, false, &cd) : -EINVAL;
 
+		if (rc) {
+			pr_warn("%s: case %zu: no case directory %s: %s\n", outdir__path(dir), i + 1,
+				rel ? rel : "(it would leave the run directory)", strerror(-rc));
+			err = err ? err : rc;
+			continue;
+		}
 		for (size_t k = 0; k < sizeof(renderers) / sizeof(renderers[0]); k++) {
 			const struct renderer *r = &renderers[k];
-			char *path;
 			FILE *f;
-			int rc;
 
 			if (!r->render_case)
 				continue;
-			path = xasprintf("%s/%s", cdir, r->file);
-			f = fopen(path, "we");
+			f = outdir__fopen(cd, r->file, false);
 			if (!f) {
-				pr_warn("cannot write %s: %s\n", path, strerror(errno));
+				pr_warn("cannot write %s/%s: %s\n", outdir__path(cd), r->file,
+					strerror(errno));
 				err = err ? err : -errno;
-				free(path);
 				continue;
 			}
-			rc = r->render_case(run, c, cdir, f, &o);
+			/* the renderers read the case's files by path: as the user, like the writes */
+			rc = outdir__as_user(cd, &saved);
+			if (!rc) {
+				rc = r->render_case(run, c, outdir__path(cd), f, &o);
+				fsid_leave(&saved);
+			}
 			if (fclose(f) != 0 && !rc)
 				rc = -EIO;
 			if (rc) {
-				pr_warn("cannot render %s (%s)\n", path, strerror(-rc));
+				pr_warn("cannot render %s/%s (%s)\n", outdir__path(cd), r->file,
+					strerror(-rc));
 				err = err ? err : rc;
 			}
-			if (uid >= 0 && chown(path, uid, gid) < 0)
-				pr_debug("chown %s: %s\n", path, strerror(errno));
-			free(path);
 		}
-		free(cdir);
+		outdir__close(cd);
 	}
 	return err;
 }

@@ -31,12 +31,20 @@ int render_html(json_t *run, FILE *out, const struct render_opts *o);
 /* The case-level report that record prints, used by render_text. */
 void render_text_case(json_t *c, FILE *out, const struct render_opts *o);
 
-/* Write every case renderer's file into each case's directory (files owned by uid/gid;
- * -1: leave). Returns 0 or the first error; a failing renderer does not stop the others. */
-int render_case_files(json_t *run, const char *dir, int uid, int gid);
+struct outdir;
+/* Write every case renderer's file into each case's directory, as the run directory's user
+ * (outdir.h). Returns 0 or the first error; a failing renderer does not stop the others. */
+int render_case_files(json_t *run, struct outdir *dir);
+/* DIR/<case dir>, or NULL (after a warning) when the case's "dir" would leave DIR: absolute,
+ * with a ".." or empty component (see outdir_rel_ok). */
 char *case_dir_path(const char *dir, json_t *c);
-/* DIR/report.html (after the case files, which it reads). */
-int render_html_file(json_t *run, const char *dir, int uid, int gid);
+/* False (after a message naming the case) when a case's "dir" would leave the run directory. */
+bool case_dirs_ok(json_t *run, const char *dir);
+/* The case's "dir" ("." when it has none), or NULL when it would leave the run directory. */
+const char *case_dir_rel(json_t *c);
+/* DIR/report.html (after the case files, which it reads) and DIR/report.txt. */
+int render_html_file(json_t *run, struct outdir *dir);
+int render_text_file(json_t *run, struct outdir *dir);
 const struct renderer *renderer_find(const char *name);
 const struct renderer *renderer_list(int *n);
 bool want_color(FILE *f);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "compare.h"
+#include "counters.h"
 #include "flame.h"
 #include "reasons.h"
 #include "render.h"
@@ -19,16 +20,31 @@ static const char *const reason_colour[CT_R_MAX] = {
 	"#9fb0c8",
 };
 
+/* Any string from a run (names from the spec, commands, comm, run.json itself) as HTML text
+ * or attribute value: markup characters as entities, invalid UTF-8 and control characters
+ * as U+FFFD, so nothing from a spec or a run directory can open a tag or end an attribute. */
 static void esc(FILE *out, const char *s)
 {
-	for (; s && *s; s++) {
-		switch (*s) {
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+
+	while (p && *p) {
+		size_t len = utf8_decode(p, 4, &cp);
+
+		if (!len || (cp < 0x20 && cp != '\t' && cp != '\n') || cp == 0x7f) {
+			fputs("\xef\xbf\xbd", out);
+			p++;
+			continue;
+		}
+		switch (cp) {
 		case '<': fputs("&lt;", out); break;
 		case '>': fputs("&gt;", out); break;
 		case '&': fputs("&amp;", out); break;
 		case '"': fputs("&quot;", out); break;
-		default: fputc(*s, out);
+		case '\'': fputs("&#39;", out); break;
+		default: fwrite(p, 1, len, out);
 		}
+		p += len;
 	}
 }
 
@@ -51,7 +67,7 @@ static const char CSS[] =
 ".ev{color:#5a6275;font-size:13px;margin:2px 0 10px 4px}.legend span{display:inline-block;margin-right:12px;font-size:12px}"
 ".legend i{display:inline-block;width:11px;height:11px;margin-right:4px;vertical-align:-1px;border-radius:2px}"
 "select{font-size:14px;padding:3px 6px}.case{display:none}.case.on{display:block}"
-".muted{color:#5a6275;font-size:12px}";
+".muted{color:#5a6275;font-size:12px}.warn{color:#b3261e;font-weight:bold}";
 
 static void legend_reasons(FILE *out)
 {
@@ -124,8 +140,11 @@ static void comparison(json_t *run, FILE *out)
 	for (int i = 0; i < nw; i++) {
 		fputs("<h2>Workload ", out);
 		esc(out, w[i].name);
-		if (w[i].kind)
-			fprintf(out, " <span class=\"muted\">kind %s</span>", w[i].kind);
+		if (w[i].kind) {
+			fputs(" <span class=\"muted\">kind ", out);
+			esc(out, w[i].kind);
+			fputs("</span>", out);
+		}
 		fputs("</h2><section class=\"card\"><table><tr><th>model</th><th>wall</th><th>speedup</th>"
 		      "<th>parallelism</th><th>on-CPU</th><th>CPUs</th><th>vol. sw/s</th>"
 		      "<th>invol. sw/s</th><th>run-queue p99</th><th>lock wait</th><th>GIL wait</th>"
@@ -137,6 +156,9 @@ static void comparison(json_t *run, FILE *out)
 			fputs("<tr><td>", out);
 			esc(out, r->model);
 			fputs(r->baseline ? " *" : "", out);
+			if (r->lost)
+				fprintf(out, " <span class=\"warn\" title=\"%d of %d runs lost events: see "
+					"Not measured in their cases\">!</span>", r->lost, r->runs);
 			if (!r->ok) {
 				fputs("</td><td colspan=\"15\">failed: ", out);
 				esc(out, r->failure);
@@ -383,7 +405,7 @@ static void gil_html(json_t *c, FILE *out)
 		fprintf(out, "<h3>Python: pid %llu, CPython ", (unsigned long long)pid);
 		esc(out, jget_str(py, "version") ?: "?");
 		fputs("</h3>", out);
-		if (!json_is_true(json_object_get(py, "frames"))) {
+		if (!json_is_true(json_object_get(py, "frames")) || jget_str(py, "note")) {
 			fputs("<p class=\"muted\">", out);
 			esc(out, jget_str(py, "note") ?: "Python frames not walked.");
 			fputs("</p>", out);
@@ -444,11 +466,39 @@ static void flame_inline(json_t *stacks, bool oncpu, int idx, FILE *out)
 	flame__free(f);
 }
 
+/* The case's counters with what each affects and how to avoid it. */
+static void not_measured(json_t *c, FILE *out)
+{
+	const char *names[64];
+	long long vals[64];
+	int n = counters_nonzero(c, names, vals, 64);
+
+	if (!n) {
+		fputs("<p class=\"muted\">Nothing lost: no map overflow, no dropped event.</p>", out);
+		return;
+	}
+	fprintf(out, "<h3%s>Not measured</h3><table><tr><th>counter</th><th>count</th>"
+		"<th>what it affects</th><th>how to avoid it</th></tr>",
+		counters_lost(c) ? " class=\"warn\"" : "");
+	for (int i = 0; i < n; i++) {
+		const struct counter_info *ci = counter_info(names[i]);
+
+		fprintf(out, "<tr><td%s>", ci && ci->loss ? " class=\"warn\"" : "");
+		esc(out, names[i]);
+		fprintf(out, "</td><td class=\"n\">%lld</td><td>", vals[i]);
+		esc(out, ci ? ci->affects : "");
+		fputs("</td><td>", out);
+		esc(out, ci ? ci->avoid : "");
+		fputs("</td></tr>", out);
+	}
+	fputs("</table>", out);
+}
+
 static void case_section(json_t *run, json_t *c, int idx, const char *dir, FILE *out)
 {
 	char *cdir = case_dir_path(dir, c), b[6][32];
 	json_t *tot = json_object_get(c, "totals"), *t, *l;
-	json_t *stacks = stacks_load(cdir);
+	json_t *stacks = cdir ? stacks_load(cdir) : NULL;   /* NULL: a dir outside the run */
 	size_t i;
 
 	fprintf(out, "<div class=\"case%s\" id=\"case%d\"><section class=\"card\">", idx ? "" : " on",
@@ -461,7 +511,8 @@ static void case_section(json_t *run, json_t *c, int idx, const char *dir, FILE 
 		(unsigned long long)jget_u64(tot, "nivcsw"), fmt_ns(jpath_u64(tot, "runq.p99_ns"), b[2], 32),
 		(unsigned long long)jget_u64(tot, "threads"), (unsigned long long)jget_u64(tot, "processes"));
 	fputs("<h3>Per-core timeline</h3>", out);
-	timeline(c, cdir, out);
+	if (cdir)
+		timeline(c, cdir, out);
 	fputs("<h3>Flame graphs</h3>", out);
 	if (stacks) {
 		flame_inline(stacks, true, idx, out);
@@ -521,7 +572,9 @@ static void case_section(json_t *run, json_t *c, int idx, const char *dir, FILE 
 		}
 		fputs("</td></tr>", out);
 	}
-	fputs("</table></section></div>\n", out);
+	fputs("</table>", out);
+	not_measured(c, out);
+	fputs("</section></div>\n", out);
 	json_decref(stacks);
 	free(cdir);
 	(void)run;
@@ -557,8 +610,9 @@ int render_html(json_t *run, FILE *out, const struct render_opts *o)
 
 	fputs("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>conctrace: ", out);
 	esc(out, jget_str(run, "name"));
-	fprintf(out, "</title><style>%s</style></head><body><header><h1>conctrace %s: ", CSS,
-		kind ? kind : "");
+	fprintf(out, "</title><style>%s</style></head><body><header><h1>conctrace ", CSS);
+	esc(out, kind ? kind : "");
+	fputs(": ", out);
 	esc(out, jget_str(run, "name"));
 	fprintf(out, "</h1><p>%lld CPUs, kernel ", (long long)jget_u64(m, "cpus_online"));
 	esc(out, jget_str(m, "kernel"));

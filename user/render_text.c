@@ -1,7 +1,9 @@
 /* The text report: aligned tables with units, readable at 100 columns. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "compare.h"
+#include "counters.h"
 #include "reasons.h"
 #include "render.h"
 #include "results.h"
@@ -139,8 +141,12 @@ static void top_reasons(json_t *off, char *buf, size_t len)
 		if (best < 0)
 			break;
 		used[best] = 1;
-		pos += snprintf(buf + pos, len - pos, "%s%s %s", n ? ", " : "", reason_name(best),
-				fmt_ns(bv, b, sizeof(b)));
+		/* the second by name only: the row stays within 100 columns */
+		if (n)
+			pos += snprintf(buf + pos, len - pos, ", %s", reason_name(best));
+		else
+			pos += snprintf(buf + pos, len - pos, "%s %s", reason_name(best),
+					fmt_ns(bv, b, sizeof(b)));
 		if (pos >= len)
 			break;
 	}
@@ -154,11 +160,12 @@ static void cpu_list(json_t *cl, char *buf, size_t len)
 	json_t *v;
 
 	buf[0] = '\0';
+	if (json_array_size(cl) > 2) {
+		/* the list is in run.json; the column holds 5 characters */
+		snprintf(buf, len, "%zucpu", json_array_size(cl));
+		return;
+	}
 	json_array_foreach(cl, i, v) {
-		if (i >= 6) {
-			snprintf(buf + pos, len - pos, ",...");
-			break;
-		}
 		pos += snprintf(buf + pos, len - pos, "%s%lld", i ? "," : "", json_integer_value(v));
 		if (pos >= len)
 			break;
@@ -175,14 +182,14 @@ static void thread_table(json_t *c, FILE *out, const struct render_opts *o)
 	char b1[32], b2[32], b3[32], rs[64], cl[40];
 
 	heading(out, o, "Threads (busiest first)");
-	fprintf(out, "  %-7s %-7s %-15s %9s %7s %7s %5s %7s %-9s %s\n", "tid", "pid", "comm",
+	fprintf(out, "  %-7s %-7s %-15s %8s %6s %6s %4s %7s %-5s %s\n", "tid", "pid", "comm",
 		"on-CPU", "vol", "invol", "migr", "rq p99", "cpus", "off-CPU mostly");
 	json_array_foreach(threads, i, t) {
 		if ((int)i >= max)
 			break;
 		top_reasons(json_object_get(t, "off_ns"), rs, sizeof(rs));
 		cpu_list(json_object_get(t, "cpus"), cl, sizeof(cl));
-		fprintf(out, "  %-7llu %-7llu %-15.15s %9s %7llu %7llu %5llu %7s %-9s %s\n",
+		fprintf(out, "  %-7llu %-7llu %-15.15s %8s %6llu %6llu %4llu %7s %-5s %s\n",
 			(unsigned long long)jget_u64(t, "tid"), (unsigned long long)jget_u64(t, "pid"),
 			jget_str(t, "comm") ? jget_str(t, "comm") : "?",
 			fmt_ns(jget_u64(t, "on_cpu_ns"), b1, sizeof(b1)),
@@ -265,18 +272,22 @@ static void lock_table(json_t *c, FILE *out, const struct render_opts *o)
 	l = json_array_get(locks, 0);
 	json_t *edges = json_object_get(l, "edges"), *e;
 	if (json_array_size(edges)) {
-		fprintf(out, "  hand-offs of %s: ", jget_str(l, "uaddr"));
+		int col = fprintf(out, "  hand-offs (waker->waiter) of %s:", jget_str(l, "uaddr"));
+
 		json_array_foreach(edges, i, e) {
-			if (i >= 4) {
-				fprintf(out, " ...");
+			char one[80];
+			int w = snprintf(one, sizeof(one), "%s %llu->%llu x%llu", i ? "," : "",
+					 (unsigned long long)jget_u64(e, "waker"),
+					 (unsigned long long)jget_u64(e, "waiter"),
+					 (unsigned long long)jget_u64(e, "count"));
+
+			if (col + w > 95) {
+				fprintf(out, " ...");   /* all of them are in run.json */
 				break;
 			}
-			fprintf(out, "%s%llu->%llu x%llu", i ? ", " : "",
-				(unsigned long long)jget_u64(e, "waker"),
-				(unsigned long long)jget_u64(e, "waiter"),
-				(unsigned long long)jget_u64(e, "count"));
+			col += fprintf(out, "%s", one);
 		}
-		fprintf(out, "  (waker->waiter)\n");
+		fputc('\n', out);
 	}
 }
 
@@ -297,7 +308,7 @@ static void gil_table(json_t *c, FILE *out, const struct render_opts *o)
 			continue;
 		if (!shown++)
 			heading(out, o, "Python");
-		if (!json_is_true(json_object_get(py, "frames")))
+		if (!json_is_true(json_object_get(py, "frames")) || jget_str(py, "note"))
 			fprintf(out, "  pid %llu: CPython %s: %s\n", (unsigned long long)pid,
 				jget_str(py, "version"), jget_str(py, "note") ?: "frames not walked");
 		if (!jget_str(py, "gil") || !jget_str(py, "gil")[0])
@@ -330,11 +341,54 @@ static void gil_table(json_t *c, FILE *out, const struct render_opts *o)
 	}
 	if (shown)
 		fprintf(out, "  %sheld: on-CPU time holding the GIL (from samples) plus time preempted "
-			"holding it; no GIL: on the CPU\n  without it (native code, I/O); acquired: "
-			"acquisitions that had to wait, with their wait\n  p50/p99; drop rq: waits that "
-			"timed out and asked the holder to drop it; forced: drops on\n  request. Python "
-			"frames replace the interpreter's own native frames in stacks.%s\n", DIM(o),
+			"holding it; no GIL: on\n  the CPU without it (native code, I/O); acquired: "
+			"acquisitions that had to wait, with\n  their wait p50/p99; drop rq: waits that "
+			"timed out and asked the holder to drop it;\n  forced: drops on request. Python "
+			"frames replace the interpreter's own native frames in\n  stacks.%s\n", DIM(o),
 			RESET(o));
+}
+
+/* text from column col, wrapped at 96 columns onto lines indented by indent */
+static void wrap_text(FILE *out, int indent, int col, const char *text)
+{
+	int first = col;
+
+	while (*text) {
+		int w = strcspn(text, " ");
+
+		if (col > first && col + 1 + w > 96) {
+			fprintf(out, "\n%*s", indent, "");
+			col = first = indent;
+		} else if (col > first) {
+			fputc(' ', out);
+			col++;
+		}
+		fprintf(out, "%.*s", w, text);
+		col += w;
+		text += w;
+		while (*text == ' ')
+			text++;
+	}
+	fputc('\n', out);
+}
+
+static void wrapped(FILE *out, const char *prefix, const char *text)
+{
+	fputs(prefix, out);
+	wrap_text(out, strlen(prefix), strlen(prefix), text);
+}
+
+static void counter_explained(FILE *out, const char *name)
+{
+	const struct counter_info *ci = counter_info(name);
+	char *a;
+
+	if (!ci)
+		return;
+	a = xasprintf("avoid: %s.", ci->avoid);
+	wrapped(out, "      ", ci->affects);
+	wrapped(out, "      ", a);
+	free(a);
 }
 
 /* What the kernel the case ran on could not measure (run.json kernel.not_measured). */
@@ -349,28 +403,83 @@ static void kernel_line(json_t *c, FILE *out, const struct render_opts *o)
 	heading(out, o, "Not measured on this kernel");
 	fprintf(out, "  kernel %s\n", json_string_value(json_object_get(k, "release")) ?: "?");
 	json_array_foreach(miss, i, v)
-		fprintf(out, "  %s\n", json_string_value(v));
+		wrapped(out, "  ", json_string_value(v));
 }
 
 static void counters_line(json_t *c, FILE *out, const struct render_opts *o)
 {
-	json_t *cnt = json_object_get(c, "counters"), *v;
-	const char *k;
-	int any = 0;
+	const char *names[64];
+	long long vals[64];
+	int n = counters_nonzero(c, names, vals, 64);
 
-	json_object_foreach(cnt, k, v) {
-		if (!strcmp(k, "python_walks"))
-			continue;   /* work done, not a loss */
-		if (json_integer_value(v)) {
-			if (!any)
-				heading(out, o, "Not measured");
-			fprintf(out, "  %s: %lld\n", k, json_integer_value(v));
-			any = 1;
+	if (!n) {
+		fprintf(out, "\n%sNothing lost: no map overflow, no dropped event.%s\n", DIM(o), RESET(o));
+		return;
+	}
+	heading(out, o, "Not measured");
+	for (int i = 0; i < n; i++) {
+		fprintf(out, "  %s: %lld\n", names[i], vals[i]);
+		counter_explained(out, names[i]);
+	}
+}
+
+/* The run's cases that lost events (map overflows, drops: marked ! in the comparison),
+ * then the other counters summed over the cases, each explained once. */
+static void run_not_measured(json_t *run, FILE *out, const struct render_opts *o)
+{
+	json_t *cases = json_object_get(run, "cases"), *c, *total = json_object(), *ncases, *v;
+	const char *k;
+	bool head = false;
+	size_t i;
+
+	json_array_foreach(cases, i, c) {
+		const char *names[64];
+		long long vals[64];
+		int n = counters_nonzero(c, names, vals, 64);
+		char list[512];
+		int col;
+
+		for (int j = 0; j < n; j++) {
+			json_t *t = json_object_get(total, names[j]);
+
+			if (!t)
+				json_object_set_new(total, names[j], t = json_pack("[II]", 0LL, 0LL));
+			json_array_set_new(t, 0, json_integer(json_integer_value(json_array_get(t, 0)) + 1));
+			json_array_set_new(t, 1, json_integer(json_integer_value(json_array_get(t, 1)) + vals[j]));
+		}
+		if (!counters_lost(c))
+			continue;
+		if (!head)
+			heading(out, o, "Not measured: events lost (these cases are marked ! above)");
+		head = true;
+		counters_list(c, true, list, sizeof(list));
+		col = fprintf(out, "  case %zu %s/%s r%llu:", i + 1, jget_str(c, "workload") ?: "?",
+			      jget_str(c, "model") ?: "?", (unsigned long long)jget_u64(c, "repeat") + 1);
+		fputc(' ', out);
+		wrap_text(out, 6, col + 1, list);
+	}
+	if (json_object_size(total))
+		heading(out, o, head ? "What each counter affects (counts summed over the cases)" :
+			"Not measured (counts summed over the cases)");
+	/* in the counters' own order: that of the first case that has each */
+	json_array_foreach(cases, i, c) {
+		const char *names[64];
+		long long vals[64];
+		int n = counters_nonzero(c, names, vals, 64);
+
+		for (int j = 0; j < n; j++) {
+			if (!(ncases = json_object_get(total, names[j])) || json_is_null(ncases))
+				continue;
+			fprintf(out, "  %s: %lld in %lld case(s)\n", names[j],
+				json_integer_value(json_array_get(ncases, 1)),
+				json_integer_value(json_array_get(ncases, 0)));
+			counter_explained(out, names[j]);
+			json_object_set_new(total, names[j], json_null());
 		}
 	}
-	if (!any)
-		fprintf(out, "\n%sNothing lost: no map overflow, no dropped event.%s\n", DIM(o), RESET(o));
-	kernel_line(c, out, o);
+	(void)k;
+	(void)v;
+	json_decref(total);
 }
 
 void render_text_case(json_t *c, FILE *out, const struct render_opts *o)
@@ -419,6 +528,7 @@ void render_text_case(json_t *c, FILE *out, const struct render_opts *o)
 	lock_table(c, out, o);
 	gil_table(c, out, o);
 	counters_line(c, out, o);
+	kernel_line(c, out, o);
 }
 
 static const char *fnum(double v, const char *fmt, char *buf, size_t len)
@@ -437,46 +547,63 @@ static const char *fsec(double s, char *buf, size_t len)
 	return fmt_ns((uint64_t)(s * 1e9), buf, len);
 }
 
+/* The model column: wide enough for multiprocessing-forkserver with its "*!" marks. */
+static int model_width(const struct workload_cmp *w)
+{
+	int mw = 17;
+
+	for (int m = 0; m < w->nrows; m++)
+		if ((int)strlen(w->rows[m].model) + 2 > mw)
+			mw = strlen(w->rows[m].model) + 2;
+	return mw;
+}
+
+static void calls_table(const struct workload_cmp *w, FILE *out, const struct render_opts *o);
+static void race_table(const struct workload_cmp *w, FILE *out);
+static void reported_table(const struct workload_cmp *w, FILE *out);
+
+/* Three tables of at most 100 columns (with the usual model names). */
 static void compare_tables(const struct workload_cmp *w, FILE *out, const struct render_opts *o)
 {
 	char b[12][32];
+	int mw = model_width(w);
 
 	heading(out, o, "");
 	fprintf(out, "%sWorkload %s%s%s%s\n", BOLD(o), w->name, w->kind ? " (kind " : "",
 		w->kind ? w->kind : "", w->kind ? ")" : "");
-	fprintf(out, "  %-15s %8s %11s %7s %5s %8s %4s %6s %7s %8s %5s %13s\n", "model", "wall",
-		"min-max", "speedup", "par", "on-CPU", "CPUs", "vcsw/s", "ivcsw/s", "rq p99", "migr",
-		"RSS/anon sum");
+	fprintf(out, "  %-*s %8s %11s %7s %5s %8s %4s %6s %7s %8s %5s\n", mw, "model", "wall",
+		"min-max", "speedup", "par", "on-CPU", "CPUs", "vcsw/s", "ivcsw/s", "rq p99", "migr");
 	for (int m = 0; m < w->nrows; m++) {
 		const struct model_row *r = &w->rows[m];
 		char range[40], name[40];
 
-		snprintf(name, sizeof(name), "%s%s", r->model, r->baseline ? "*" : "");
+		snprintf(name, sizeof(name), "%s%s%s", r->model, r->baseline ? "*" : "",
+			 r->lost ? "!" : "");
 		if (!r->ok) {
-			fprintf(out, "  %-15s FAILED (%d of %d runs): %s\n", name, r->runs - r->ok,
-				r->runs, r->failure ? r->failure : "?");
+			char *what = xasprintf("FAILED (%d of %d runs): %s", r->runs - r->ok, r->runs,
+					       r->failure[0] ? r->failure : "?");
+
+			fprintf(out, "  %-*s ", mw, name);
+			wrap_text(out, mw + 5, mw + 3, what);
+			free(what);
 			continue;
 		}
 		snprintf(range, sizeof(range), "%.2f-%.2fs", r->wall_min, r->wall_max);
-		char mem[40];
-
-		snprintf(mem, sizeof(mem), "%s/%s", isnan(r->rss_kb) ? "-" : fmt_kb((uint64_t)r->rss_kb, b[9], 32),
-			 isnan(r->anon_kb) ? "-" : fmt_kb((uint64_t)r->anon_kb, b[10], 32));
-		fprintf(out, "  %-15s %8s %11s %7s %5s %8s %4s %6s %7s %8s %5s %13s%s\n", name,
+		fprintf(out, "  %-*s %8s %11s %7s %5s %8s %4s %6s %7s %8s %5s%s\n", mw, name,
 			fsec(r->wall, b[0], 32), r->ok > 1 ? range : "", fnum(r->speedup, "%.2fx", b[1], 32),
 			fnum(r->par, "%.2f", b[2], 32), fsec(r->cpu, b[3], 32), fnum(r->cores, "%.0f", b[4], 32),
 			fnum(r->vcs, "%.0f", b[5], 32), fnum(r->ivcs, "%.0f", b[6], 32),
-			fsec(r->rq_p99, b[7], 32), fnum(r->migrations, "%.0f", b[8], 32), mem,
-			r->ok < r->runs ? "  (some runs failed)" : "");
+			fsec(r->rq_p99, b[7], 32), fnum(r->migrations, "%.0f", b[8], 32),
+			r->ok < r->runs ? " (some runs failed)" : "");
 	}
-	fprintf(out, "  %-15s %8s %8s %8s %8s %8s %8s %8s %8s %9s\n", "off-CPU:", "lock", "gil",
+	fprintf(out, "  %-*s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n", mw, "off-CPU:", "lock", "gil",
 		"io", "poll", "sleep", "child", "preempt", "other", "GIL held");
 	for (int m = 0; m < w->nrows; m++) {
 		const struct model_row *r = &w->rows[m];
 
 		if (!r->ok)
 			continue;
-		fprintf(out, "  %-15s %8s %8s %8s %8s %8s %8s %8s %8s %9s\n", r->model,
+		fprintf(out, "  %-*s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n", mw, r->model,
 			fsec(r->off[CT_R_LOCK], b[0], 32),
 			fsec(r->off[CT_R_GIL] + r->off[CT_R_GIL_HANDOFF], b[1], 32),
 			fsec(r->off[CT_R_IO], b[2], 32), fsec(r->off[CT_R_POLL], b[3], 32),
@@ -484,21 +611,151 @@ static void compare_tables(const struct workload_cmp *w, FILE *out, const struct
 			fsec(r->off[CT_R_PREEMPTED], b[6], 32), fsec(r->off[CT_R_OTHER], b[7], 32),
 			fnum(r->gil_held * 100, "%.0f%%", b[8], 32));
 	}
+	reported_table(w, out);
+	calls_table(w, out, o);
+	race_table(w, out);
+}
+
+/* A race workload: the shared counter in each model, and the updates it lost. */
+static void race_table(const struct workload_cmp *w, FILE *out)
+{
 	bool any = false;
+	char b[6][32];
+
 	for (int m = 0; m < w->nrows; m++)
-		any |= w->rows[m].ok && !isnan(w->rows[m].ops_per_s);
+		any |= w->rows[m].ok && !isnan(w->rows[m].lost);
 	if (!any)
 		return;
-	fprintf(out, "  %-15s %12s %14s %14s %14s\n", "reported:", "ops/s", "latency p50",
-		"latency p99", "loop lag p99");
+	fprintf(out, "  %-*s %9s %9s %9s %6s %-22s %11s %9s\n", model_width(w), "counter:",
+		"updates", "final", "lost", "lost%", "memory", "lock waits", "GIL drops");
 	for (int m = 0; m < w->nrows; m++) {
 		const struct model_row *r = &w->rows[m];
+		char mem[40];
+
+		if (!r->ok || isnan(r->lost))
+			continue;
+		if (r->shared == 0)
+			snprintf(mem, sizeof(mem), "own (tasks: %.0f)", r->own_sum);
+		else
+			snprintf(mem, sizeof(mem), "shared%s", r->locked == 1 ? ", locked" : "");
+		fprintf(out, "  %-*s %9s %9s %9s %5s%% %-22s %11s %9s\n", model_width(w), r->model,
+			fnum(r->expected, "%.0f", b[0], 32), fnum(r->final, "%.0f", b[1], 32),
+			fnum(r->lost, "%.0f", b[2], 32),
+			fnum(r->expected > 0 ? 100 * r->lost / r->expected : NAN, "%.0f", b[3], 32), mem,
+			fnum(r->lock_waits, "%.0f", b[4], 32), fnum(r->gil_drops, "%.0f", b[5], 32));
+	}
+}
+
+/* A function workload: each model's calls, what raised, and whether the results agree. */
+static void calls_table(const struct workload_cmp *w, FILE *out, const struct render_opts *o)
+{
+	bool any = false;
+	char b[3][32];
+
+	for (int m = 0; m < w->nrows; m++)
+		any |= w->rows[m].digest != NULL;
+	if (!any)
+		return;
+	fprintf(out, "  %-*s %8s %8s %-26s %s\n", model_width(w), "calls:", "calls", "raised", "results",
+		"start method");
+	for (int m = 0; m < w->nrows; m++) {
+		const struct model_row *r = &w->rows[m];
+		char res[64];
+
+		if (!r->digest)
+			continue;
+		snprintf(res, sizeof(res), "%s%s", r->results_differ ? "DIFFERENT from baseline" :
+			 r->baseline ? "baseline" : "same as baseline",
+			 r->digest_varies ? ", vary" : "");
+		fprintf(out, "  %-*s %8s %8s %-26s %s\n", model_width(w), r->model, fnum(r->calls, "%.0f", b[0], 32),
+			fnum(r->errors, "%.0f", b[1], 32), res, r->start_method ? r->start_method : "-");
+		if (r->results_differ)
+			fprintf(out, "  %-*s first result %.70s\n", model_width(w), "", r->sample ? r->sample : "-");
+	}
+	for (int m = 0; m < w->nrows; m++) {
+		const struct model_row *r = &w->rows[m];
+		const char *tb = r->first_traceback, *p;
+		int lines = 0;
+
+		if (!r->first_error)
+			continue;
+		fprintf(out, "  %s%s: %.0f of %.0f calls raised; the first traceback:%s\n", BOLD(o),
+			r->model, r->errors, r->calls, RESET(o));
+		/* its last lines: where it was raised, and the exception */
+		for (p = tb ? tb + strlen(tb) : NULL; p && p > tb && lines < 7; p--)
+			if (p[-1] == '\n' && p[0])
+				lines++;
+		for (const char *q = p; q && *q;) {
+			size_t len = strcspn(q, "\n");
+
+			fprintf(out, "      %.*s\n", (int)len, q);
+			q += len + (q[len] == '\n');
+		}
+		if (!tb)
+			fprintf(out, "      %s\n", r->first_error);
+	}
+}
+
+/* Memory, and the figures the workload reported itself (ops/s, latencies, loop lag). */
+static void reported_table(const struct workload_cmp *w, FILE *out)
+{
+	char b[12][32];
+	int mw = model_width(w);
+
+	fprintf(out, "  %-*s %13s %12s %14s %14s %14s\n", mw, "memory, reported:", "RSS/anon sum",
+		"ops/s", "latency p50", "latency p99", "loop lag p99");
+	for (int m = 0; m < w->nrows; m++) {
+		const struct model_row *r = &w->rows[m];
+		char mem[40];
 
 		if (!r->ok)
 			continue;
-		fprintf(out, "  %-15s %12s %14s %14s %14s\n", r->model,
-			fnum(r->ops_per_s, "%.0f", b[0], 32), fnum(r->lat_p50_ms, "%.2fms", b[1], 32),
-			fnum(r->lat_p99_ms, "%.2fms", b[2], 32), fnum(r->lag_p99_ms, "%.2fms", b[3], 32));
+		snprintf(mem, sizeof(mem), "%s/%s",
+			 isnan(r->rss_kb) ? "-" : fmt_kb((uint64_t)r->rss_kb, b[9], 32),
+			 isnan(r->anon_kb) ? "-" : fmt_kb((uint64_t)r->anon_kb, b[10], 32));
+		fprintf(out, "  %-*s %13s %12s %14s %14s %14s\n", mw, r->model, mem,
+			fnum(r->ops_per_s, "%.0f", b[0], 32), fsec(r->lat_p50_ms / 1e3, b[1], 32),
+			fsec(r->lat_p99_ms / 1e3, b[2], 32), fsec(r->lag_p99_ms / 1e3, b[3], 32));
+	}
+}
+
+/* Each failed case, why, and the last lines of its output.log (saved in run.json). */
+static void failed_cases(json_t *run, FILE *out, const struct render_opts *o)
+{
+	json_t *cases = json_object_get(run, "cases"), *c;
+	int nfailed = 0;
+	size_t i;
+
+	json_array_foreach(cases, i, c)
+		nfailed += !compare_case_ok(c);
+	if (!nfailed)
+		return;
+	heading(out, o, "Failed cases");
+	json_array_foreach(cases, i, c) {
+		const char *tail = jget_str(json_object_get(c, "status"), "output_tail");
+		char why[256];
+		int col;
+
+		if (compare_case_ok(c))
+			continue;
+		compare_case_failure(c, why, sizeof(why));
+		col = fprintf(out, "  case %zu %s/%s r%llu:", i + 1, jget_str(c, "workload") ?: "?",
+			      jget_str(c, "model") ?: "?", (unsigned long long)jget_u64(c, "repeat") + 1);
+		fputc(' ', out);
+		wrap_text(out, 6, col + 1, why);
+		if (!tail) {
+			fprintf(out, "      (%s/output.log is empty)\n", jget_str(c, "dir") ?: "?");
+			continue;
+		}
+		fprintf(out, "      last lines of %s/output.log:\n", jget_str(c, "dir") ?: "?");
+		for (const char *l = tail; *l;) {
+			int len = strcspn(l, "\n"), show = len > 90 ? 90 : len;
+
+			while (show < len && show > 0 && (l[show] & 0xc0) == 0x80)
+				show--;   /* not inside a UTF-8 sequence */
+			fprintf(out, "      | %.*s\n", show, l);
+			l += len + (l[len] == '\n');
+		}
 	}
 }
 
@@ -513,9 +770,10 @@ static void render_run(json_t *run, FILE *out, const struct render_opts *o)
 	fprintf(out, "%sconctrace run: %s%s  (%zu cases on %d CPUs, kernel %s)\n", BOLD(o),
 		jget_str(run, "name"), RESET(o), json_array_size(json_object_get(run, "cases")), ncpus,
 		jget_str(json_object_get(run, "machine"), "kernel") ?: "?");
-	fprintf(out, "Medians over repeats. speedup: against the baseline model (*). par: effective "
-		"parallelism\n(on-CPU time / wall). Off-CPU times are summed over threads; gil includes "
-		"hand-offs.\nGIL held: share of its life the busiest CPython process held its GIL.\n");
+	fprintf(out, "Medians over repeats. speedup: against the baseline model (*). par: "
+		"effective parallelism\n(on-CPU time / wall). Off-CPU times are summed over "
+		"threads; gil includes hand-offs.\nGIL held: share of its life the busiest CPython "
+		"process held its GIL. !: events lost (Not measured).\n");
 	for (int i = 0; i < nw; i++)
 		compare_tables(&w[i], out, o);
 	findings_evaluate(w, nw, ncpus, &f, &nf);
@@ -523,8 +781,11 @@ static void render_run(json_t *run, FILE *out, const struct render_opts *o)
 	for (int i = 0; i < nf; i++) {
 		const char *m = mark[f[i].verdict == V_YES ? 0 : f[i].verdict == V_NO ? 1 : 2];
 
-		fprintf(out, "  [%s] %s\n      %s\n", m, f[i].claim, f[i].evidence);
+		fprintf(out, "  [%s] %s\n", m, f[i].claim);
+		wrapped(out, "      ", f[i].evidence);
 	}
+	failed_cases(run, out, o);
+	run_not_measured(run, out, o);
 	if (json_is_true(json_object_get(run, "interrupted")))
 		fprintf(out, "\nThe run was interrupted (Ctrl-C): only the cases above were measured.\n");
 	free(f);

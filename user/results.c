@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "log.h"
 #include "reasons.h"
+#include "outdir.h"
 #include "results.h"
 
 uint64_t hist_percentile(const uint32_t *hist, int nslots, double q, uint64_t max)
@@ -476,9 +477,18 @@ json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *m)
 				json_object_set_new(py, "gil_held_share", any && pend > pstart ?
 					json_real(share > 1 ? 1 : share) : json_null());
 			}
-			if (!pi->frames)
+			json_object_set_new(py, "offsets", json_string(pi->from_debug ?
+				"debug" : pi->frames ? "table" : "none"));
+			json_object_set_new(py, "free_threaded", json_boolean(pi->free_threaded));
+			if (pi->note[0])
+				json_object_set_new(py, "note", json_string(pi->note));
+			else if (!pi->frames)
 				json_object_set_new(py, "note", json_string(
 					"no frame layout known for this version: native frames only"));
+			else if (!pi->gil)
+				json_object_set_new(py, "note", json_string(
+					"its GIL was not found in its interpreter state (the process ended "
+					"before Python started?): no GIL figures"));
 			json_object_set_new(o, "python", py);
 		} else {
 			json_object_set_new(o, "python", json_null());
@@ -612,23 +622,29 @@ void results_add_case(json_t *run, json_t *c)
 	json_array_append_new(json_object_get(run, "cases"), c);
 }
 
-int results_write(json_t *run, const char *dir, const struct ct_user *u)
+int results_write(json_t *run, struct outdir *dir)
 {
-	char *tmp = xasprintf("%s/.run.json.tmp", dir), *final = xasprintf("%s/run.json", dir);
+	static const char tmp[] = ".run.json.tmp";
+	FILE *f;
 	int err = 0;
 
-	if (json_dump_file(run, tmp, JSON_INDENT(1) | JSON_SORT_KEYS)) {
-		err = -EIO;
-		pr_warn("cannot write %s\n", tmp);
-		unlink(tmp);
-	} else if (rename(tmp, final) < 0) {
+	outdir__unlink(dir, tmp);   /* a leftover of an earlier failed write */
+	f = outdir__fopen(dir, tmp, false);
+	if (!f) {
 		err = -errno;
-		pr_warn("cannot write %s: %s\n", final, strerror(errno));
-	} else {
-		chown_to(final, u);
+		pr_warn("cannot write %s/%s: %s\n", outdir__path(dir), tmp, strerror(errno));
+		return err;
 	}
-	free(tmp);
-	free(final);
+	if (json_dumpf(run, f, JSON_INDENT(1) | JSON_SORT_KEYS))
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err)
+		err = outdir__rename(dir, tmp, "run.json");
+	if (err) {
+		pr_warn("cannot write %s/run.json: %s\n", outdir__path(dir), strerror(-err));
+		outdir__unlink(dir, tmp);
+	}
 	return err;
 }
 

@@ -35,8 +35,9 @@ struct case_meta {
 json_t *results_new_run(const char *kind, const char *name);
 json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *meta);
 void results_add_case(json_t *run, json_t *c);
-/* run.json, written atomically, owned by u. */
-int results_write(json_t *run, const char *dir, const struct ct_user *u);
+struct outdir;
+/* DIR/run.json, replaced atomically (written to .run.json.tmp, then renamed). */
+int results_write(json_t *run, struct outdir *dir);
 json_t *results_load(const char *dir, char *err, size_t errlen);
 
 /* Pure helpers, unit-tested. */

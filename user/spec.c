@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,19 +13,21 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <jansson.h>
 #include <yaml.h>
 #include "spec.h"
+#include "strmap.h"
 #include "util.h"
 
-#define SPEC_MAX_FILE (16 << 20)
 
-static const char *const kinds[] = { "cpu", "io", "mixed", "lock", "convoy" };
+static const char *const kinds[] = { "cpu", "io", "mixed", "lock", "convoy", "race" };
 
 /* Reference models and the kinds they implement, as a bit set over kinds[]. */
-#define K_ALL 0x1f
+#define K_ALL 0x3f
 #define K_CPU 0x01
 #define K_IO 0x02
 #define K_LOCK 0x08
+#define K_RACE 0x20
 static const struct ref_model {
 	const char *name;
 	unsigned kinds;
@@ -35,21 +38,39 @@ static const struct ref_model {
 	{ "asyncio", K_ALL },
 	{ "thread-pool", K_ALL },
 	{ "process-pool", K_ALL },
-	{ "c-sequential", K_CPU | K_IO | K_LOCK },
-	{ "c-pthreads", K_CPU | K_IO | K_LOCK },
-	{ "c-fork", K_CPU | K_IO | K_LOCK },
+	{ "threading-lock", K_RACE },           /* race: the updates under a threading.Lock */
+	{ "multiprocessing-value", K_RACE },    /* race: a multiprocessing.Value and its lock */
+	{ "c-sequential", K_CPU | K_IO | K_LOCK | K_RACE },
+	{ "c-pthreads", K_CPU | K_IO | K_LOCK | K_RACE },
+	{ "c-fork", K_CPU | K_IO | K_LOCK | K_RACE },
 	{ "c-epoll", K_IO },
+	{ "c-pthreads-mutex", K_RACE },         /* race: the updates under a mutex */
+	{ "c-fork-shm", K_RACE },               /* race: the counter in shared memory */
+	{ "c-fork-shm-mutex", K_RACE },         /* ... under a process-shared mutex */
 };
 #define N_REF_MODELS (int)(sizeof(ref_models) / sizeof(ref_models[0]))
+
+/* The models of a function workload: the ways workloads/python/calls.py runs calls (its
+ * MODELS); a process model takes a start method as a suffix. */
+static const char *const function_models[] = {
+	"sequential", "threading", "thread-pool", "asyncio", "asyncio-to-thread",
+	"multiprocessing", "multiprocessing-fork", "multiprocessing-spawn",
+	"multiprocessing-forkserver", "process-pool", "process-pool-fork", "process-pool-spawn",
+	"process-pool-forkserver", "asyncio-process-pool", "asyncio-process-pool-fork",
+	"asyncio-process-pool-spawn", "asyncio-process-pool-forkserver",
+};
+#define N_FUNCTION_MODELS (int)(sizeof(function_models) / sizeof(function_models[0]))
 #define N_KINDS (int)(sizeof(kinds) / sizeof(kinds[0]))
 
 static const char *const top_keys[] = { "name", "description", "defaults", "baseline", "trace",
 					"workloads", NULL };
-static const char *const defaults_keys[] = { "repeat", "timeout", "tasks", "python", "env", NULL };
+static const char *const defaults_keys[] = { "repeat", "timeout", "tasks", "python", "pythons",
+					     "env", NULL };
 static const char *const trace_keys[] = { "stacks", "sample_hz", "timeline", NULL };
 static const char *const workload_keys[] = { "name", "description", "kind", "size", "requests",
 					     "latency", "work", "iterations", "tasks", "repeat",
-					     "timeout", "env", "models", NULL };
+					     "timeout", "env", "models", "function", "args", "calls",
+					     "pythonpath", "cwd", NULL };
 static const char *const model_keys[] = { "command", "env", "cwd", NULL };
 
 struct ctx {
@@ -61,6 +82,12 @@ struct ctx {
 	size_t errlen;
 	struct spec *s;
 	const yaml_node_t *baseline_node;
+	/* per mapping node (by index in the document): the first pair whose key repeats an
+	 * earlier key's, or -1; computed once, so that checking keys stays linear */
+	long *first_dup;
+	struct strmap workload_names;   /* name -> index in workloads[] */
+	const volatile int *stop;       /* non-zero: stop reading (a signal arrived) */
+	bool interrupted;
 };
 
 /* ---- strings and lists ---- */
@@ -91,21 +118,6 @@ static void strv_push(char ***v, char *s)
 	*v = xrealloc(*v, (n + 2) * sizeof(char *));
 	(*v)[n] = s;
 	(*v)[n + 1] = NULL;
-}
-
-/* Set "K=V" in an environment list: replace the value of K if present, else append. */
-static void env_set(char ***v, const char *kv)
-{
-	size_t kl = strcspn(kv, "=");
-
-	for (char **p = *v; p && *p; p++) {
-		if (!strncmp(*p, kv, kl) && (*p)[kl] == '=') {
-			free(*p);
-			*p = xstrdup(kv);
-			return;
-		}
-	}
-	strv_push(v, xstrdup(kv));
 }
 
 /* Optimal string alignment distance, case-insensitive; enough for typo suggestions. */
@@ -229,6 +241,19 @@ static int fail_at(struct ctx *c, size_t line, size_t col, const char *fmt, ...)
 		va_end(ap);
 	}
 	return -EINVAL;
+}
+
+static int interrupted(struct ctx *c)
+{
+	if (c->err && c->errlen)
+		snprintf(c->err, c->errlen, "%s: interrupted while reading the spec", c->file);
+	return -EINTR;
+}
+
+/* A signal arrived: the checks of a big spec stop between entries. */
+static bool stopped(const struct ctx *c)
+{
+	return c->stop && *c->stop;
 }
 
 #define fail(c, node, ...) \
@@ -473,6 +498,13 @@ static int get_size(struct ctx *c, const yaml_node_t *n, const char *path, unsig
 	return wrong_type(c, n, path, "a size (an integer, optionally with k, M or G)");
 }
 
+/* Does pair repeat an earlier key of map? Only the first such pair is flagged: parsing
+ * stops at it. */
+static bool is_dup_key(const struct ctx *c, const yaml_node_t *map, const yaml_node_pair_t *pair)
+{
+	return c->first_dup[map - c->doc->nodes.start] == pair - map->data.mapping.pairs.start;
+}
+
 /* An environment mapping into a NULL-terminated "K=V" list. */
 static int get_env(struct ctx *c, const yaml_node_t *n, const char *path, char ***out)
 {
@@ -481,6 +513,9 @@ static int get_env(struct ctx *c, const yaml_node_t *n, const char *path, char *
 
 	if (err)
 		return err;
+	/* a key given twice in one env mapping is refused below, so the list is built anew */
+	strv_free(*out);
+	*out = xcalloc(n->data.mapping.pairs.top - n->data.mapping.pairs.start + 1, sizeof(char *));
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
 		const char *ks, *vs;
@@ -490,12 +525,13 @@ static int get_env(struct ctx *c, const yaml_node_t *n, const char *path, char *
 		snprintf(kpath, sizeof(kpath), "%s.%s", path, ks);
 		if (!*ks || strchr(ks, '='))
 			return fail(c, k, "%s: invalid variable name '%s'", path, ks);
-		for (char **e = *out; e && *e; e++)
-			if (!strncmp(*e, ks, strlen(ks)) && (*e)[strlen(ks)] == '=')
-				return fail(c, k, "duplicate key '%s' in %s", ks, path);
+		if (is_dup_key(c, n, p))
+			return fail(c, k, "duplicate key '%s' in %s", ks, path);
+		if (stopped(c))
+			return interrupted(c);
 		if ((err = get_text(c, v, kpath, &vs)))
 			return err;
-		strv_push(out, xasprintf("%s=%s", ks, vs));
+		(*out)[p - n->data.mapping.pairs.start] = xasprintf("%s=%s", ks, vs);
 	}
 	return 0;
 }
@@ -513,9 +549,8 @@ static int get_key(struct ctx *c, const yaml_node_t *map, yaml_node_pair_t *pair
 	if (k->type != YAML_SCALAR_NODE)
 		return fail(c, k, "keys %s must be strings", where);
 	*out = text(k);
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < pair; p++)
-		if (!strcmp(text(node(c, p->key)), *out))
-			return fail(c, k, "duplicate key '%s' %s", *out, where);
+	if (is_dup_key(c, map, pair))
+		return fail(c, k, "duplicate key '%s' %s", *out, where);
 	if (!keys)
 		return 0;
 	while (keys[n])
@@ -542,6 +577,62 @@ static const yaml_node_t *map_find(struct ctx *c, const yaml_node_t *map, const 
 
 /* ---- sections ---- */
 
+/* The label of an interpreter command in the tables: its last word's base name
+ * ("chroot /srv/py314 python3.14" is python3.14), made distinct with "#2", "#3"... */
+static char *python_label(const char *cmd, char **taken)
+{
+	const char *end = cmd + strlen(cmd), *w, *base;
+	char *label;
+
+	while (end > cmd && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	w = end;
+	while (w > cmd && w[-1] != ' ' && w[-1] != '\t')
+		w--;
+	base = w;
+	for (const char *q = w; q < end; q++)
+		if (*q == '/')
+			base = q + 1;
+	label = xasprintf("%.*s", (int)(end - base), base);
+	for (int k = 2; taken; k++) {
+		bool dup = false;
+
+		for (char **t = taken; *t && !dup; t++)
+			dup = !strcmp(*t, label);
+		if (!dup)
+			break;
+		free(label);
+		label = xasprintf("%.*s#%d", (int)(end - base), base, k);
+	}
+	return label;
+}
+
+static int get_pythons(struct ctx *c, const yaml_node_t *n, struct spec *s)
+{
+	int err = want_type(c, n, "defaults.pythons", YAML_SEQUENCE_NODE), i = 0;
+
+	if (err)
+		return err;
+	if (n->data.sequence.items.start == n->data.sequence.items.top)
+		return fail(c, n, "defaults.pythons: give at least one interpreter");
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++, i++) {
+		yaml_node_t *v = node(c, *it);
+		char path[48], *cmd = NULL;
+
+		snprintf(path, sizeof(path), "defaults.pythons[%d]", i);
+		if ((err = get_string(c, v, path, &cmd)))
+			return err;
+		if (!cmd[strspn(cmd, " \t")]) {
+			free(cmd);
+			return fail(c, v, "%s: must not be empty", path);
+		}
+		strv_push(&s->python_labels, python_label(cmd, s->python_labels));
+		strv_push(&s->pythons, cmd);
+	}
+	return 0;
+}
+
 static int parse_defaults(struct ctx *c, const yaml_node_t *n)
 {
 	struct spec *s = c->s;
@@ -564,6 +655,10 @@ static int parse_defaults(struct ctx *c, const yaml_node_t *n)
 			err = get_string(c, v, "defaults.python", &s->python);
 			if (!err && !s->python[strspn(s->python, " \t")])
 				err = fail(c, v, "defaults.python: must not be empty");
+			if (!err && map_find(c, n, "pythons"))
+				err = fail(c, v, "defaults: give python or pythons, not both");
+		} else if (!strcmp(key, "pythons")) {
+			err = get_pythons(c, v, s);
 		} else {
 			err = get_env(c, v, "defaults.env", &s->env);
 		}
@@ -618,25 +713,30 @@ static struct spec_model *add_model(struct spec_workload *w, const yaml_node_t *
 	return m;
 }
 
-/* models of a reference workload: a list of model names. */
+/* models of a reference or function workload: a list of model names. */
 static int parse_model_list(struct ctx *c, const yaml_node_t *n, const char *path,
-			    struct spec_workload *w)
+			    struct spec_workload *w, bool is_fn)
 {
-	const char *names[N_REF_MODELS];
-	char ipath[300], buf[700];
-	int err, count;
+	const char *names[N_REF_MODELS + N_FUNCTION_MODELS];
+	char ipath[300], buf[900];
+	int err, count, nnames = 0;
 
 	if (n->type == YAML_MAPPING_NODE)
-		return fail(c, n, "%s: a reference workload (with 'kind') takes a list of model "
+		return fail(c, n, "%s: a %s workload (with '%s') takes a list of model "
 			    "names; a mapping of commands is for a custom workload (without 'kind')",
-			    path);
+			    path, is_fn ? "function" : "reference", is_fn ? "function" : "kind");
 	if ((err = want_type(c, n, path, YAML_SEQUENCE_NODE)))
 		return err;
 	count = n->data.sequence.items.top - n->data.sequence.items.start;
 	if (!count)
 		return fail(c, n, "%s: empty list (give at least one model)", path);
-	for (int i = 0; i < N_REF_MODELS; i++)
-		names[i] = ref_models[i].name;
+	if (is_fn) {
+		for (int i = 0; i < N_FUNCTION_MODELS; i++)
+			names[nnames++] = function_models[i];
+	} else {
+		for (int i = 0; i < N_REF_MODELS; i++)
+			names[nnames++] = ref_models[i].name;
+	}
 	w->models = xcalloc(count, sizeof(*w->models));
 	for (int i = 0; i < count; i++) {
 		yaml_node_t *item = node(c, n->data.sequence.items.start[i]);
@@ -645,9 +745,14 @@ static int parse_model_list(struct ctx *c, const yaml_node_t *n, const char *pat
 		snprintf(ipath, sizeof(ipath), "%s[%d]", path, i);
 		if ((err = get_text(c, item, ipath, &name)))
 			return err;
-		if (!ref_model(name))
-			return fail(c, item, "%s: unknown model '%s'%s", ipath, name,
-				    choices(name, names, N_REF_MODELS, buf, sizeof(buf)));
+		int k;
+
+		for (k = 0; k < nnames && strcmp(names[k], name); k++)
+			;
+		if (k == nnames)
+			return fail(c, item, "%s: unknown model '%s'%s%s", ipath, name,
+				    is_fn ? " for a function" : "",
+				    choices(name, names, nnames, buf, sizeof(buf)));
 		for (int j = 0; j < w->nmodels; j++)
 			if (!strcmp(w->models[j].name, name))
 				return fail(c, item, "%s: duplicate model '%s'", ipath, name);
@@ -714,7 +819,8 @@ static int parse_model_map(struct ctx *c, const yaml_node_t *n, const char *path
 
 	if (n->type == YAML_SEQUENCE_NODE)
 		return fail(c, n, "%s: a list of models needs 'kind' (one of cpu, io, mixed, lock, "
-			    "convoy); a custom workload maps each model name to {command: [...]}",
+			    "convoy, race) or 'function'; a custom workload maps each model name to "
+			    "{command: [...]}",
 			    path);
 	if ((err = want_type(c, n, path, YAML_MAPPING_NODE)))
 		return err;
@@ -729,6 +835,8 @@ static int parse_model_map(struct ctx *c, const yaml_node_t *n, const char *path
 
 		if ((err = get_key(c, n, p, NULL, where, &name)))
 			return err;
+		if (stopped(c))
+			return interrupted(c);
 		snprintf(mpath, sizeof(mpath), "%s.%s", path, name);
 		if ((err = check_name(c, k, mpath, name)))
 			return err;
@@ -739,14 +847,257 @@ static int parse_model_map(struct ctx *c, const yaml_node_t *n, const char *path
 	return 0;
 }
 
-static const char *param_keys[] = { "size", "requests", "latency", "work", "iterations", "tasks" };
+static const char *const param_keys[] = { "size", "requests", "latency", "work", "iterations",
+					  "tasks", NULL };
+static const char *const function_keys[] = { "args", "calls", "pythonpath", "cwd", NULL };
 
-static bool is_param(const char *key)
+static bool in_list(const char *const *keys, const char *key)
 {
-	for (size_t i = 0; i < sizeof(param_keys) / sizeof(param_keys[0]); i++)
-		if (!strcmp(param_keys[i], key))
+	for (; *keys; keys++)
+		if (!strcmp(*keys, key))
 			return true;
 	return false;
+}
+
+/* ---- function workloads ---- */
+
+static bool ident_path(const char *s, size_t n)
+{
+	bool start = true;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = s[i];
+
+		if (ch == '.' && !start) {
+			start = true;
+		} else if (isalpha(ch) || ch == '_' || (!start && isdigit(ch)) || ch >= 0x80) {
+			start = false;
+		} else {
+			return false;
+		}
+	}
+	return n && !start;
+}
+
+/* "package.module:callable", each side dotted Python identifiers. */
+static int get_function(struct ctx *c, const yaml_node_t *n, const char *path, char **out)
+{
+	const char *t, *colon;
+	int err = get_text(c, n, path, &t);
+
+	if (err)
+		return err;
+	colon = strchr(t, ':');
+	if (!colon || !ident_path(t, colon - t) || !ident_path(colon + 1, strlen(colon + 1)))
+		return fail(c, n, "%s: '%s' is not module:callable (e.g. mypkg.work:handle; the "
+			    "module is imported, the callable may be Class.method)", path, t);
+	free(*out);
+	*out = xstrdup(t);
+	return 0;
+}
+
+/* A plain YAML scalar as JSON, with YAML 1.2's core types: null, true/false, integers,
+ * floats; anything else, and every quoted scalar, is a string. */
+static int scalar_json(struct ctx *c, const yaml_node_t *n, const char *path, json_t **out)
+{
+	static const char *const t_[] = { "true", "True", "TRUE" }, *const f_[] = { "false", "False", "FALSE" };
+	const char *t = text(n), *p = t + (*t == '-' || *t == '+');
+	long long v;
+	int err;
+
+	*out = NULL;
+	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return *out = json_stringn(t, n->data.scalar.length), 0;
+	if (is_null(n))
+		return *out = json_null(), 0;
+	for (int i = 0; i < 3; i++) {
+		if (!strcmp(t, t_[i]))
+			return *out = json_true(), 0;
+		if (!strcmp(t, f_[i]))
+			return *out = json_false(), 0;
+	}
+	err = parse_int(t, &v);
+	if (err == -ERANGE)
+		return fail(c, n, "%s: %s is out of range for an integer argument (quote it for a "
+			    "string)", path, t);
+	if (!err)
+		return *out = json_integer(v), 0;
+	if ((isdigit((unsigned char)*p) || (*p == '.' && isdigit((unsigned char)p[1]))) &&
+	    strspn(p, "0123456789.eE+-") == strlen(p) && strpbrk(p, ".eE")) {
+		char *end;
+		double d = strtod(t, &end);
+
+		if (!*end && isfinite(d))
+			return *out = json_real(d), 0;
+	}
+	*out = json_stringn(t, n->data.scalar.length);
+	return 0;
+}
+
+/* A YAML value as JSON (lists, mappings with string keys, scalars). */
+static int node_json(struct ctx *c, const yaml_node_t *n, const char *path, int depth, json_t **out)
+{
+	char ipath[300];
+	json_t *j;
+	int err;
+
+	*out = NULL;
+	if (depth > SPEC_MAX_ARGS_DEPTH)
+		return fail(c, n, "%s: nested more than %d levels deep", path, SPEC_MAX_ARGS_DEPTH);
+	if (n->type == YAML_SCALAR_NODE)
+		return scalar_json(c, n, path, out);
+	if (n->type == YAML_SEQUENCE_NODE) {
+		j = json_array();
+		for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++) {
+			json_t *v;
+
+			snprintf(ipath, sizeof(ipath), "%s[%d]", path,
+				 (int)(i - n->data.sequence.items.start));
+			if ((err = node_json(c, node(c, *i), ipath, depth + 1, &v))) {
+				json_decref(j);
+				return err;
+			}
+			json_array_append_new(j, v);
+		}
+		return *out = j, 0;
+	}
+	j = json_object();
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		const yaml_node_t *k = node(c, p->key);
+		json_t *v;
+
+		if (k->type != YAML_SCALAR_NODE) {
+			json_decref(j);
+			return fail(c, k, "keys in %s must be strings", path);
+		}
+		if (json_object_get(j, text(k))) {
+			json_decref(j);
+			return fail(c, k, "duplicate key '%s' in %s", text(k), path);
+		}
+		snprintf(ipath, sizeof(ipath), "%s.%s", path, text(k));
+		if ((err = node_json(c, node(c, p->value), ipath, depth + 1, &v))) {
+			json_decref(j);
+			return err;
+		}
+		json_object_set_new(j, text(k), v);
+	}
+	return *out = j, 0;
+}
+
+static char *dump_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	json_decref(j);
+	if (!s)
+		abort();   /* jansson fails only without memory, as xcalloc would */
+	return s;
+}
+
+/* args: a list (every call's arguments) or {per_task: [[...], ...]} (task i's). */
+static int get_args(struct ctx *c, const yaml_node_t *n, const char *path, struct spec_workload *w)
+{
+	char ppath[320];
+	const yaml_node_t *pt;
+	json_t *j;
+	int err;
+
+	if (n->type == YAML_MAPPING_NODE) {
+		const char *key;
+
+		if (n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1 ||
+		    !(pt = map_find(c, n, "per_task"))) {
+			yaml_node_pair_t *p = n->data.mapping.pairs.start;
+
+			if (p < n->data.mapping.pairs.top && (err = get_key(c, n, p, (const char *const[]){ "per_task", NULL },
+									     "in args", &key)))
+				return err;
+			return fail(c, n, "%s: a mapping of arguments takes one key, per_task (a list "
+				    "of argument lists, one per task)", path);
+		}
+		snprintf(ppath, sizeof(ppath), "%s.per_task", path);
+		if ((err = want_type(c, pt, ppath, YAML_SEQUENCE_NODE)))
+			return err;
+		for (yaml_node_item_t *i = pt->data.sequence.items.start; i < pt->data.sequence.items.top; i++) {
+			char ipath[340];
+
+			snprintf(ipath, sizeof(ipath), "%s[%d]", ppath, (int)(i - pt->data.sequence.items.start));
+			if (node(c, *i)->type != YAML_SEQUENCE_NODE)
+				return wrong_type(c, node(c, *i), ipath, "a list (one task's arguments)");
+		}
+		if (pt->data.sequence.items.top == pt->data.sequence.items.start)
+			return fail(c, pt, "%s: empty list (give one argument list per task)", ppath);
+		if ((err = node_json(c, pt, ppath, 0, &j)))
+			return err;
+		free(w->task_args_json);
+		w->task_args_json = dump_json(j);
+		w->args_line = pt->start_mark.line + 1;
+		w->args_col = pt->start_mark.column + 1;
+		w->ntask_args = pt->data.sequence.items.top - pt->data.sequence.items.start;
+		return 0;
+	}
+	if (n->type != YAML_SEQUENCE_NODE)
+		return wrong_type(c, n, path, "a list (the arguments of each call) or {per_task: [...]}");
+	if ((err = node_json(c, n, path, 0, &j)))
+		return err;
+	free(w->args_json);
+	w->args_json = dump_json(j);
+	return 0;
+}
+
+static int parse_function_key(struct ctx *c, const char *key, const yaml_node_t *v,
+			      const char *path, struct spec_workload *w)
+{
+	long long n;
+	int err;
+
+	if (!strcmp(key, "function")) {
+		w->fn_line = v->start_mark.line + 1;
+		w->fn_col = v->start_mark.column + 1;
+		return get_function(c, v, path, &w->function);
+	}
+	if (!strcmp(key, "args"))
+		return get_args(c, v, path, w);
+	if (!strcmp(key, "calls")) {
+		err = get_int(c, v, path, 1, SPEC_MAX_COUNT, &n);
+		if (!err)
+			w->calls = n;
+		return err;
+	}
+	if (!strcmp(key, "pythonpath")) {
+		if (v->type == YAML_SEQUENCE_NODE) {
+			char *joined = NULL;
+
+			for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top; i++) {
+				char ipath[320], *d = NULL, *nj;
+
+				snprintf(ipath, sizeof(ipath), "%s[%d]", path, (int)(i - v->data.sequence.items.start));
+				if ((err = get_string(c, node(c, *i), ipath, &d))) {
+					free(joined);
+					return err;
+				}
+				if (strchr(d, ':')) {
+					free(d);
+					free(joined);
+					return fail(c, node(c, *i), "%s: a directory with ':' cannot go on "
+						    "PYTHONPATH", ipath);
+				}
+				nj = joined ? xasprintf("%s:%s", joined, d) : xstrdup(d);
+				free(joined);
+				free(d);
+				joined = nj;
+			}
+			if (!joined)
+				return fail(c, v, "%s: empty list", path);
+			free(w->pythonpath);
+			w->pythonpath = joined;
+			return 0;
+		}
+		if (v->type != YAML_SCALAR_NODE || is_null(v))
+			return wrong_type(c, v, path, "a directory or a list of directories");
+		return get_string(c, v, path, &w->pythonpath);
+	}
+	return get_string(c, v, path, &w->cwd);   /* cwd */
 }
 
 static int parse_workload_key(struct ctx *c, const char *key,
@@ -800,7 +1151,7 @@ static int parse_workload(struct ctx *c, const yaml_node_t *n, int idx, struct s
 {
 	char path[64], where[80], mpath[80];
 	const yaml_node_t *models = NULL;
-	bool reference;
+	bool reference, is_fn;
 	int err;
 
 	snprintf(path, sizeof(path), "workloads[%d]", idx);
@@ -810,29 +1161,44 @@ static int parse_workload(struct ctx *c, const yaml_node_t *n, int idx, struct s
 	w->line = n->start_mark.line + 1;
 	w->col = n->start_mark.column + 1;
 	reference = map_find(c, n, "kind") != NULL;
+	is_fn = map_find(c, n, "function") != NULL;
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
 		const char *key;
 
 		if ((err = get_key(c, n, p, workload_keys, where, &key)))
 			return err;
-		if (!reference && is_param(key))
+		if (reference && is_fn && (!strcmp(key, "kind") || !strcmp(key, "function")))
+			return fail(c, k, "%s: a workload has either 'kind' (a reference workload) or "
+				    "'function' (your own), not both", path);
+		if (!reference && in_list(param_keys, key) && !(is_fn && !strcmp(key, "tasks")))
 			return fail(c, k, "%s.%s: only a reference workload (one with 'kind') takes "
+				    "'%s'", path, key, key);
+		if (!is_fn && in_list(function_keys, key))
+			return fail(c, k, "%s.%s: only a function workload (one with 'function') takes "
 				    "'%s'", path, key, key);
 		if (!strcmp(key, "models")) {
 			snprintf(mpath, sizeof(mpath), "%s.models", path);
 			models = v;
-			err = reference ? parse_model_list(c, v, mpath, w) : parse_model_map(c, v, mpath, w);
+			err = reference || is_fn ? parse_model_list(c, v, mpath, w, is_fn) :
+				parse_model_map(c, v, mpath, w);
+		} else if (!strcmp(key, "function") || in_list(function_keys, key)) {
+			char fpath[300];
+
+			snprintf(fpath, sizeof(fpath), "%s.%s", path, key);
+			err = parse_function_key(c, key, v, fpath, w);
 		} else {
 			err = parse_workload_key(c, key, v, path, w);
 		}
 		if (err)
 			return err;
 		if (!strcmp(key, "name")) {
-			for (int i = 0; i < idx; i++)
-				if (!strcmp(c->s->workloads[i].name, w->name))
-					return fail(c, v, "%s.name: duplicate workload name '%s' "
-						    "(also workloads[%d])", path, w->name, i);
+			bool added;
+			long *first = strmap_put(&c->workload_names, w->name, idx, &added);
+
+			if (!added)
+				return fail(c, v, "%s.name: duplicate workload name '%s' "
+					    "(also workloads[%ld])", path, w->name, *first);
 		}
 	}
 	if (!w->name)
@@ -874,6 +1240,8 @@ static int parse_workloads(struct ctx *c, const yaml_node_t *n)
 		return fail(c, n, "workloads: empty list (give at least one workload)");
 	c->s->workloads = xcalloc(count, sizeof(*c->s->workloads));
 	for (int i = 0; i < count; i++) {
+		if (stopped(c))
+			return interrupted(c);
 		c->s->nworkloads++;
 		err = parse_workload(c, node(c, n->data.sequence.items.start[i]), i,
 				     &c->s->workloads[i]);
@@ -955,6 +1323,11 @@ static int parse_root(struct ctx *c, const yaml_node_t *root)
 			w->repeat = s->repeat;
 		if (!w->timeout_ns)
 			w->timeout_ns = s->timeout_ns;
+		if (w->task_args_json && w->ntask_args != w->tasks)
+			return fail_at(c, w->args_line, w->args_col, "workloads[%d].args.per_task: %d "
+				       "argument list%s for %d task%s (give one per task)", i,
+				       w->ntask_args, w->ntask_args == 1 ? "" : "s", w->tasks,
+				       w->tasks == 1 ? "" : "s");
 	}
 	return s->baseline ? check_baseline(c) : 0;
 }
@@ -995,10 +1368,156 @@ static int yaml_failed(struct ctx *c, const yaml_parser_t *p)
 	return fail_at(c, line, col, "syntax error: %s%s", problem, ctx);
 }
 
-static int parse_text(const char *buf, size_t len, const char *file, struct spec **out,
-		      char *err, size_t errlen)
+/* The input, handed to libyaml a buffer at a time so that a signal stops a long read. */
+struct reader {
+	struct ctx *c;
+	size_t off;
+};
+
+static int read_input(void *data, unsigned char *buf, size_t size, size_t *size_read)
 {
-	struct ctx c = { .file = file, .text = buf, .len = len, .err = err, .errlen = errlen };
+	struct reader *r = data;
+	size_t n = r->c->len - r->off < size ? r->c->len - r->off : size;
+
+	if (r->c->stop && *r->c->stop) {
+		r->c->interrupted = true;
+		return 0;
+	}
+	memcpy(buf, r->c->text + r->off, n);
+	r->off += n;
+	*size_read = n;
+	return 1;
+}
+
+/* What libyaml's document loader does not bound: nesting (its scanner's work per token grows
+ * with the depth) and the size of the tree once aliases are expanded (each alias of a big
+ * anchor counts in full, as the checks below walk it in full). One pass over the events,
+ * stopped at the first excess, before the document is built. */
+static int check_shape(struct ctx *c)
+{
+	struct reader rd = { .c = c };
+	uint64_t size[SPEC_MAX_DEPTH + 2];   /* expanded nodes of each open collection */
+	char *anchor[SPEC_MAX_DEPTH + 2];
+	struct strmap anchors = { 0 };       /* anchor -> expanded nodes */
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int depth = 0, ret = 0;
+	bool done = false;
+
+	if (!yaml_parser_initialize(&parser))
+		return fail_at(c, 1, 1, "out of memory");
+	yaml_parser_set_input(&parser, read_input, &rd);
+	size[0] = 0;
+	anchor[0] = NULL;
+	while (!done && !ret) {
+		const char *name = NULL;
+		uint64_t add = 0;
+		bool added;
+		long *v;
+
+		if (!yaml_parser_parse(&parser, &ev)) {
+			/* syntax errors are reported by the loader, with the same marks */
+			break;
+		}
+		if (c->stop && *c->stop) {
+			c->interrupted = true;
+			yaml_event_delete(&ev);
+			break;
+		}
+		switch (ev.type) {
+		case YAML_SCALAR_EVENT:
+			add = 1;
+			name = (const char *)ev.data.scalar.anchor;
+			break;
+		case YAML_ALIAS_EVENT:
+			v = strmap_get(&anchors, (const char *)ev.data.alias.anchor);
+			add = v ? (uint64_t)*v : 1;
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (depth == SPEC_MAX_DEPTH) {
+				ret = fail_at(c, ev.start_mark.line + 1, ev.start_mark.column + 1,
+					      "nested deeper than %d levels", SPEC_MAX_DEPTH);
+				break;
+			}
+			name = ev.type == YAML_SEQUENCE_START_EVENT ?
+			       (const char *)ev.data.sequence_start.anchor :
+			       (const char *)ev.data.mapping_start.anchor;
+			depth++;
+			size[depth] = 1;
+			anchor[depth] = name ? xstrdup(name) : NULL;
+			name = NULL;
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			add = size[depth];
+			name = anchor[depth];
+			depth--;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		default:
+			break;
+		}
+		if (!ret && (add || name)) {
+			size[depth] += add;
+			if (name)
+				*strmap_put(&anchors, name, 0, &added) = (long)add;
+			if (size[depth] > SPEC_MAX_NODES)
+				ret = fail_at(c, ev.start_mark.line + 1, ev.start_mark.column + 1,
+					      "more than %d nodes (aliases counted in full)",
+					      SPEC_MAX_NODES);
+		}
+		if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
+			free(anchor[depth + 1]);
+		yaml_event_delete(&ev);
+	}
+	for (; depth > 0; depth--)
+		free(anchor[depth]);
+	strmap_free(&anchors);
+	yaml_parser_delete(&parser);
+	if (!ret && c->interrupted)
+		ret = interrupted(c);
+	return ret;
+}
+
+/* c->first_dup for every mapping of the document. */
+static void index_keys(struct ctx *c)
+{
+	yaml_node_t *first = c->doc->nodes.start;
+	size_t nnodes = c->doc->nodes.top - first;
+	struct strmap seen = { 0 };
+
+	c->first_dup = xcalloc(nnodes + 1, sizeof(*c->first_dup));
+	for (size_t i = 0; i < nnodes; i++) {
+		const yaml_node_t *n = &first[i];
+
+		c->first_dup[i] = -1;
+		if (n->type != YAML_MAPPING_NODE)
+			continue;
+		for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+			const yaml_node_t *k = node(c, p->key);
+			bool added;
+
+			if (k->type != YAML_SCALAR_NODE)
+				continue;
+			strmap_put(&seen, text(k), 0, &added);
+			if (!added) {
+				c->first_dup[i] = p - n->data.mapping.pairs.start;
+				break;
+			}
+		}
+		strmap_free(&seen);
+	}
+}
+
+static int parse_text(const char *buf, size_t len, const char *file, const volatile int *stop,
+		      struct spec **out, char *err, size_t errlen)
+{
+	struct ctx c = { .file = file, .text = buf, .len = len, .err = err, .errlen = errlen,
+			 .stop = stop };
+	struct reader rd = { .c = &c };
 	yaml_parser_t parser;
 	yaml_document_t doc, next;
 	yaml_node_t *root;
@@ -1008,13 +1527,21 @@ static int parse_text(const char *buf, size_t len, const char *file, struct spec
 	*out = NULL;
 	if (err && errlen)
 		err[0] = '\0';
+	if (len > SPEC_MAX_FILE) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: too large (a spec is at most %d MiB)", file,
+				 SPEC_MAX_FILE >> 20);
+		return -EFBIG;
+	}
+	if ((ret = check_shape(&c)))
+		return ret;
 	if (!yaml_parser_initialize(&parser)) {
 		fail_at(&c, 1, 1, "out of memory");
 		return -ENOMEM;
 	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	yaml_parser_set_input(&parser, read_input, &rd);
 	if (!yaml_parser_load(&parser, &doc)) {
-		ret = yaml_failed(&c, &parser);
+		ret = c.interrupted ? interrupted(&c) : yaml_failed(&c, &parser);
 		yaml_parser_delete(&parser);
 		return ret;
 	}
@@ -1024,7 +1551,7 @@ static int parse_text(const char *buf, size_t len, const char *file, struct spec
 		goto out_doc;
 	}
 	if (!yaml_parser_load(&parser, &next)) {
-		ret = yaml_failed(&c, &parser);
+		ret = c.interrupted ? interrupted(&c) : yaml_failed(&c, &parser);
 		goto out_doc;
 	}
 	if (yaml_document_get_root_node(&next)) {
@@ -1045,11 +1572,16 @@ static int parse_text(const char *buf, size_t len, const char *file, struct spec
 	s->sample_hz = 99;
 	c.s = s;
 	c.doc = &doc;
+	index_keys(&c);
 	ret = parse_root(&c, root);
+	if (!ret && stopped(&c))
+		ret = interrupted(&c);
 	if (ret)
 		spec_free(s);
 	else
 		*out = s;
+	free(c.first_dup);
+	strmap_free(&c.workload_names);
 out_doc:
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
@@ -1059,11 +1591,17 @@ out_doc:
 int spec_parse_string(const char *text, const char *name_for_errors, struct spec **out,
 		      char *err, size_t errlen)
 {
-	return parse_text(text, strlen(text), name_for_errors ? name_for_errors : "<string>", out,
-			  err, errlen);
+	return parse_text(text, strlen(text), name_for_errors ? name_for_errors : "<string>", NULL,
+			  out, err, errlen);
 }
 
 int spec_load(const char *path, struct spec **out, char *err, size_t errlen)
+{
+	return spec_load_interruptible(path, NULL, out, err, errlen);
+}
+
+int spec_load_interruptible(const char *path, const volatile int *stop, struct spec **out,
+			    char *err, size_t errlen)
 {
 	struct stat st;
 	char *buf = NULL;
@@ -1106,7 +1644,7 @@ int spec_load(const char *path, struct spec **out, char *err, size_t errlen)
 		}
 	}
 	close(fd);
-	ret = parse_text(buf, len, path, out, err, errlen);
+	ret = parse_text(buf, len, path, stop, out, err, errlen);
 	free(buf);
 	return ret;
 fail_fd:
@@ -1139,6 +1677,11 @@ void spec_free(struct spec *s)
 		free(w->name);
 		free(w->description);
 		free(w->kind);
+		free(w->function);
+		free(w->args_json);
+		free(w->task_args_json);
+		free(w->pythonpath);
+		free(w->cwd);
 		strv_free(w->env);
 	}
 	free(s->workloads);
@@ -1146,6 +1689,8 @@ void spec_free(struct spec *s)
 	free(s->name);
 	free(s->description);
 	free(s->python);
+	strv_free(s->pythons);
+	strv_free(s->python_labels);
 	strv_free(s->env);
 	free(s->baseline);
 	free(s);
@@ -1280,6 +1825,7 @@ static int select_cases(const struct spec *s, const struct plan_opts *o, bool *w
 			char ***models, char *err, size_t errlen)
 {
 	char **only = NULL, msg[600], list[512];
+	struct strmap known = { 0 };   /* model names of the selected workloads */
 	const char **names;
 	int n = 0, ret = 0;
 
@@ -1319,20 +1865,15 @@ static int select_cases(const struct spec *s, const struct plan_opts *o, bool *w
 	for (int i = 0; i < s->nworkloads; i++) {
 		for (int j = 0; wsel[i] && j < s->workloads[i].nmodels; j++) {
 			const char *m = s->workloads[i].models[j].name;
-			int k;
+			bool added;
 
-			for (k = 0; k < n && strcmp(names[k], m); k++)
-				;
-			if (k == n)
+			strmap_put(&known, m, n, &added);
+			if (added)
 				names[n++] = m;
 		}
 	}
 	for (char **p = *models; *p; p++) {
-		int k;
-
-		for (k = 0; k < n && strcmp(names[k], *p); k++)
-			;
-		if (k == n) {
+		if (!strmap_get(&known, *p)) {
 			suggestion(*p, names, n, msg, sizeof(msg));
 			ret = plan_fail(err, errlen, "--models: no selected workload has model '%s' "
 					"(models: %s%s)", *p, join(names, n, list, sizeof(list)), msg);
@@ -1342,6 +1883,7 @@ static int select_cases(const struct spec *s, const struct plan_opts *o, bool *w
 		}
 	}
 out:
+	strmap_free(&known);
 	free(names);
 	strv_free(only);
 	return ret;
@@ -1356,13 +1898,13 @@ static void push_param(char ***argv, const char *flag, unsigned long long v)
 }
 
 static char **case_argv(const struct spec *s, const struct plan_opts *o,
-			const struct spec_workload *w, const struct spec_model *m)
+			const struct spec_workload *w, const struct spec_model *m, const char *python)
 {
 	const char *harness = o && o->harness ? o->harness : "workloads/python/harness.py";
 	const char *cbase = o && o->cbase ? o->cbase : "build/workloads/cbase";
 	char **argv = NULL;
 
-	if (!w->kind) {
+	if (!w->kind && !w->function) {
 		for (char **a = m->argv; *a; a++)
 			strv_push(&argv, xstrdup(*a));
 		return argv;
@@ -1370,7 +1912,7 @@ static char **case_argv(const struct spec *s, const struct plan_opts *o,
 	if (!strncmp(m->name, "c-", 2)) {
 		strv_push(&argv, xstrdup(cbase));
 	} else {
-		for (const char *p = s->python; *p;) {
+		for (const char *p = python ? python : s->python; *p;) {
 			size_t n;
 
 			p += strspn(p, " \t");
@@ -1380,6 +1922,28 @@ static char **case_argv(const struct spec *s, const struct plan_opts *o,
 			p += n;
 		}
 		strv_push(&argv, xstrdup(harness));
+	}
+	if (w->function) {
+		strv_push(&argv, xstrdup("--function"));
+		strv_push(&argv, xstrdup(w->function));
+		strv_push(&argv, xstrdup("--model"));
+		strv_push(&argv, xstrdup(m->name));
+		strv_push(&argv, xstrdup("--tasks"));
+		strv_push(&argv, xasprintf("%d", w->tasks));
+		push_param(&argv, "--calls", w->calls);
+		if (w->args_json) {
+			strv_push(&argv, xstrdup("--args"));
+			strv_push(&argv, xstrdup(w->args_json));
+		}
+		if (w->task_args_json) {
+			strv_push(&argv, xstrdup("--task-args"));
+			strv_push(&argv, xstrdup(w->task_args_json));
+		}
+		if (w->pythonpath) {
+			strv_push(&argv, xstrdup("--pythonpath"));
+			strv_push(&argv, xstrdup(w->pythonpath));
+		}
+		return argv;
 	}
 	strv_push(&argv, xstrdup("--kind"));
 	strv_push(&argv, xstrdup(w->kind));
@@ -1399,11 +1963,33 @@ static char **case_env(const struct spec *s, const struct spec_workload *w,
 		       const struct spec_model *m)
 {
 	char *const *levels[] = { s->env, w->env, m->env };
-	char **env = NULL;
+	struct strmap at = { 0 };      /* variable name -> its index in env */
+	char **env;
+	long n = 0;
 
 	for (int i = 0; i < 3; i++)
-		for (char *const *e = levels[i]; e && *e; e++)
-			env_set(&env, *e);
+		n += strv_len(levels[i]);
+	if (!n)
+		return NULL;
+	env = xcalloc(n + 1, sizeof(char *));
+	n = 0;
+	for (int i = 0; i < 3; i++) {
+		for (char *const *e = levels[i]; e && *e; e++) {
+			char *name = xasprintf("%.*s", (int)strcspn(*e, "="), *e);
+			bool added;
+			long *idx = strmap_put(&at, name, n, &added);
+
+			free(name);
+			if (added) {
+				env[n++] = xstrdup(*e);
+			} else {
+				/* the more specific level wins, in the place of the first */
+				free(env[*idx]);
+				env[*idx] = xstrdup(*e);
+			}
+		}
+	}
+	strmap_free(&at);
 	return env;
 }
 
@@ -1445,27 +2031,42 @@ int spec_plan(const struct spec *s, const struct plan_opts *o, struct plan **out
 		for (int r = 0; r < repeat; r++) {
 			for (int j = 0; j < w->nmodels; j++) {
 				const struct spec_model *m = &w->models[j];
-				struct plan_case *pc;
+				/* a Python model runs once per interpreter of defaults.pythons */
+				bool py = (w->kind || w->function) && strncmp(m->name, "c-", 2);
+				int npy = py && s->pythons ? (int)strv_len(s->pythons) : 1;
 
 				if (models && !strv_has(models, m->name))
 					continue;
-				if (p->ncases == cap) {
-					cap = cap ? cap * 2 : 16;
-					p->cases = xrealloc(p->cases, cap * sizeof(*p->cases));
+				for (int k = 0; k < npy; k++) {
+					struct plan_case *pc;
+					const char *python = py ? (s->pythons ? s->pythons[k] : s->python)
+								: NULL;
+
+					if (p->ncases == cap) {
+						cap = cap ? cap * 2 : 16;
+						p->cases = xrealloc(p->cases, cap * sizeof(*p->cases));
+					}
+					pc = &p->cases[p->ncases];
+					*pc = (struct plan_case){
+						.index = p->ncases,
+						.wl = w,
+						.model = m,
+						.repeat = r,
+						.argv = case_argv(s, o, w, m, python),
+						.env = case_env(s, w, m),
+						.cwd = m->cwd ? m->cwd : w->cwd,
+						.timeout_ns = w->timeout_ns,
+						.is_baseline = m == base,
+						.name = m->name,
+						.python = python,
+					};
+					if (py && s->pythons) {
+						pc->own_name = xasprintf("%s [%s]", m->name,
+									 s->python_labels[k]);
+						pc->name = pc->own_name;
+					}
+					p->ncases++;
 				}
-				pc = &p->cases[p->ncases];
-				*pc = (struct plan_case){
-					.index = p->ncases,
-					.wl = w,
-					.model = m,
-					.repeat = r,
-					.argv = case_argv(s, o, w, m),
-					.env = case_env(s, w, m),
-					.cwd = m->cwd,
-					.timeout_ns = w->timeout_ns,
-					.is_baseline = m == base,
-				};
-				p->ncases++;
 			}
 		}
 	}
@@ -1482,6 +2083,7 @@ void plan_free(struct plan *p)
 	for (int i = 0; i < p->ncases; i++) {
 		strv_free(p->cases[i].argv);
 		strv_free(p->cases[i].env);
+		free(p->cases[i].own_name);
 	}
 	free(p->cases);
 	free(p);

@@ -14,6 +14,12 @@
 #define SPEC_MAX_COUNT      1000000000ull         /* 10^9, for requests and iterations */
 #define SPEC_MAX_LATENCY_NS (3600ull * 1000000000) /* 1h */
 #define SPEC_MAX_NAME       100
+#define SPEC_MAX_ARGS_DEPTH 32                    /* nesting of a function's args */
+/* Limits of a spec file, each an error naming the file (and line:column where there is one):
+ * its size, the nesting of mappings and lists, and its nodes once aliases are expanded. */
+#define SPEC_MAX_FILE       (16 << 20)
+#define SPEC_MAX_DEPTH      64
+#define SPEC_MAX_NODES      4000000
 
 struct spec_model {
 	char *name;
@@ -26,7 +32,17 @@ struct spec_model {
 struct spec_workload {
 	char *name;
 	char *description;   /* NULL when none */
-	char *kind;          /* cpu, io, mixed, lock or convoy; NULL for a custom workload */
+	char *kind;          /* cpu, io, mixed, lock or convoy; NULL for a custom or function
+			      * workload */
+	/* A function workload (the user's Python callable in each model); NULL otherwise. */
+	char *function;      /* "package.module:callable" */
+	char *args_json;     /* JSON list: the arguments of every call; NULL: none */
+	char *task_args_json;/* JSON list of lists, one per task (args: {per_task: ...}) */
+	unsigned long long calls;   /* calls in all, split over the tasks; 0: the harness's 16 */
+	char *pythonpath;    /* directories put first on sys.path, ':'-separated; NULL: none */
+	char *cwd;           /* working directory of its cases; NULL: the current one */
+	int fn_line, fn_col; /* where 'function' is in the spec */
+	int ntask_args, args_line, args_col;   /* args.per_task: its length and place */
 	/* Parameters of a reference workload; 0 = not set (the harness's default applies). */
 	unsigned long long size, work, requests, iterations;
 	unsigned long long latency_ns;
@@ -48,6 +64,11 @@ struct spec {
 	unsigned long long timeout_ns;
 	int tasks;
 	char *python;        /* split on spaces into argv words by spec_plan */
+	/* defaults.pythons: several interpreters (or commands such as "chroot DIR python3.14"),
+	 * each an axis of the comparison; NULL-terminated, NULL when not given. python_labels
+	 * are their short names in the tables ("python3.14"), one each, distinct. */
+	char **pythons;
+	char **python_labels;
 	char **env;          /* defaults.env as "K=V", NULL-terminated; NULL when none */
 	char *baseline;      /* NULL: the first model of each workload is its baseline */
 	/* trace */
@@ -62,6 +83,10 @@ struct spec {
  * with one message in err: "FILE:LINE:COLUMN: MESSAGE", or "FILE: cannot open: REASON".
  * Nothing is allocated on failure. */
 int spec_load(const char *path, struct spec **out, char *err, size_t errlen);
+/* The same; a non-zero *stop (set by a signal handler) ends it early with -EINTR and
+ * "FILE: interrupted ..." in err. */
+int spec_load_interruptible(const char *path, const volatile int *stop, struct spec **out,
+			    char *err, size_t errlen);
 int spec_parse_string(const char *text, const char *name_for_errors, struct spec **out,
 		      char *err, size_t errlen);
 void spec_free(struct spec *s);
@@ -93,6 +118,10 @@ struct plan_case {
 	const char *cwd;                 /* points into the spec; NULL: current directory */
 	unsigned long long timeout_ns;
 	bool is_baseline;
+	const char *name;                /* the model's name in the tables: model->name, or
+					    "model [label]" for one of defaults.pythons */
+	const char *python;              /* the interpreter command of a Python case, or NULL */
+	char *own_name;                  /* what name points to when it is not the model's */
 };
 
 struct plan {

@@ -8,6 +8,7 @@
 #include "pyframes.h"
 #include "reasons.h"
 #include "results.h"
+#include "outdir.h"
 #include "stacks.h"
 #include "util.h"
 
@@ -314,18 +315,19 @@ json_t *stacks_build(struct tracer *t, struct symbolizer *sym, const struct ct_r
 	return doc;
 }
 
-int stacks_write(json_t *stacks, const char *dir, const struct ct_user *u)
+int stacks_write(json_t *stacks, struct outdir *dir)
 {
-	char *path = xasprintf("%s/stacks.json", dir);
+	FILE *f = outdir__fopen(dir, "stacks.json", false);
 	int err = 0;
 
-	if (json_dump_file(stacks, path, JSON_COMPACT)) {
-		pr_warn("cannot write %s\n", path);
+	if (!f)
+		err = -errno;
+	else if (json_dumpf(stacks, f, JSON_COMPACT))
 		err = -EIO;
-	} else {
-		chown_to(path, u);
-	}
-	free(path);
+	if (f && fclose(f) && !err)
+		err = -errno;
+	if (err)
+		pr_warn("cannot write %s/stacks.json: %s\n", outdir__path(dir), strerror(-err));
 	return err;
 }
 

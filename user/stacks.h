@@ -10,8 +10,9 @@
  * count, ns, cut}], "sample_hz": N}. Processes without their own snapshot use their
  * parent's when they did not exec (a forked worker has its parent's mappings). */
 json_t *stacks_build(struct tracer *t, struct symbolizer *sym, const struct ct_raw *raw);
-/* Write it as DIR/stacks.json (owned by u). */
-int stacks_write(json_t *stacks, const char *dir, const struct ct_user *u);
+struct outdir;
+/* Write it as DIR/stacks.json. */
+int stacks_write(json_t *stacks, struct outdir *dir);
 json_t *stacks_load(const char *dir);
 
 /* A frame name to drop at the leaf of a kernel stack (tracing machinery), exposed for tests. */

@@ -183,16 +183,25 @@ static const char *intern(struct symbolizer *s, const char *str)
 	return intern_n(s, str, strlen(str));
 }
 
+static int read_fd(int fd, char **out, size_t *outlen);
+
 static int read_all(const char *path, char **out, size_t *outlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	return read_fd(fd, out, outlen);
+}
+
+/* All of fd (which it closes), NUL-terminated. */
+static int read_fd(int fd, char **out, size_t *outlen)
 {
 	size_t len = 0, cap = 16384;
 	char *buf;
 	ssize_t r;
-	int fd, err;
+	int err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	buf = xcalloc(1, cap);
 	for (;;) {
 		if (cap - len < 4096) {
@@ -934,15 +943,29 @@ next:
 	return 0;
 }
 
-/* A perf map: "START SIZE name" per line, hex; later lines win at one address. */
-static int read_perf_map(struct symbolizer *s, const char *path, struct sym_table *t)
+/* A perf map: "START SIZE name" per line, hex; later lines win at one address. The file is
+ * the traced program's (in /tmp, where anyone writes): only a regular file, not a symbolic
+ * link, owned by owner (the process's uid; (uid_t)-1: anyone) is read, so that root never
+ * reads some other file's lines into a user's stacks. */
+static int read_perf_map(struct symbolizer *s, const char *path, uid_t owner,
+			 struct sym_table *t)
 {
 	struct raw_sym *raw = NULL;
 	size_t n = 0, cap = 0;
 	char *text, *line, *eol;
-	int err;
+	struct stat st;
+	int err, fd;
 
-	err = read_all(path, &text, NULL);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (owner != (uid_t)-1 && st.st_uid != owner)) {
+		close(fd);
+		pr_debug("%s: not a regular file of uid %d: not read\n", path, (int)owner);
+		return -EPERM;
+	}
+	err = read_fd(fd, &text, NULL);
 	if (err)
 		return err;
 	for (line = text; line && *line; line = eol ? eol + 1 : NULL) {
@@ -975,12 +998,12 @@ static int read_perf_map(struct symbolizer *s, const char *path, struct sym_tabl
 	return 0;
 }
 
-static void proc_set_jit(struct symbolizer *s, struct proc *p, const char *path)
+static void proc_set_jit(struct symbolizer *s, struct proc *p, const char *path, uid_t owner)
 {
 	struct sym_table t;
 
 	/* keep what an earlier snapshot read if the file is gone now */
-	if (!path || read_perf_map(s, path, &t))
+	if (!path || read_perf_map(s, path, owner, &t))
 		return;
 	table_free(&p->jit);
 	p->jit = t;
@@ -1002,7 +1025,7 @@ int symbolizer__snapshot_from(struct symbolizer *s, int pid, const char *maps_te
 		return err;
 	p = proc_get(s, pid);
 	proc_merge(p, maps, n);
-	proc_set_jit(s, p, perf_map_path);
+	proc_set_jit(s, p, perf_map_path, (uid_t)-1);
 	return 0;
 }
 
@@ -1036,6 +1059,7 @@ int symbolizer__snapshot(struct symbolizer *s, int pid)
 {
 	struct snap_ctx c = { .pid = pid, .live = true };
 	char path[64], *text, *jit;
+	struct stat st;
 	struct proc_map *maps;
 	struct proc *p;
 	size_t n;
@@ -1058,7 +1082,10 @@ int symbolizer__snapshot(struct symbolizer *s, int pid)
 		free(jit);
 		jit = xasprintf("/tmp/perf-%d.map", pid);
 	}
-	proc_set_jit(s, p, jit);
+	/* the owner of the process (of its /proc directory) must own its perf map */
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	if (stat(path, &st) == 0)
+		proc_set_jit(s, p, jit, st.st_uid);
 	free(jit);
 	return 0;
 }

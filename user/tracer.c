@@ -42,7 +42,10 @@ struct tracer {
 	int npy, cappy;
 	tracer_proc_fn proc_fn;
 	void *proc_ctx;
-	struct { pid_t tgid; uint64_t due, since; bool python; } *pending;
+	/* what to look at again later: a process's maps (its libraries), its CPython (libpython
+	 * not mapped yet), or its GIL (3.13+: placed once its interpreter exists) */
+	struct { pid_t tgid; uint64_t due, since; enum { PEND_PROC, PEND_PY, PEND_GIL } kind;
+		 int tries; } *pending;
 	int npending, cappending;
 };
 
@@ -52,7 +55,8 @@ void tracer__on_process(struct tracer *t, tracer_proc_fn fn, void *ctx)
 	t->proc_ctx = ctx;
 }
 
-static void pending_add(struct tracer *t, pid_t tgid, uint64_t due, uint64_t since, bool python)
+static void pending_add(struct tracer *t, pid_t tgid, uint64_t due, uint64_t since, int kind,
+			int tries)
 {
 	if (t->npending == t->cappending) {
 		t->cappending = t->cappending ? 2 * t->cappending : 32;
@@ -61,7 +65,8 @@ static void pending_add(struct tracer *t, pid_t tgid, uint64_t due, uint64_t sin
 	t->pending[t->npending].tgid = tgid;
 	t->pending[t->npending].due = due;
 	t->pending[t->npending].since = since;
-	t->pending[t->npending].python = python;
+	t->pending[t->npending].kind = kind;
+	t->pending[t->npending].tries = tries;
 	t->npending++;
 }
 
@@ -92,6 +97,33 @@ static void py_add(struct tracer *t, const struct pyinfo *pi)
 	t->py[t->npy++] = *pi;
 }
 
+static struct pyinfo *py_find(struct tracer *t, pid_t tgid)
+{
+	for (int i = t->npy - 1; i >= 0; i--)
+		if (t->py[i].tgid == tgid)
+			return &t->py[i];
+	return NULL;
+}
+
+/* Tell the BPF side where a CPython process's GIL is, and what its walker reads. */
+static void py_publish(struct tracer *t, const struct pyinfo *pi)
+{
+	__u32 key = pi->tgid;
+
+	if (pi->gil) {
+		struct ct_gil_range g = {
+			.gil_lo = pi->gil_lo, .gil_hi = pi->gil_hi,
+			.handoff_lo = pi->handoff_lo, .handoff_hi = pi->handoff_hi,
+		};
+
+		bpf_map__update_elem(t->skel->maps.gil_ranges, &key, sizeof(key), &g, sizeof(g),
+				     BPF_ANY);
+	}
+	if (pi->frames)
+		bpf_map__update_elem(t->skel->maps.py_procs, &key, sizeof(key), &pi->walk,
+				     sizeof(pi->walk), BPF_ANY);
+}
+
 /* since: when the process exec'd the program (0: it ran before tracing began) */
 static void detect_python(struct tracer *t, pid_t tgid, uint64_t since, bool retry)
 {
@@ -101,29 +133,49 @@ static void detect_python(struct tracer *t, pid_t tgid, uint64_t since, bool ret
 	pi.since_ns = since;
 	if (err == -EAGAIN && retry) {
 		/* libpython is mapped by ld.so after exec: look again shortly */
-		pending_add(t, tgid, now_ns() + 2000000, since, true);
+		pending_add(t, tgid, now_ns() + 2000000, since, PEND_PY, 0);
 		return;
 	}
 	if (err == -ENOTSUP) {
-		py_add(t, &pi);   /* recognised, GIL layout unknown: no gil reason */
+		py_add(t, &pi);   /* recognised, layout unknown: no gil reason */
+		if (pi.note[0])
+			pr_info("pid %d: CPython %s: %s\n", tgid, pi.version, pi.note);
 		return;
 	}
 	if (err)
 		return;
-	struct ct_gil_range g = {
-		.gil_lo = pi.gil_lo, .gil_hi = pi.gil_hi,
-		.handoff_lo = pi.handoff_lo, .handoff_hi = pi.handoff_hi,
-	};
-	__u32 key = tgid;
-
-	bpf_map__update_elem(t->skel->maps.gil_ranges, &key, sizeof(key), &g, sizeof(g), BPF_ANY);
-
-	if (pi.frames)
-		bpf_map__update_elem(t->skel->maps.py_procs, &key, sizeof(key), &pi.walk,
-				     sizeof(pi.walk), BPF_ANY);
+	py_publish(t, &pi);
 	py_add(t, &pi);
-	pr_debug("pid %d: CPython %s, GIL at 0x%llx\n", tgid, pi.version,
-		 (unsigned long long)pi.gil_lo);
+	if (pi.gil_pending)
+		pending_add(t, tgid, now_ns() + 1000000, since, PEND_GIL, 0);
+	pr_debug("pid %d: CPython %s, GIL at 0x%llx%s\n", tgid, pi.version,
+		 (unsigned long long)pi.gil_lo, pi.gil_pending ? " (placed once it runs)" : "");
+}
+
+/* 3.13+: place the GIL once the interpreter has made it: every millisecond for the first
+ * 200 tries (start-up takes about 10 ms), then every 20 ms while the process lives. */
+static void resolve_gil(struct tracer *t, pid_t tgid, uint64_t since, int tries)
+{
+	struct pyinfo *pi = py_find(t, tgid);
+	int err;
+
+	if (!pi || !pi->gil_pending)
+		return;
+	err = pyinfo_resolve_gil(pi);
+	if (err == -EAGAIN) {
+		pending_add(t, tgid, now_ns() + (tries < 200 ? 1000000 : 20000000), since, PEND_GIL,
+			    tries + 1);
+		return;
+	}
+	if (err) {
+		pi->gil_pending = 0;
+		if (pi->note[0])
+			pr_info("pid %d: CPython %s: %s\n", tgid, pi->version, pi->note);
+		return;
+	}
+	py_publish(t, pi);
+	pr_debug("pid %d: CPython %s, GIL at 0x%llx (from its interpreter state)\n", tgid,
+		 pi->version, (unsigned long long)pi->gil);
 }
 
 /* At the first wait for a GIL: attach the futex syscall tracepoints (GIL acquisitions, drop
@@ -159,8 +211,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		detect_python(t, e->tgid, e->ts, true);
 		if (t->proc_fn) {
 			/* its libraries are mapped within milliseconds of the exec */
-			pending_add(t, e->tgid, now + 20000000, 0, false);
-			pending_add(t, e->tgid, now + 300000000, 0, false);
+			pending_add(t, e->tgid, now + 20000000, 0, PEND_PROC, 0);
+			pending_add(t, e->tgid, now + 300000000, 0, PEND_PROC, 0);
 		}
 	} else if (e->type == CT_EV_FORK && t->proc_fn) {
 		t->proc_fn(t->proc_ctx, e->tgid);
@@ -197,20 +249,22 @@ static void run_pending(struct tracer *t)
 			continue;
 		}
 		pid_t tgid = t->pending[i].tgid;
-		bool python = t->pending[i].python;
+		int kind = t->pending[i].kind, tries = t->pending[i].tries;
 		uint64_t since = t->pending[i].since;
 
 		t->pending[i] = t->pending[--t->npending];
-		if (python) {
+		if (kind == PEND_PY) {
 			/* retry every 2 ms while the process lives */
 			struct pyinfo pi;
 
 			if (pyinfo_detect(tgid, &pi) == -EAGAIN) {
 				if (kill(tgid, 0) == 0)
-					pending_add(t, tgid, now + 2000000, since, true);
+					pending_add(t, tgid, now + 2000000, since, PEND_PY, 0);
 				continue;
 			}
 			detect_python(t, tgid, since, false);
+		} else if (kind == PEND_GIL) {
+			resolve_gil(t, tgid, since, tries);
 		} else if (t->proc_fn) {
 			t->proc_fn(t->proc_ctx, tgid);
 		}

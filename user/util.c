@@ -73,39 +73,70 @@ char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
+/* An id as sudo writes it: decimal digits only (no sign, space or prefix), below (uid_t)-1,
+ * which every set*id call reads as "leave unchanged". */
+static int parse_id(const char *s, uid_t *out)
+{
+	unsigned long long v = 0;
+
+	if (!s || !*s || strlen(s) > 10)
+		return -EINVAL;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	if (v >= (uid_t)-1)
+		return -ERANGE;
+	*out = (uid_t)v;
+	return 0;
+}
+
 int ct_user_resolve(struct ct_user *u)
 {
 	const char *su = getenv("SUDO_UID"), *sg = getenv("SUDO_GID");
 	struct passwd *pw;
+	int n = 0;
 
 	memset(u, 0, sizeof(*u));
-	if (su && *su && getuid() == 0) {
-		char *end;
-		unsigned long v = strtoul(su, &end, 10);
-
-		if (*end)
+	if (su && getuid() == 0) {
+		if (parse_id(su, &u->uid)) {
+			pr_warn("SUDO_UID='%.32s' is not a user id (decimal, below 4294967295): "
+				"refusing to guess who invoked sudo\n", su);
 			return -EINVAL;
-		u->uid = v;
-		u->gid = sg && *sg ? (gid_t)strtoul(sg, NULL, 10) : v;
+		}
+		if (sg && parse_id(sg, &u->gid)) {
+			pr_warn("SUDO_GID='%.32s' is not a group id (decimal, below 4294967295)\n", sg);
+			return -EINVAL;
+		}
 		u->from_sudo = true;
 	} else {
 		u->uid = getuid();
 		u->gid = getgid();
 	}
+	errno = 0;
 	pw = getpwuid(u->uid);
+	if (!pw && u->from_sudo) {
+		pr_warn("SUDO_UID=%u names no user (getpwuid: %s)\n", (unsigned)u->uid,
+			errno ? strerror(errno) : "no such user");
+		return -ENOENT;
+	}
+	if (u->from_sudo && !sg)
+		u->gid = pw->pw_gid;
 	if (pw) {
 		u->name = xstrdup(pw->pw_name);
 		u->home = xstrdup(pw->pw_dir);
-		if (!u->from_sudo || !sg)
-			u->gid = u->from_sudo ? pw->pw_gid : u->gid;
-		int n = 0;
 		getgrouplist(pw->pw_name, u->gid, NULL, &n);
 		u->groups = xcalloc(n + 1, sizeof(gid_t));
 		if (getgrouplist(pw->pw_name, u->gid, u->groups, &n) >= 0)
 			u->ngroups = n;
-	} else {
-		u->name = xasprintf("%u", (unsigned)u->uid);
-		u->home = xstrdup("/");
+	}
+	if (!u->ngroups) {
+		if (!u->name)
+			u->name = xasprintf("%u", (unsigned)u->uid);
+		if (!u->home)
+			u->home = xstrdup("/");
+		free(u->groups);
 		u->groups = xcalloc(1, sizeof(gid_t));
 		u->groups[0] = u->gid;
 		u->ngroups = 1;
@@ -132,37 +163,6 @@ int ct_user_drop(const struct ct_user *u)
 	if (setresuid(u->uid, u->uid, u->uid) < 0)
 		return -errno;
 	return 0;
-}
-
-int chown_to(const char *path, const struct ct_user *u)
-{
-	if (geteuid() != 0 || u->uid == 0)
-		return 0;
-	return chown(path, u->uid, u->gid) < 0 ? -errno : 0;
-}
-
-int mkdir_p_owned(const char *path, const struct ct_user *u)
-{
-	char *p = xstrdup(path);
-	int err = 0;
-
-	for (char *s = p + 1; ; s++) {
-		if (*s == '/' || *s == '\0') {
-			char c = *s;
-
-			*s = '\0';
-			if (mkdir(p, 0755) == 0) {
-				err = chown_to(p, u);
-			} else if (errno != EEXIST) {
-				err = -errno;
-			}
-			*s = c;
-			if (err || c == '\0')
-				break;
-		}
-	}
-	free(p);
-	return err;
 }
 
 const char *fmt_ns(uint64_t ns, char *buf, size_t len)
@@ -215,6 +215,62 @@ int read_file_str(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+char *file_tail(const char *path, int max_lines, size_t max_bytes)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	char *raw = NULL, *out = NULL, *start;
+	struct stat st;
+	ssize_t n = 0;
+	off_t from;
+	size_t o = 0;
+
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) || !max_bytes)
+		goto done;
+	from = st.st_size > (off_t)max_bytes ? st.st_size - (off_t)max_bytes : 0;
+	raw = xcalloc(1, max_bytes + 1);
+	n = pread(fd, raw, max_bytes, from);
+	if (n <= 0)
+		goto done;
+	while (n > 0 && (raw[n - 1] == '\n' || raw[n - 1] == '\r' || raw[n - 1] == ' '))
+		n--;
+	raw[n] = '\0';
+	/* back from the end over max_lines newlines; a cut first line is dropped */
+	start = raw + n;
+	for (int lines = 0; start > raw; start--)
+		if (start[-1] == '\n' && ++lines == max_lines)
+			break;
+	if (start == raw && from > 0 && strchr(raw, '\n'))
+		start = strchr(raw, '\n') + 1;
+	/* untrusted bytes: no terminal escapes, valid UTF-8 for run.json */
+	out = xcalloc(1, 3 * (raw + n - start) + 1);
+	while (start < raw + n) {
+		uint32_t cp;
+		size_t len = utf8_decode((const unsigned char *)start, raw + n - start, &cp);
+
+		if (len == 0) {
+			out[o++] = '?';
+			start++;
+		} else if (cp < 0x20 ? cp != '\n' && cp != '\t' : cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
+			out[o++] = '?';
+			start += len;
+		} else {
+			memcpy(out + o, start, len);
+			o += len;
+			start += len;
+		}
+	}
+	out[o] = '\0';
+	if (!o) {
+		free(out);
+		out = NULL;
+	}
+done:
+	if (fd >= 0)
+		close(fd);
+	free(raw);
+	return out;
+}
+
 /* A FILE that gzip-compresses into a gzFile (fopencookie). */
 static ssize_t gz_cookie_write(void *c, const char *buf, size_t len)
 {
@@ -251,18 +307,22 @@ bool path_is_gz(const char *path)
 	return n > 3 && strcmp(path + n - 3, ".gz") == 0;
 }
 
-FILE *fopen_output(const char *path, bool gz)
+FILE *fdopen_output(int fd, bool gz)
 {
 	cookie_io_functions_t io = { .write = gz_cookie_write, .close = gz_cookie_close };
 	gzFile z;
 	FILE *f;
-	int fd;
 
-	if (!gz)
-		return fopen(path, "we");
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return NULL;
+	if (!gz) {
+		f = fdopen(fd, "w");
+		if (!f) {
+			int e = errno;
+
+			close(fd);
+			errno = e;
+		}
+		return f;
+	}
 	/* level 1: JSON traces shrink about tenfold at a fraction of level 6's time */
 	z = gzdopen(fd, "wb1");
 	if (!z) {
@@ -273,7 +333,10 @@ FILE *fopen_output(const char *path, bool gz)
 	gzbuffer(z, 1 << 20);
 	f = fopencookie(z, "w", io);
 	if (!f) {
-		gzclose(z);
+		int e = errno;
+
+		gzclose(z);   /* closes fd */
+		errno = e;
 		return NULL;
 	}
 	setvbuf(f, NULL, _IOFBF, 1 << 20);

@@ -15,6 +15,7 @@ enum ct_exit {
 	CT_EXIT_BPF = 4,         /* no BTF, BPF load or attach failed */
 	CT_EXIT_NOCMD = 5,       /* command not found or not executable */
 	CT_EXIT_NOPID = 6,       /* -p PID does not exist */
+	CT_EXIT_CASES = 7,       /* run: a case failed (the run went on; see its summary) */
 };
 
 uint64_t now_ns(void);                   /* CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns */
@@ -34,25 +35,31 @@ struct ct_user {
 	char *home;
 	bool from_sudo;
 };
-int ct_user_resolve(struct ct_user *u);   /* SUDO_UID/SUDO_GID, else the real user */
+/* SUDO_UID/SUDO_GID when root, else the real user. -EINVAL or -ENOENT (after a message
+ * naming the variable) when SUDO_UID or SUDO_GID is not a plain decimal id below 4294967295
+ * or SUDO_UID names no user: the caller refuses to run (exit 2), never guesses. */
+int ct_user_resolve(struct ct_user *u);
 void ct_user_free(struct ct_user *u);
 int ct_user_drop(const struct ct_user *u);  /* in a child before exec: groups, gid, uid */
 
-int mkdir_p_owned(const char *path, const struct ct_user *u);  /* created dirs belong to u */
-int chown_to(const char *path, const struct ct_user *u);
 /* Format a duration for humans: "812us", "3.41ms", "1.250s". */
 const char *fmt_ns(uint64_t ns, char *buf, size_t len);
 const char *fmt_kb(uint64_t kb, char *buf, size_t len);
 /* Timestamp "20261124-105800" in local time. */
 void timestamp_compact(char *buf, size_t len);
 int read_file_str(const char *path, char *buf, size_t len);   /* trims the newline */
+/* The last max_lines lines (within the last max_bytes bytes) of a regular file, as UTF-8
+ * without control characters other than newline and tab (each bad byte becomes '?');
+ * NULL when the file is empty or unreadable. Free it. */
+char *file_tail(const char *path, int max_lines, size_t max_bytes);
 bool path_is_gz(const char *path);
 /* The well-formed UTF-8 sequence at s (at most n bytes; a NUL ends it too): its length and,
  * in *cp, its code point; 0 when there is none (overlong, surrogate, above U+10FFFF, cut). */
 size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 /* cp (at most U+10FFFF, not a surrogate) as UTF-8 into out; returns its length (1-4). */
 size_t utf8_encode(uint32_t cp, char out[4]);        /* the name ends in ".gz" */
-/* A new file for writing, gzip-compressed (zlib) when gz; fclose reports a failed write. */
-FILE *fopen_output(const char *path, bool gz);
+/* A FILE writing to fd (which it owns, and closes on failure too), gzip-compressed (zlib)
+ * when gz; fclose reports a failed write. Files are created with outdir.h. */
+FILE *fdopen_output(int fd, bool gz);
 
 #endif

@@ -158,16 +158,24 @@ struct ct_py_proc {
 	__u16 str_ascii;             /* data of a compact ASCII str */
 	__u16 str_compact;           /* data of a compact non-ASCII str (1, 2 or 4 bytes a char) */
 	__u8 id_is_pthread;          /* tstate_id holds pthread_self() (== fs base), not a TID */
-	__u8 owner_cstack;           /* owner value of a C-stack shim frame (skipped) */
+	__u8 owner_skip;             /* frames whose owner is >= this are the interpreter's or
+				      * the C stack's shims (3.12+), and are skipped */
 	__u32 gil_locked;            /* offsets in struct _gil_runtime_state */
 	__u32 gil_holder;            /* last_holder (a PyThreadState *) */
 	__u32 gil_switch_number;
-	__u32 pad2;
+	/* object headers: a free-threaded build's are 16 bytes longer */
+	__u16 ob_type;               /* PyObject.ob_type */
+	__u16 bytes_size, bytes_sval;   /* PyBytesObject ob_size and ob_sval */
+	__u16 str_state, str_length;    /* PyASCIIObject */
+	__u16 frame_tlbc;            /* int32 tlbc_index (free-threaded 3.14), or NONE */
+	__u8 exec_tag_mask;          /* tag bits of f_executable (3.14's _PyStackRef) */
+	__u8 pad3[3];
 };
 
 /* One Python frame: a code object and the index of its current instruction (code units;
  * -1: before the first). A code object's address may be reused by another after it is
  * freed: the tag (from its file and name objects' addresses) tells them apart. */
+#define CT_PY_INDEX_UNKNOWN (-2)   /* the instruction is in a copy of the bytecode not followed */
 struct ct_py_frame {
 	__u64 code;
 	__s32 index;

@@ -22,8 +22,10 @@ static json_t *walk_json(const struct ct_py_proc *w)
 #define F(f) json_object_set_new(o, #f, json_integer(w->f))
 	F(interp_tstate_head); F(tstate_next); F(tstate_id); F(id_is_pthread); F(tstate_frame);
 	F(cframe_frame); F(frame_code); F(frame_back); F(frame_instr); F(frame_owner);
-	F(owner_cstack); F(code_filename); F(code_name); F(code_firstlineno); F(code_linetable);
+	F(owner_skip); F(code_filename); F(code_name); F(code_firstlineno); F(code_linetable);
 	F(code_adaptive); F(str_ascii); F(str_compact); F(gil_holder); F(gil_locked); F(gil_switch_number);
+	F(ob_type); F(bytes_size); F(bytes_sval); F(str_state); F(str_length); F(frame_tlbc);
+	F(exec_tag_mask);
 #undef F
 	return o;
 }
@@ -87,11 +89,16 @@ static int cmd_elf(const char *path)
 		F(frame_executable); F(frame_instr_ptr); F(frame_owner); F(code_filename);
 		F(code_qualname); F(code_linetable); F(code_firstlineno); F(code_adaptive);
 		F(ob_type); F(bytes_ob_size); F(bytes_ob_sval); F(str_state); F(str_length);
-		F(str_ascii);
+		F(str_ascii); F(minor); F(len); F(runtime_size); F(interp_size); F(interp_ceval_gil);
+		F(tstate_size); F(frame_size); F(code_size); F(pyobject_size); F(bytes_size);
+		F(str_size); F(frame_tlbc_index); F(gen_size); F(gen_iframe);
 #undef F
 		json_object_set_new(o, "debug", dj);
-		rc = pyinfo_walk_from_debug(&d, &w, &gil_in_interp);
+		char why[128];
+
+		rc = pyinfo_walk_from_debug(&d, &w, &gil_in_interp, why, sizeof(why));
 		json_object_set_new(o, "walk_rc", json_integer(rc));
+		json_object_set_new(o, "walk_why", json_string(why));
 		if (rc == 0) {
 			json_object_set_new(o, "walk", walk_json(&w));
 			json_object_set_new(o, "gil_in_interp", json_integer(gil_in_interp));
@@ -117,6 +124,9 @@ static int cmd_detect(pid_t pid)
 	json_object_set_new(o, "gil", json_integer(pi.gil));
 	json_object_set_new(o, "frames", json_integer(pi.frames));
 	json_object_set_new(o, "from_debug", json_integer(pi.from_debug));
+	json_object_set_new(o, "free_threaded", json_integer(pi.free_threaded));
+	json_object_set_new(o, "gil_pending", json_integer(pi.gil_pending));
+	json_object_set_new(o, "note", json_string(pi.note));
 	json_object_set_new(o, "interp_head", json_integer(pi.walk.interp_head));
 	json_object_set_new(o, "walk", walk_json(&pi.walk));
 	json_dumpf(o, stdout, JSON_SORT_KEYS);

@@ -1,6 +1,7 @@
 """conctrace diff: two recorded runs compared, with differential flame graphs; and two
 cases of one run."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -56,6 +57,24 @@ class Diff(unittest.TestCase):
         p = subprocess.run([ctlib.CONCTRACE, "diff", "--case-a", "5", a, a],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.assertEqual(p.returncode, ctlib.EXIT_USAGE)
+        # two `run` runs without a (workload, model) in common: an error, not an empty diff
+        runs = []
+        for name, model in (("x", "threading"), ("y", "asyncio")):
+            d = os.path.join(self.tmp, name)
+            os.mkdir(d)
+            r = ctlib.load_json(os.path.join(a, "run.json"))
+            r["kind"] = "run"
+            r["cases"][0].update(workload="w", model=model)
+            with open(os.path.join(d, "run.json"), "w") as f:
+                json.dump(r, f)
+            runs.append(d)
+        p = subprocess.run([ctlib.CONCTRACE, "diff"] + runs, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        self.assertEqual(p.returncode, ctlib.EXIT_USAGE, p.stdout)
+        self.assertIn("no case (workload and model) in common", p.stderr)
+        p = subprocess.run([ctlib.CONCTRACE, "diff", "--case-a", "1", "--case-b", "1"] + runs,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
 
 
 if __name__ == "__main__":

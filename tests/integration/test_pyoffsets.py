@@ -40,7 +40,17 @@ COMMON_GIL = {
     "gil_switch_mutex": f"off({GIL}, switch_mutex)",
     "gil_size": f"sizeof({GIL})",
 }
-# What the BPF walker hard-codes (bpf/shared.bpf.h): not in the table, the same everywhere.
+# Object headers, in every row of the table (passed to the BPF walker as data).
+OBJ_HEADERS = {
+    "ob_type": "off(PyObject, ob_type)",
+    "bytes_size": "off(PyBytesObject, ob_base.ob_size)",
+    "bytes_sval": "off(PyBytesObject, ob_sval)",
+    "str_length": "off(PyASCIIObject, length)",
+    "str_state": "off(PyASCIIObject, state)",
+}
+# Table entries that are the same constant in every GIL build before 3.13.
+ROW_CONSTS = {"frame_tlbc": NONE, "exec_tag_mask": 0}
+# What the walker's tables assume (user/pyinfo.c): not in the table, the same everywhere.
 HARDCODED = {
     "ob_type": ("off(PyObject, ob_type)", 0x8),
     "bytes_ob_size": ("off(PyBytesObject, ob_base.ob_size)", 0x10),
@@ -69,7 +79,7 @@ EXPECT = {
         "code_linetable": "off(PyCodeObject, co_linetable)",
         "str_ascii": "sizeof(PyASCIIObject)",
         "str_compact": "sizeof(PyCompactUnicodeObject)",
-        "const:id_is_pthread": 1, "const:owner_cstack": 0,
+        "const:id_is_pthread": 1, "const:owner_skip": 0,
         "const:cframe_frame": NONE, "const:frame_owner": NONE, "const:code_adaptive": NONE,
         "const:main_interp": 0,
     },
@@ -92,7 +102,7 @@ EXPECT = {
         "str_ascii": "sizeof(PyASCIIObject)",
         "str_compact": "sizeof(PyCompactUnicodeObject)",
         "const:id_is_pthread": 0, "const:frame_owner": NONE, "const:main_interp": 0,
-        "const:owner_cstack": 0,
+        "const:owner_skip": 0,
     },
     12: {
         "interp_head": "off(_PyRuntimeState, interpreters.head)",
@@ -107,7 +117,7 @@ EXPECT = {
         "frame_back": "off(_PyInterpreterFrame, previous)",
         "frame_instr": "off(_PyInterpreterFrame, prev_instr)",
         "frame_owner": "off(_PyInterpreterFrame, owner)",
-        "owner_cstack": "(long)FRAME_OWNED_BY_CSTACK",
+        "owner_skip": "(long)FRAME_OWNED_BY_CSTACK",
         "code_filename": "off(PyCodeObject, co_filename)",
         "code_name": "off(PyCodeObject, co_qualname)",
         "code_firstlineno": "off(PyCodeObject, co_firstlineno)",
@@ -129,7 +139,7 @@ EXPECT = {
         "frame_back": "off(_PyInterpreterFrame, previous)",
         "frame_instr": "off(_PyInterpreterFrame, instr_ptr)",
         "frame_owner": "off(_PyInterpreterFrame, owner)",
-        "owner_cstack": "(long)FRAME_OWNED_BY_CSTACK",
+        "owner_skip": "(long)FRAME_OWNED_BY_CSTACK",
         "code_filename": "off(PyCodeObject, co_filename)",
         "code_name": "off(PyCodeObject, co_qualname)",
         "code_firstlineno": "off(PyCodeObject, co_firstlineno)",
@@ -238,6 +248,7 @@ class TableVsGdb(unittest.TestCase):
         row = table[str(minor)]
         exprs = {k: e for k, e in EXPECT[minor].items() if not k.startswith("const:")}
         exprs.update(COMMON_GIL)
+        exprs.update(OBJ_HEADERS)
         exprs.update({"hc:" + k: e for k, (e, _) in HARDCODED.items()})
         got = gdb_values(lib, exprs)
         checked = 0
@@ -254,13 +265,16 @@ class TableVsGdb(unittest.TestCase):
             if key.startswith("const:"):
                 self.assertEqual(row[key[6:]], want, "3.%d %s" % (minor, key[6:]))
                 checked += 1
+        for key, want in ROW_CONSTS.items():
+            self.assertEqual(row[key], want, "3.%d %s" % (minor, key))
+            checked += 1
         # the GIL is the main interpreter's _gil (3.12+), embedded in _PyRuntime
         if minor >= 12:
             self.assertEqual(row["gil"], got["main_interp"] + gdb_values(
                 lib, {"g": "off(PyInterpreterState, _gil)"})["g"])
         # every numeric field of the row was looked at
-        self.assertEqual(set(row) - set(got) - {k[6:] for k in EXPECT[minor]
-                                                 if k.startswith("const:")}, set())
+        self.assertEqual(set(row) - set(got) - set(ROW_CONSTS) -
+                         {k[6:] for k in EXPECT[minor] if k.startswith("const:")}, set())
         print("3.%d: %d table entries equal gdb's" % (minor, checked), file=sys.stderr)
 
     def test_310(self):
@@ -272,8 +286,9 @@ class TableVsGdb(unittest.TestCase):
     def test_312(self):
         self.check_minor(12)
 
-    def test_313(self):
-        self.check_minor(13)
+    def test_313_has_no_table(self):
+        """From 3.13 on the offsets come from the build itself (DebugOffsets below)."""
+        self.assertNotIn("13", pyoffsets("table"))
 
     def test_pthread_t_310(self):
         """3.10 matches threads by thread_id, which must be a pthread_t (== fs base)."""
@@ -305,14 +320,18 @@ class DebugOffsets(unittest.TestCase):
             "ascii": "off(_Py_DebugOffsets, unicode_object.asciiobject_size)",
         })
         self.assertEqual(layout, {"size": 73 * 8, "qual": 37 * 8, "ascii": 70 * 8})
-        # the walker's offsets from them equal the table
-        self.assertEqual(el["walk_rc"], 0)
-        table = pyoffsets("table")["13"]
-        for key, val in el["walk"].items():
-            self.assertEqual(val, table[key], "3.13 %s: from ELF %#x, table %#x"
-                             % (key, val, table[key]))
-        self.assertEqual(table["main_interp"] + el["gil_in_interp"], table["gil"])
-        self.assertEqual(table["interp_head"], dbg["runtime_interp_head"])
+        # the walker's offsets derived from them equal gdb's answer for each field
+        self.assertEqual(el["walk_rc"], 0, el.get("walk_why"))
+        exprs = {k: e for k, e in EXPECT[13].items()
+                 if not k.startswith("const:") and k in el["walk"]}
+        for key, want in gdb_values(lib, exprs).items():
+            self.assertEqual(el["walk"][key], want, "3.13 %s: from ELF %#x, gdb %#x"
+                             % (key, el["walk"][key], want))
+        for key, want in EXPECT[13].items():
+            if key.startswith("const:"):
+                self.assertEqual(el["walk"][key[6:]], want, key)
+        g = gdb_values(lib, {"gil": "off(PyInterpreterState, _gil)"})
+        self.assertEqual(el["gil_in_interp"], g["gil"])
 
     def test_older_have_none(self):
         """Before 3.13 there is no cookie: the table is used."""
@@ -403,6 +422,16 @@ class Version(unittest.TestCase):
             d = self.detect_copy(pyenv_python(minor), "3.%d" % minor, env)
             self.assertIn("libpython3.%d" % minor, d["object"])
             self.assertEqual(d["from_debug"], 1 if minor >= 13 else 0)
+            if minor >= 13:
+                # placed from the running interpreter: where gdb says its _gil is
+                self.assertEqual(d["gil_pending"], 0, d)
+                if shutil.which("gdb"):
+                    g = gdb_values(libpython(minor), {
+                        "gil": "off(_PyRuntimeState, _main_interpreter._gil)",
+                        "head": "off(_PyRuntimeState, interpreters.head)"})
+                    self.assertEqual(d["gil"] - d["runtime"], g["gil"])
+                    self.assertEqual(d["interp_head"] - d["runtime"], g["head"] + 8)
+                continue
             table = pyoffsets("table")[str(minor)]
             self.assertEqual(d["gil"] - d["runtime"], table["gil"])
             # the walker's start: interpreters.main, just after interpreters.head
@@ -492,8 +521,8 @@ json.dump(res, sys.stdout)
 class LineTables(unittest.TestCase):
     """py_line_at() equals the interpreter's own line for every code unit."""
 
-    def check(self, exe, minor):
-        out = subprocess.run([exe, "-c", DUMP], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    def check(self, exe, minor, prefix=()):
+        out = subprocess.run([*prefix, exe, "-c", DUMP], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, timeout=300)
         self.assertEqual(out.returncode, 0, out.stderr[-2000:])
         cos = json.loads(out.stdout)
@@ -531,6 +560,22 @@ class LineTables(unittest.TestCase):
         if not os.path.exists(DEBIAN_PY):
             self.skipTest("%s is not installed" % DEBIAN_PY)
         self.check(DEBIAN_PY, 11)
+
+    def test_debian_chroots(self):
+        """Debian's 3.13 and 3.14 (tools/pychroots): the location table read the same way."""
+        cache = os.environ.get("CONCTRACE_PY_CACHE", "/var/cache/conctrace-py")
+        found = 0
+        for minor in (13, 14):
+            root = os.path.join(cache, "py3%d" % minor)
+            exe = "python3.%d" % minor
+            if os.geteuid() != 0 or not os.access(os.path.join(root, "usr/bin", exe), os.X_OK):
+                continue
+            found += 1
+            with self.subTest(version="3.%d" % minor):
+                self.check(exe, minor, prefix=("chroot", root))
+        if not found:
+            self.skipTest("no CPython 3.13/3.14 chroot under %s (tools/pychroots builds them; "
+                          "running them needs root)" % cache)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """Python-aware tracing, for every supported interpreter on this machine: Python frames with
 file and line in the folded stacks (on and off the CPU), and the GIL per thread, checked
-against an independent bpftrace trace of the GIL's futex words in the same run."""
+against an independent bpftrace trace of the GIL's futex words in the same run. CPython 3.13
+and 3.14 run in Debian chroots that tools/pychroots builds (CI does) under
+$CONCTRACE_PY_CACHE (default /var/cache/conctrace-py); the pyenv builds are used when present."""
 
 import json
 import os
@@ -23,6 +25,12 @@ INTERPRETERS = [
     ("3.12", os.path.join(PYENV, "3.12.1", "bin", "python3.12")),
     ("3.13", os.path.join(PYENV, "3.13.0", "bin", "python3.13")),
     ("3.11-debian", "/usr/bin/python3.11"),
+]
+PYCACHE = os.environ.get("CONCTRACE_PY_CACHE", "/var/cache/conctrace-py")
+# (name, chroot directory, interpreter inside it)
+CHROOTS = [
+    ("3.13-debian", os.path.join(PYCACHE, "py313"), "python3.13"),
+    ("3.14-debian", os.path.join(PYCACHE, "py314"), "python3.14"),
 ]
 
 
@@ -52,16 +60,45 @@ class PythonCase:
     version = None
     python = None
 
+    root = None       # a chroot the interpreter runs in
+    progs_in = None   # where PROGS are, as the interpreter sees them
+
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="conctrace-py-")
         cls.reason = ctlib._skip_reason()
-        if not cls.reason and not os.access(cls.python, os.X_OK):
+        cls.progs_in = PROGS
+        if cls.reason:
+            return
+        if cls.root:
+            exe = os.path.join(cls.root, "usr", "bin", cls.python)
+            if not os.access(exe, os.X_OK):
+                cls.reason = ("no CPython %s chroot at %s (tools/pychroots builds it; it needs "
+                              "debootstrap and the Debian archive)" % (cls.version, cls.root))
+                return
+            # the programs are copied into the chroot, where the interpreter can open them
+            cls.chroot_tmp = tempfile.mkdtemp(prefix="conctrace-pyprogs-",
+                                              dir=os.path.join(cls.root, "tmp"))
+            os.chmod(cls.chroot_tmp, 0o755)
+            for f in os.listdir(PROGS):
+                if os.path.isfile(os.path.join(PROGS, f)):
+                    shutil.copy(os.path.join(PROGS, f), cls.chroot_tmp)
+            cls.progs_in = "/tmp/" + os.path.basename(cls.chroot_tmp)
+        elif not os.access(cls.python, os.X_OK):
             cls.reason = "no CPython %s here (%s is absent)" % (cls.version, cls.python)
 
     @classmethod
     def tearDownClass(cls):
         shutil.rmtree(cls.tmp, ignore_errors=True)
+        if getattr(cls, "chroot_tmp", None):
+            shutil.rmtree(cls.chroot_tmp, ignore_errors=True)
+
+    def prog(self, name):
+        """A test program's path as the interpreter sees it."""
+        return os.path.join(self.progs_in, name)
+
+    def command(self):
+        return ["chroot", self.root, self.python] if self.root else [self.python]
 
     def setUp(self):
         if self.reason:
@@ -70,7 +107,7 @@ class PythonCase:
     def record(self, name, args, extra=()):
         out = os.path.join(self.tmp, name)
         p = subprocess.run([ctlib.CONCTRACE, "record", "-q", "--sample-hz", "499", *extra,
-                            "-o", out, "--", self.python, *args],
+                            "-o", out, "--", *self.command(), *args],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            env=ctlib.clean_env(), timeout=180)
         self.assertEqual(p.returncode, 0, p.stderr.decode(errors="replace"))
@@ -88,7 +125,7 @@ class PythonCase:
     def test_frames_on_and_off_cpu(self):
         prog = os.path.join(PROGS, "nested.py")
         lines = marker_lines(prog)
-        out, case = self.record("nested", [prog])
+        out, case = self.record("nested", [self.prog("nested.py")])
         self.python_proc(case)
         spin = "spin (nested.py:%d)"
         outer = "outer (nested.py:%d)" % lines["outer-call"]
@@ -128,7 +165,7 @@ class PythonCase:
     def test_asyncio_coroutine_chain_and_idle_loop(self):
         prog = os.path.join(PROGS, "aio.py")
         lines = marker_lines(prog)
-        out, case = self.record("aio", [prog])
+        out, case = self.record("aio", [self.prog("aio.py")])
         self.python_proc(case)
         chain = ["handler (aio.py:%d)" % lines["handler-call"],
                  "parse (aio.py:%d)" % lines["parse-call"]]
@@ -156,7 +193,7 @@ class PythonCase:
         prog = os.path.join(PROGS, "mp.py")
         line = marker_lines(prog)["crunch-loop"]
         for method in ("fork", "spawn"):
-            out, case = self.record("mp-" + method, [prog, method])
+            out, case = self.record("mp-" + method, [self.prog("mp.py"), method])
             with open(os.path.join(out, "stacks.json")) as f:
                 st = json.load(f)
             root = [p["pid"] for p in case["processes"] if p["ppid"] == 0][0]
@@ -171,7 +208,7 @@ class PythonCase:
                                     % (method, workers))
 
     def test_reused_code_addresses_give_right_names(self):
-        out, case = self.record("reuse", [os.path.join(PROGS, "reuse.py")])
+        out, case = self.record("reuse", [self.prog("reuse.py")])
         names = set()
         for fr, v in folded(os.path.join(out, "oncpu.folded")):
             for f in fr:
@@ -184,7 +221,7 @@ class PythonCase:
         self.assertGreaterEqual(len(names), 30, sorted(names, key=int))
 
     def test_non_ascii_names_and_files(self):
-        out, case = self.record("unicode", [os.path.join(PROGS, "unicode.py")])
+        out, case = self.record("unicode", [self.prog("unicode.py")])
         self.python_proc(case)
         seen = {}
         for fr, v in folded(os.path.join(out, "oncpu.folded")):
@@ -207,7 +244,7 @@ class PythonCase:
     def test_threads_after_a_subinterpreter_are_walked(self):
         # a subinterpreter becomes the head of the runtime's list; the walker must still
         # find a new thread of the main interpreter (it follows interpreters.main)
-        out, case = self.record("subinterp", [os.path.join(PROGS, "subinterp.py")])
+        out, case = self.record("subinterp", [self.prog("subinterp.py")])
         self.python_proc(case)
         on = folded(os.path.join(out, "oncpu.folded"))
         total = sum(v for _, v in on)
@@ -219,7 +256,10 @@ class PythonCase:
         named ctgilbound; returns the Popen once it is attached."""
         if not shutil.which("bpftrace"):
             self.skipTest("bpftrace is not installed: no independent GIL measurement")
-        script = ("tracepoint:syscalls:sys_enter_futex /comm == \"ctgilbound\"/ "
+        # BEGIN runs once every probe is attached: "Attaching N probes" comes before that,
+        # and on a busy machine attaching takes longer than the traced program runs
+        script = ("BEGIN { printf(\"ctready\\n\"); } "
+                  "tracepoint:syscalls:sys_enter_futex /comm == \"ctgilbound\"/ "
                   "{ @s[tid] = nsecs; @a[tid] = args->uaddr; } "
                   "tracepoint:syscalls:sys_exit_futex /@s[tid]/ "
                   "{ @w[tid, @a[tid]] = sum(nsecs - @s[tid]); delete(@s[tid]); delete(@a[tid]); } "
@@ -234,7 +274,7 @@ class PythonCase:
         seen = []
         while True:
             line = bt.stdout.readline()
-            if not line or "Attaching" in line:
+            if not line or "ctready" in line:
                 break
             seen.append(line.strip())   # warnings (RLIMIT_MEMLOCK) come first
         if not line:
@@ -246,7 +286,7 @@ class PythonCase:
     def test_gil_bound_waits_match_futex_trace(self):
         bt = self.futex_trace()
         try:
-            out, case = self.record("gilbound", [os.path.join(PROGS, "gilbound.py"), "25000000"])
+            out, case = self.record("gilbound", [self.prog("gilbound.py"), "25000000"])
         finally:
             try:
                 text, _ = bt.communicate(timeout=30)
@@ -296,7 +336,7 @@ class PythonCase:
     def test_gil_named_in_the_lock_table(self):
         # short enough for an emulated kernel (tools/vmtest); the futex-trace check above is
         # the long one
-        out, case = self.record("gilnamed", [os.path.join(PROGS, "gilbound.py"), "2000000"])
+        out, case = self.record("gilnamed", [self.prog("gilbound.py"), "2000000"])
         proc = self.python_proc(case)
         gil = int(proc["python"]["gil"], 16)
         named = [lk for lk in case["locks"] if lk["pid"] == proc["pid"] and lk["label"] == "GIL"]
@@ -311,8 +351,40 @@ class PythonCase:
             self.assertGreater(t["off_ns"]["gil"], 0, t["off_ns"])
             self.assertGreater(t["gil"]["acquisitions_waited"], 0, t["gil"])
 
+    def test_three_gil_bound_threads_share_it(self):
+        # three threads of equal pure-Python work on two cores: the GIL lets one run at a
+        # time, so each holds it about a third of its life and waits for most of the rest
+        out, case = self.record("gil3", [self.prog("gilbound.py"), "6000000", "3"])
+        proc = self.python_proc(case)
+        py = proc["python"]
+        self.assertEqual(py["offsets"], "table" if self.version < "3.13" else "debug", py)
+        self.assertFalse(py["free_threaded"], py)
+        workers = [t for t in case["threads"] if t["pid"] == proc["pid"] and t["tid"] != t["pid"]]
+        self.assertEqual(len(workers), 3, case["threads"])
+        held = sum(t["gil"]["held_ns"] for t in workers)
+        on_held = sum(t["gil"]["held_ns"] - t["gil"]["held_off_cpu_ns"] for t in workers)
+        on = sum(t["on_cpu_ns"] for t in workers)
+        # one holder at a time: the held time of all threads fits in the wall time (the
+        # held time is sampled: a sample's worth of slack)
+        self.assertLessEqual(held, case["wall_ns"] * 1.03,
+                             "held %d ns over threads, wall %d ns" % (held, case["wall_ns"]))
+        self.assertGreater(on_held / on, 0.8, "GIL held in %.2f of on-CPU time" % (on_held / on))
+        self.assertGreater(py["gil_held_share"], 0.8, py)
+        for t in workers:
+            g, life = t["gil"], t["end_ns"] - t["start_ns"]
+            self.assertGreater(g["held_ns"] / life, 0.33 * 0.6, (t["tid"], life, g))
+            self.assertLess(g["held_ns"] / life, 0.33 * 1.5, (t["tid"], life, g))
+            # the rest of its life it waits for the GIL, or for a CPU
+            waiting = g["wait_ns"] + t["off_ns"]["preempted"]
+            self.assertGreater(waiting / life, 0.45, (t["tid"], life, g, t["off_ns"]))
+            self.assertGreater(g["drop_requests"], 5, g)
+        # the report says it in its words
+        with open(os.path.join(out, "report.txt")) as f:
+            text = f.read()
+        self.assertRegex(text, r"the GIL was held (8\d|9\d|100)\.\d% of the process's life")
+
     def test_sleeping_threads_do_not_wait_for_the_gil(self):
-        out, case = self.record("sleepers", [os.path.join(PROGS, "sleepers.py")])
+        out, case = self.record("sleepers", [self.prog("sleepers.py")])
         proc = self.python_proc(case)
         workers = [t for t in case["threads"] if t["pid"] == proc["pid"] and t["tid"] != t["pid"]]
         self.assertEqual(len(workers), 3)
@@ -323,7 +395,7 @@ class PythonCase:
             self.assertLess(t["gil"]["wait_ns"], 0.01 * sleep, t["gil"])
 
     def test_native_code_runs_without_the_gil(self):
-        out, case = self.record("hasher", [os.path.join(PROGS, "sleepers.py"), "hash"])
+        out, case = self.record("hasher", [self.prog("sleepers.py"), "hash"])
         proc = self.python_proc(case)
         workers = [t for t in case["threads"] if t["pid"] == proc["pid"] and t["tid"] != t["pid"]]
         self.assertEqual(len(workers), 1)
@@ -332,11 +404,82 @@ class PythonCase:
         self.assertGreater(g["on_cpu_without_gil_ns"], 0.5 * workers[0]["on_cpu_ns"], g)
 
 
+class PythonsAxis(unittest.TestCase):
+    """defaults.pythons: the same workload under Debian's 3.11 and the 3.14 chroot, one table."""
+
+    def setUp(self):
+        reason = ctlib._skip_reason()
+        self.root = os.path.join(PYCACHE, "py314")
+        if not reason and not os.access(os.path.join(self.root, "usr/bin/python3.14"), os.X_OK):
+            reason = "no CPython 3.14 chroot at %s (tools/pychroots builds it)" % self.root
+        if not reason and not os.access("/usr/bin/python3.11", os.X_OK):
+            reason = "no /usr/bin/python3.11"
+        if reason:
+            ctlib.skip_loudly(self, reason)
+        self.tmp = tempfile.mkdtemp(prefix="conctrace-axis-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def test_two_interpreters_one_table(self):
+        spec = os.path.join(self.tmp, "axis.yaml")
+        chroot = "chroot %s python3.14" % self.root
+        with open(spec, "w") as f:
+            f.write("name: axis\n"
+                    "defaults: {repeat: 1, tasks: 3, pythons: [/usr/bin/python3.11, '%s']}\n"
+                    "baseline: sequential\n"
+                    "workloads:\n"
+                    "  - {name: cpu, kind: cpu, size: 600000, models: [sequential, threading]}\n"
+                    % chroot)
+        out = os.path.join(self.tmp, "out")
+        run = lambda: subprocess.run([ctlib.CONCTRACE, "run", "--as-root", "-o", out, spec],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=ctlib.clean_env(), timeout=300)
+        # without the harness inside the chroot: refused before anything runs, and said why
+        p = run()
+        self.assertEqual(p.returncode, ctlib.EXIT_USAGE, p.stderr)
+        self.assertIn(b"defaults.pythons[1]: the harness", p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(out, "run.json")))
+        # the harness at the same path inside the chroot
+        inside = self.root + os.path.join(ctlib.REPO, "workloads", "python")
+        made = not os.path.exists(inside)
+        if made:
+            shutil.copytree(os.path.join(ctlib.REPO, "workloads", "python"), inside)
+            top = self.root + "/" + ctlib.REPO.strip("/").split("/")[0]
+            self.addCleanup(shutil.rmtree, top, True)
+        p = run()
+        self.assertEqual(p.returncode, 0, p.stderr.decode(errors="replace"))
+        with open(os.path.join(out, "run.json")) as f:
+            r = json.load(f)
+        self.assertEqual([(x["label"], x["version"][:4]) for x in r["pythons"]],
+                         [("python3.11", "3.11"), ("python3.14", "3.14")])
+        names = [c["model"] for c in r["cases"]]
+        self.assertEqual(names, ["sequential [python3.11]", "sequential [python3.14]",
+                                 "threading [python3.11]", "threading [python3.14]"])
+        for c in r["cases"]:
+            py = [x["python"] for x in c["processes"] if x.get("python")]
+            self.assertEqual(len(py), 1, c["processes"])
+            self.assertEqual(py[0]["version"], c["model"][-5:-1], (c["model"], py))
+            if c["model"].startswith("threading"):
+                # three CPU-bound threads under a GIL: it is named and held
+                self.assertGreater(py[0]["gil_held_share"], 0.5, (c["model"], py))
+                gil = sum(t["off_ns"]["gil"] for t in c["threads"])
+                self.assertGreater(gil, 0, c["model"])
+        with open(os.path.join(out, "report.txt")) as f:
+            text = f.read()
+        # each interpreter's baseline is its own sequential run
+        self.assertRegex(text, r"sequential \[python3\.11\]\* +\S+ +1\.00x")
+        self.assertRegex(text, r"sequential \[python3\.14\]\* +\S+ +1\.00x")
+        self.assertRegex(text, r"threading \[python3\.14\] +\S+ +\d+\.\d\dx")
+
+
 for _version, _python in INTERPRETERS:
     _name = "Python" + _version.replace(".", "").replace("-", "_")
     globals()[_name] = type(_name, (PythonCase, unittest.TestCase),
                             {"version": _version, "python": _python})
-del _version, _python, _name
+for _version, _root, _python in CHROOTS:
+    _name = "Python" + _version.replace(".", "").replace("-", "_")
+    globals()[_name] = type(_name, (PythonCase, unittest.TestCase),
+                            {"version": _version, "python": _python, "root": _root})
+del _version, _python, _name, _root
 
 if __name__ == "__main__":
     unittest.main()

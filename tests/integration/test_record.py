@@ -591,6 +591,8 @@ class RunAsUser(unittest.TestCase):
         return rec
 
     def test_runs_as_sudo_user(self):
+        # the run directory is made with the user's permissions: in a place of theirs
+        os.chown(self.tmp, 65534, 65534)
         rec = self.record_id(ctlib.clean_env({"SUDO_UID": "65534", "SUDO_GID": "65534"}))
         self.assertIn("65534", [x.strip() for x in rec.stdout.splitlines()],
                       "`id -u` did not print 65534 through conctrace\n" + rec.describe())

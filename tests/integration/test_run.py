@@ -137,6 +137,14 @@ class QuickShapes(unittest.TestCase):
             for name in ("output.log", "stacks.json", "trace.json", "profile.pb.gz"):
                 self.assertTrue(os.path.exists(os.path.join(d, name)), (d, name))
 
+    def test_report_fits_100_columns(self):
+        with open(os.path.join(self.out, "report.txt")) as f:
+            text = f.read()
+        for name, out in (("stdout", self.stdout), ("report.txt", text)):
+            wide = [line for line in out.splitlines() if len(line) > 100]
+            self.assertEqual(wide, [], name)
+        self.assertIn("Workload cpu", text)
+
     def test_report_again_is_identical(self):
         p = subprocess.run([ctlib.CONCTRACE, "report", self.out], stdout=subprocess.PIPE,
                            text=True, env=ctlib.clean_env({"NO_COLOR": "1"}))
@@ -177,15 +185,16 @@ workloads:
   - name: w
     models:
       hang: {command: [sleep, "30"]}
-      crash: {command: [sh, -c, "kill -SEGV $$"]}
+      crash: {command: [sh, -c, "echo about to crash; kill -SEGV $$"]}
       missing: {command: [/nonexistent/program]}
-      status: {command: [sh, -c, "exit 3"]}
+      status: {command: [sh, -c, 'seq 1 20; printf "bad \\033[31mthing\\n" >&2; exit 3']}
       fine: {command: ["true"]}
 """)
         t0 = time.monotonic()
         rc, out, err = run(["-o", self.out, spec])
         self.assertLess(time.monotonic() - t0, 20, "the hanging case was not ended by its timeout")
-        self.assertEqual(rc, 0, err)
+        self.assertEqual(rc, ctlib.EXIT_CASE_FAILED, err)
+        self.assertIn("4 of 5 cases failed", err)
         r = load(self.out)
         hang, crash, missing, status, fine = (case(r, "w", m) for m in
                                               ("hang", "crash", "missing", "status", "fine"))
@@ -197,6 +206,19 @@ workloads:
         self.assertEqual(status["status"]["exit_code"], 3)
         self.assertEqual(fine["status"]["exit_code"], 0)
         self.assertIn("FAILED", out)
+        # the summary says why, with the end of each failed case's output.log
+        failed = out.split("\nFailed cases\n", 1)[1].split("\nrun directory:", 1)[0]
+        self.assertIn("w/hang r1: timed out after 1.000s", failed)
+        self.assertIn("w/crash r1: killed by signal 11", failed)
+        self.assertIn("| about to crash", failed)
+        self.assertIn("w/missing r1: cannot start /nonexistent/program", failed)
+        self.assertIn("w/status r1: exit status 3", failed)
+        # the last 5 lines only, and the workload's escape sequence made harmless
+        self.assertEqual(status["status"]["output_tail"], "17\n18\n19\n20\nbad ?[31mthing")
+        self.assertNotIn("\033", out)
+        self.assertNotIn("fine", failed)
+        with open(os.path.join(self.out, "report.txt")) as f:
+            self.assertIn("w/status r1: exit status 3", f.read())
 
     def test_workload_runs_as_invoking_user(self):
         spec = write_spec(self.tmp, """
@@ -207,6 +229,8 @@ workloads:
       id: {command: [id, -u]}
 """)
         os.chmod(self.tmp, 0o755)
+        # the run directory is made with the user's permissions: in a place of theirs
+        os.chown(self.tmp, 65534, 65534)
         rc, out, err = run(["-o", self.out, spec], env={"SUDO_UID": "65534", "SUDO_GID": "65534"})
         self.assertEqual(rc, 0, err)
         r = load(self.out)

@@ -13,6 +13,7 @@
 #include "kfeatures.h"
 #include "pyinfo.h"
 #include "reasons.h"
+#include "outdir.h"
 #include "results.h"
 
 static void test_percentile_empty(void **state)
@@ -351,7 +352,11 @@ static void test_json_round_trip(void **state)
 	fake_raw(&raw);
 	json_t *run = results_new_run("run", "unit");
 	results_add_case(run, results_build_case(&raw, &m));
-	assert_int_equal(results_write(run, dir, &u), 0);
+	struct outdir_opts oo = { .mode = OUTDIR_EXISTING, .user = &u };
+	struct outdir *od;
+	assert_int_equal(outdir__open(&od, dir, &oo, err, sizeof(err)), 0);
+	assert_int_equal(results_write(run, od), 0);
+	outdir__close(od);
 	json_t *back = results_load(dir, err, sizeof(err));
 	assert_non_null(back);
 	assert_true(json_equal(run, back));

@@ -1,4 +1,5 @@
-/* CPython line tables (py_line_at, py_frame_name), 3.13's _Py_DebugOffsets parser and the
+/* CPython line tables (py_line_at, py_frame_name), 3.13/3.14's _Py_DebugOffsets parser (valid,
+ * free-threaded and corrupt blocks) and the
  * version read from Py_Version in an ELF file. The tables below were checked by hand and
  * against co_lines() (3.10) / co_positions() (3.12) of code objects built with
  * code.replace(co_linetable=...). */
@@ -144,63 +145,69 @@ static void test_frame_name_non_ascii(void **state)
 	(void)state;
 }
 
-/* A 3.13 _Py_DebugOffsets image: 73 little-endian uint64_t words */
+/* _Py_DebugOffsets images: little-endian uint64_t words, with the values of Debian's 3.13.5
+ * and 3.14.10 builds (read from their .PyRuntime sections). */
 #define DWORDS 73
+#define DWORDS14 95
 static void put(uint8_t *b, int word, uint64_t v)
 {
 	for (int i = 0; i < 8; i++)
 		b[word * 8 + i] = (uint8_t)(v >> (8 * i));
 }
 
+static const struct { short word; uint64_t val; } img313[] = {
+	{1, 0x030d05f0}, {3, 0x452f0}, {5, 0x278}, {6, 0x2f9a0}, {9, 0x1cb0}, {14, 0x10},
+	{15, 0x1e48}, {17, 0x1e58}, {18, 0x1e50}, {19, 0x130}, {21, 0x8}, {23, 0x48}, {25, 0xa0},
+	{28, 0x50}, {29, 0x8}, {30, 0x0}, {31, 0x38}, {33, 0x46}, {34, 0xd0}, {35, 0x70},
+	{36, 0x78}, {37, 0x80}, {38, 0x88}, {39, 0x44}, {43, 0xc8}, {44, 0x10}, {45, 0x8},
+	{64, 0x28}, {65, 0x10}, {66, 0x20}, {67, 0x40}, {68, 0x20}, {69, 0x10}, {70, 0x28},
+};
+static const struct { short word; uint64_t val; } img314[] = {
+	{1, 0x030e0af0}, {3, 0x4d4c8}, {5, 0x328}, {6, 0x37248}, {9, 0x1cb0}, {15, 0x10},
+	{16, 0x1e68}, {18, 0x1e78}, {19, 0x1e70}, {22, 0x340}, {24, 0x8}, {26, 0x48}, {28, 0xa0},
+	{31, 0x58}, {32, 0x8}, {33, 0x0}, {34, 0x38}, {36, 0x4a}, {39, 0xd8}, {40, 0x70},
+	{41, 0x78}, {42, 0x80}, {43, 0x88}, {44, 0x44}, {48, 0xd0}, {50, 0x10}, {51, 0x8},
+	{74, 0x28}, {75, 0x10}, {76, 0x20}, {77, 0x40}, {78, 0x20}, {79, 0x10}, {80, 0x28},
+	{83, 0xa0}, {85, 0x48},
+};
+
 static void debug_image(uint8_t *b)
 {
 	memset(b, 0, DWORDS * 8);
 	memcpy(b, "xdebugpy", 8);
-	put(b, 1, 0x030d00f0);          /* version 3.13.0 */
-	put(b, 2, 0);                   /* free_threaded */
-	put(b, 5, 0x278);               /* runtime_state.interpreters_head */
-	put(b, 9, 0x1cb0);              /* interpreter_state.threads_head */
-	put(b, 15, 0x1e48);             /* gil_runtime_state */
-	put(b, 17, 0x1e58);             /* gil_runtime_state_locked */
-	put(b, 18, 0x1e50);             /* gil_runtime_state_holder */
-	put(b, 21, 0x8);                /* thread_state.next */
-	put(b, 23, 0x48);               /* current_frame */
-	put(b, 25, 0xa0);               /* native_thread_id */
-	put(b, 29, 0x8);                /* interpreter_frame.previous */
-	put(b, 30, 0x0);                /* executable */
-	put(b, 31, 0x38);               /* instr_ptr */
-	put(b, 33, 0x46);               /* owner */
-	put(b, 35, 0x70);               /* code_object.filename */
-	put(b, 36, 0x78);               /* name (not used) */
-	put(b, 37, 0x80);               /* qualname */
-	put(b, 38, 0x88);               /* linetable */
-	put(b, 39, 0x44);               /* firstlineno */
-	put(b, 43, 0xc8);               /* co_code_adaptive */
-	put(b, 45, 0x8);                /* pyobject.ob_type */
-	put(b, 65, 0x10);               /* bytes_object.ob_size */
-	put(b, 66, 0x20);               /* ob_sval */
-	put(b, 68, 0x20);               /* unicode_object.state */
-	put(b, 69, 0x10);               /* length */
-	put(b, 70, 0x28);               /* asciiobject_size */
+	for (size_t i = 0; i < sizeof(img313) / sizeof(img313[0]); i++)
+		put(b, img313[i].word, img313[i].val);
+}
+
+static void debug_image14(uint8_t *b)
+{
+	memset(b, 0, DWORDS14 * 8);
+	memcpy(b, "xdebugpy", 8);
+	for (size_t i = 0; i < sizeof(img314) / sizeof(img314[0]); i++)
+		put(b, img314[i].word, img314[i].val);
 }
 
 static void test_debug_parse(void **state)
 {
 	uint8_t b[DWORDS * 8];
 	struct pyinfo_debug d;
-	struct ct_py_proc w, table;
+	struct ct_py_proc w;
 	uint64_t gil = 0;
 
 	debug_image(b);
 	assert_int_equal(pyinfo_parse_debug(b, sizeof(b), &d), 0);
-	assert_int_equal(d.version, 0x030d00f0);
+	assert_int_equal(d.version, 0x030d05f0);
+	assert_int_equal(d.minor, 13);
+	assert_int_equal(d.len, DWORDS * 8);
 	assert_int_equal(d.runtime_interp_head, 0x278);
 	assert_int_equal(d.interp_threads_head, 0x1cb0);
+	assert_int_equal(d.interp_ceval_gil, 0x10);
 	assert_int_equal(d.code_qualname, 0x80);
 	assert_int_equal(d.code_adaptive, 0xc8);
 	assert_int_equal(d.str_ascii, 0x28);
-	assert_int_equal(pyinfo_walk_from_debug(&d, &w, &gil), 0);
+	assert_int_equal(pyinfo_walk_from_debug(&d, &w, &gil, NULL, 0), 0);
 	assert_int_equal(gil, 0x1e48);
+	assert_int_equal(w.minor, 13);
 	assert_int_equal(w.gil_holder, 0x8);
 	assert_int_equal(w.gil_locked, 0x10);
 	assert_int_equal(w.tstate_id, 0xa0);
@@ -209,20 +216,113 @@ static void test_debug_parse(void **state)
 	assert_int_equal(w.cframe_frame, CT_PY_NONE);
 	assert_int_equal(w.frame_code, 0);
 	assert_int_equal(w.frame_instr, 0x38);
-	assert_int_equal(w.owner_cstack, 3);                 /* from the table */
-	/* 3.13.0's real values: the same as the table's */
-	assert_int_equal(pyinfo_walk_offsets(3, 13, &table), 0);
-	assert_memory_equal(&w, &table, sizeof(w));
-	assert_int_equal(pyinfo_main_interp_offset(3, 13) + gil, pyinfo_gil_offset(3, 13));
-	assert_int_equal(pyinfo_interp_head_offset(3, 13), d.runtime_interp_head);
+	assert_int_equal(w.owner_skip, 3);                   /* FRAME_OWNED_BY_CSTACK */
+	assert_int_equal(w.exec_tag_mask, 0);                /* a plain PyObject * */
+	assert_int_equal(w.frame_tlbc, CT_PY_NONE);
+	assert_int_equal(w.ob_type, 8);
+	assert_int_equal(w.str_compact, 0x38);
+	/* 3.12's table has the same frame, code and str offsets where they did not move */
+	struct ct_py_proc t12;
+
+	assert_int_equal(pyinfo_walk_offsets(3, 12, &t12), 0);
+	assert_int_equal(t12.code_filename, w.code_filename);
+	assert_int_equal(t12.ob_type, w.ob_type);
+	assert_int_equal(t12.str_state, w.str_state);
+	assert_int_equal(pyinfo_walk_offsets(3, 13, &t12), -ENOTSUP);   /* no table from 3.13 */
+	(void)state;
+}
+
+static void test_debug_parse_314(void **state)
+{
+	uint8_t b[DWORDS14 * 8];
+	struct pyinfo_debug d;
+	struct ct_py_proc w;
+	uint64_t gil = 0;
+
+	debug_image14(b);
+	assert_int_equal(pyinfo_parse_debug(b, sizeof(b), &d), 0);
+	assert_int_equal(d.minor, 14);
+	assert_int_equal(d.len, DWORDS14 * 8);
+	assert_int_equal(d.runtime_interp_head, 0x328);
+	assert_int_equal(d.interp_gil, 0x1e68);
+	assert_int_equal(d.gen_iframe, 0x48);
+	assert_int_equal(pyinfo_walk_from_debug(&d, &w, &gil, NULL, 0), 0);
+	assert_int_equal(gil, 0x1e68);
+	assert_int_equal(w.gil_locked, 0x10);
+	assert_int_equal(w.gil_holder, 0x8);
+	assert_int_equal(w.frame_owner, 0x4a);
+	assert_int_equal(w.owner_skip, 3);        /* FRAME_OWNED_BY_INTERPRETER and CSTACK */
+	assert_int_equal(w.exec_tag_mask, 3);     /* f_executable is a tagged _PyStackRef */
+	assert_int_equal(w.code_adaptive, 0xd0);
+	/* a 3.14 table is too short for a 3.13 reader's length, and the reverse is refused */
+	assert_int_equal(pyinfo_parse_debug(b, DWORDS * 8, &d), -EINVAL);
+	(void)state;
+}
+
+/* No free-threaded build is packaged here: this block is what one would carry (16 more
+ * bytes of object header, a thread-local bytecode index in the frame). */
+static void test_debug_free_threaded(void **state)
+{
+	uint8_t b[DWORDS14 * 8];
+	struct pyinfo_debug d;
+	struct pyinfo *pi = calloc(1, sizeof(*pi));
+	uint64_t gil = 1;
+	struct ct_py_proc w;
+
+	debug_image14(b);
+	put(b, 2, 1);                   /* free_threaded */
+	put(b, 50, 0x20);               /* sizeof(PyObject): ob_tid .. ob_ref_shared, ob_type */
+	put(b, 51, 0x18);
+	put(b, 74, 0x38); put(b, 75, 0x20); put(b, 76, 0x30);   /* bytes */
+	put(b, 77, 0x50); put(b, 78, 0x30); put(b, 79, 0x20); put(b, 80, 0x38);   /* str */
+	put(b, 38, 0x4c);               /* interpreter_frame.tlbc_index */
+	assert_int_equal(pyinfo_parse_debug(b, sizeof(b), &d), 0);
+	assert_int_equal(d.free_threaded, 1);
+	assert_int_equal(pyinfo_walk_from_debug(&d, &w, &gil, NULL, 0), 0);
+	assert_int_equal(gil, 0);                 /* no GIL */
+	assert_int_equal(w.ob_type, 0x18);
+	assert_int_equal(w.bytes_size, 0x20);
+	assert_int_equal(w.bytes_sval, 0x30);
+	assert_int_equal(w.str_length, 0x20);
+	assert_int_equal(w.str_state, 0x30);
+	assert_int_equal(w.str_ascii, 0x38);
+	assert_int_equal(w.str_compact, 0x48);
+	assert_int_equal(w.frame_tlbc, 0x4c);
+	/* what the report is given: no GIL figures, and why */
+	pi->runtime = 0x1000000;
+	pi->code_type = 0x2000;
+	assert_int_equal(pyinfo_from_debug(&d, pi), 0);
+	assert_int_equal(pi->free_threaded, 1);
+	assert_int_equal(pi->frames, 1);
+	assert_int_equal(pi->gil_pending, 0);
+	assert_int_equal(pi->gil, 0);
+	assert_int_equal(pi->walk.gil, 0);
+	assert_non_null(strstr(pi->note, "free-threaded build"));
+	assert_int_equal(pyinfo_resolve_gil(pi), 0);   /* nothing to place */
+	assert_int_equal(pi->gil, 0);
+	/* the GIL build of the same version: a GIL to place, no note */
+	debug_image14(b);
+	assert_int_equal(pyinfo_parse_debug(b, sizeof(b), &d), 0);
+	memset(pi, 0, sizeof(*pi));
+	pi->runtime = 0x1000000;
+	pi->code_type = 0x2000;
+	assert_int_equal(pyinfo_from_debug(&d, pi), 0);
+	assert_int_equal(pi->gil_pending, 1);
+	assert_int_equal(pi->interp_gil, 0x1e68);
+	assert_int_equal(pi->walk.interp_head, 0x1000000 + 0x328 + 8);   /* interpreters.main */
+	assert_string_equal(pi->note, "");
+	free(pi);
+	(void)state;
 }
 
 static void test_debug_refused(void **state)
 {
-	uint8_t b[DWORDS * 8];
+	uint8_t b[DWORDS14 * 8];
 	struct pyinfo_debug d;
+	struct pyinfo *pi = calloc(1, sizeof(*pi));
 	struct ct_py_proc w;
 	uint64_t gil;
+	char why[96];
 
 	debug_image(b);
 	assert_int_equal(pyinfo_parse_debug(b, DWORDS * 8 - 1, &d), -EINVAL);   /* short */
@@ -230,22 +330,68 @@ static void test_debug_refused(void **state)
 	b[0] = 'X';
 	assert_int_equal(pyinfo_parse_debug(b, sizeof(b), &d), -ENOENT);        /* no cookie */
 	debug_image(b);
-	put(b, 1, 0x030e00f0);          /* 3.14: another layout */
+	put(b, 1, 0x030f00a0);          /* 3.15: a layout not known */
 	assert_int_equal(pyinfo_parse_debug(b, sizeof(b), &d), -ENOTSUP);
 	put(b, 1, 0x040000f0);
 	assert_int_equal(pyinfo_parse_debug(b, sizeof(b), &d), -ENOTSUP);
-	debug_image(b);
-	put(b, 2, 1);                   /* free-threaded */
-	assert_int_equal(pyinfo_parse_debug(b, sizeof(b), &d), 0);
-	assert_int_equal(pyinfo_walk_from_debug(&d, &w, &gil), -ENOTSUP);
-	debug_image(b);
-	put(b, 45, 0x18);               /* ob_type elsewhere: the BPF walker hard-codes 8 */
-	assert_int_equal(pyinfo_parse_debug(b, sizeof(b), &d), 0);
-	assert_int_equal(pyinfo_walk_from_debug(&d, &w, &gil), -ENOTSUP);
-	debug_image(b);
-	put(b, 43, 0x10000);            /* does not fit the walker's 16-bit offsets */
-	assert_int_equal(pyinfo_parse_debug(b, sizeof(b), &d), 0);
-	assert_int_equal(pyinfo_walk_from_debug(&d, &w, &gil), -ENOTSUP);
+	put(b, 1, 0x030c01f0);          /* 3.12 has no debug offsets: a cookie there is bogus */
+	assert_int_equal(pyinfo_parse_debug(b, sizeof(b), &d), -ENOTSUP);
+
+	/* corrupt fields: each makes the table unusable, with the reason */
+	static const struct { short word; uint64_t val; int err; const char *why; } bad[] = {
+		{23, 0x130, -EPROTO, "tstate current_frame"},   /* at sizeof(PyThreadState) */
+		{19, 0x20, -EPROTO, "tstate current_frame"},   /* a PyThreadState of 32 bytes */
+		{45, 0x0, -EPROTO, "object headers"},           /* ob_type over the refcount */
+		{65, 0x18, -EPROTO, "object headers"},          /* bytes ob_size not after it */
+		{3, 0x100, -EPROTO, "interpreters.head"},       /* a tiny _PyRuntimeState */
+		{6, 1ull << 40, -EPROTO, "interp threads.head"},/* an absurd size */
+		{17, 0x1e30, -EPROTO, "locked"},                /* locked before the GIL state */
+		{18, 0x1e48 + 0x40, -EPROTO, "locked"},         /* holder past it */
+		{9, 0x20000, -E2BIG, "16 bits"},                /* fits the struct, not the walker */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		debug_image(b);
+		put(b, bad[i].word, bad[i].val);
+		assert_int_equal(pyinfo_parse_debug(b, sizeof(b), &d), 0);
+		assert_int_equal(pyinfo_walk_from_debug(&d, &w, &gil, why, sizeof(why)), bad[i].err);
+		if (!strstr(why, bad[i].why))
+			fail_msg("word %d: reason \"%s\" lacks \"%s\"", bad[i].word, why, bad[i].why);
+		/* and what a report says: once, plainly, no frames, no GIL */
+		memset(pi, 0, sizeof(*pi));
+		pi->code_type = 0x2000;
+		assert_int_equal(pyinfo_from_debug(&d, pi), -ENOTSUP);
+		assert_int_equal(pi->frames, 0);
+		assert_int_equal(pi->gil_pending, 0);
+		assert_non_null(strstr(pi->note, "cannot be used"));
+	}
+	/* random words after a valid header: never accepted (a fixed seed, so reproducible) */
+	srand(22);
+	for (int n = 0; n < 2000; n++) {
+		debug_image14(b);
+		for (int k = 3; k < DWORDS14; k++)
+			if (rand() % 3 == 0)
+				put(b, k, ((uint64_t)rand() << 16) ^ (uint64_t)rand());
+		if (pyinfo_parse_debug(b, sizeof(b), &d) != 0)
+			continue;
+		struct pyinfo_debug good;
+		uint8_t g[DWORDS14 * 8];
+
+		debug_image14(g);
+		pyinfo_parse_debug(g, sizeof(g), &good);
+		good.free_threaded = d.free_threaded;
+		/* only a block whose used fields all stayed valid may pass */
+		if (pyinfo_walk_from_debug(&d, &w, &gil, NULL, 0) == 0 &&
+		    memcmp(&d, &good, sizeof(d)) != 0) {
+			struct ct_py_proc wg;
+			uint64_t gg;
+
+			assert_int_equal(pyinfo_walk_from_debug(&good, &wg, &gg, NULL, 0), 0);
+			if (memcmp(&w, &wg, sizeof(w)) != 0 || gg != gil)
+				fail_msg("random block %d accepted with other offsets", n);
+		}
+	}
+	free(pi);
+	(void)state;
 }
 
 static void test_version_hex(void **state)
@@ -383,6 +529,7 @@ static void test_elf_version_and_debug(void **state)
 	assert_memory_equal(el->runtime_head, b, sizeof(b));
 	assert_int_equal(pyinfo_parse_debug(el->runtime_head, el->runtime_len, &d), 0);
 	assert_int_equal(d.tstate_native_thread_id, 0xa0);
+	assert_int_equal(d.minor, 13);
 
 	/* a 3.11 build: Py_Version, no debug offsets */
 	memset(b, 0x11, sizeof(b));
@@ -407,6 +554,8 @@ int main(void)
 		cmocka_unit_test(test_frame_name),
 		cmocka_unit_test(test_frame_name_non_ascii),
 		cmocka_unit_test(test_debug_parse),
+		cmocka_unit_test(test_debug_parse_314),
+		cmocka_unit_test(test_debug_free_threaded),
 		cmocka_unit_test(test_debug_refused),
 		cmocka_unit_test(test_version_hex),
 		cmocka_unit_test(test_elf_version_and_debug),

@@ -597,6 +597,14 @@ static const struct bad_spec bad[] = {
 	  "got 'soon'" },
 	{ "python_blank", "name: x\ndefaults: {python: '  '}\n",
 	  "x.yaml:2:20: defaults.python: must not be empty" },
+	{ "pythons_and_python", "name: x\ndefaults: {python: python3, pythons: [python3.11]}\n",
+	  "x.yaml:2:20: defaults: give python or pythons, not both" },
+	{ "pythons_empty", "name: x\ndefaults: {pythons: []}\n",
+	  "x.yaml:2:21: defaults.pythons: give at least one interpreter" },
+	{ "pythons_blank", "name: x\ndefaults: {pythons: [python3, ' ']}\n",
+	  "x.yaml:2:31: defaults.pythons[1]: must not be empty" },
+	{ "pythons_not_list", "name: x\ndefaults: {pythons: python3}\n",
+	  "x.yaml:2:21: defaults.pythons: expected a list, got 'python3'" },
 	{ "env_list", "name: x\ndefaults: {env: [A=1]}\n",
 	  "x.yaml:2:17: defaults.env: expected a mapping, got a list" },
 	{ "env_bad_name", "name: x\ndefaults: {env: {A=B: 1}}\n",
@@ -623,26 +631,31 @@ static const struct bad_spec bad[] = {
 	  "x.yaml:6:11: workloads[1].name: duplicate workload name 'a' (also workloads[0])" },
 	{ "unknown_kind", WL "    kind: cpus\n    models: [sequential]\n",
 	  "x.yaml:4:11: workloads[0].kind: unknown kind 'cpus' (expected one of cpu, io, mixed, "
-	  "lock, convoy; did you mean 'cpu'?)" },
+	  "lock, convoy, race; did you mean 'cpu'?)" },
 	{ "kind_not_string", WL "    kind: [cpu]\n",
 	  "x.yaml:4:11: workloads[0].kind: expected a string, got a list" },
 	{ "unknown_model", WL "    kind: cpu\n    models: [sequential, threads]\n",
 	  "x.yaml:5:26: workloads[0].models[1]: unknown model 'threads' (expected one of "
 	  "sequential, threading, multiprocessing, asyncio, thread-pool, process-pool, "
-	  "c-sequential, c-pthreads, c-fork, c-epoll; did you mean 'threading'?)" },
+	  "threading-lock, multiprocessing-value, c-sequential, c-pthreads, c-fork, c-epoll, "
+	  "c-pthreads-mutex, c-fork-shm, c-fork-shm-mutex; did you mean 'threading'?)" },
+	{ "race_model_not_for_cpu", WL "    kind: cpu\n    models: [threading-lock]\n",
+	  "x.yaml:5:14: workloads[0].models[0]: model 'threading-lock' does not apply to kind "
+	  "'cpu' (threading-lock runs kind race only)" },
 	{ "model_not_for_kind", WL "    kind: cpu\n    models: [sequential, c-epoll]\n",
 	  "x.yaml:5:26: workloads[0].models[1]: model 'c-epoll' does not apply to kind 'cpu' "
 	  "(c-epoll runs kind io only)" },
 	{ "c_model_not_for_mixed", WL "    models: [c-fork]\n    kind: mixed\n",
 	  "x.yaml:4:14: workloads[0].models[0]: model 'c-fork' does not apply to kind 'mixed' "
-	  "(c-fork runs kinds cpu, io, lock only)" },
+	  "(c-fork runs kinds cpu, io, lock, race only)" },
 	{ "duplicate_model", WL "    kind: io\n    models: [asyncio, threading, asyncio]\n",
 	  "x.yaml:5:34: workloads[0].models[2]: duplicate model 'asyncio'" },
 	{ "models_empty", WL "    kind: io\n    models: []\n",
 	  "x.yaml:5:13: workloads[0].models: empty list (give at least one model)" },
 	{ "models_list_without_kind", WL "    models: [sequential]\n",
 	  "x.yaml:4:13: workloads[0].models: a list of models needs 'kind' (one of cpu, io, "
-	  "mixed, lock, convoy); a custom workload maps each model name to {command: [...]}" },
+	  "mixed, lock, convoy, race) or 'function'; a custom workload maps each model name to "
+	  "{command: [...]}" },
 	{ "models_map_with_kind", WL "    kind: cpu\n    models: {t: {command: [a]}}\n",
 	  "x.yaml:5:13: workloads[0].models: a reference workload (with 'kind') takes a list of "
 	  "model names; a mapping of commands is for a custom workload (without 'kind')" },
@@ -687,6 +700,63 @@ static const struct bad_spec bad[] = {
 	  "x.yaml:4:13: workloads[0].models: empty mapping (give at least one model)" },
 	{ "custom_env_value_list", WL "    models:\n      t: {command: [a], env: {A: [1]}}\n",
 	  "x.yaml:5:34: workloads[0].models.t.env.A: expected a string, got a list" },
+	{ "function_not_module_callable", WL "    function: mymod.run\n    models: [sequential]\n",
+	  "x.yaml:4:15: workloads[0].function: 'mymod.run' is not module:callable (e.g. "
+	  "mypkg.work:handle; the module is imported, the callable may be Class.method)" },
+	{ "function_bad_identifier", WL "    function: 'my-mod:run'\n    models: [sequential]\n",
+	  "x.yaml:4:15: workloads[0].function: 'my-mod:run' is not module:callable (e.g. "
+	  "mypkg.work:handle; the module is imported, the callable may be Class.method)" },
+	{ "function_and_kind", WL "    kind: cpu\n    function: m:f\n    models: [sequential]\n",
+	  "x.yaml:4:5: workloads[0]: a workload has either 'kind' (a reference workload) or "
+	  "'function' (your own), not both" },
+	{ "function_unknown_model", WL "    function: m:f\n    models: [c-pthreads]\n",
+	  "x.yaml:5:14: workloads[0].models[0]: unknown model 'c-pthreads' for a function "
+	  "(expected one of sequential, threading, thread-pool, asyncio, asyncio-to-thread, "
+	  "multiprocessing, multiprocessing-fork, multiprocessing-spawn, "
+	  "multiprocessing-forkserver, process-pool, process-pool-fork, process-pool-spawn, "
+	  "process-pool-forkserver, asyncio-process-pool, asyncio-process-pool-fork, "
+	  "asyncio-process-pool-spawn, asyncio-process-pool-forkserver)" },
+	{ "function_model_typo", WL "    function: m:f\n    models: [process-pool-spwan]\n",
+	  "x.yaml:5:14: workloads[0].models[0]: unknown model 'process-pool-spwan' for a "
+	  "function (expected one of sequential, threading, thread-pool, asyncio, "
+	  "asyncio-to-thread, multiprocessing, multiprocessing-fork, multiprocessing-spawn, "
+	  "multiprocessing-forkserver, process-pool, process-pool-fork, process-pool-spawn, "
+	  "process-pool-forkserver, asyncio-process-pool, asyncio-process-pool-fork, "
+	  "asyncio-process-pool-spawn, asyncio-process-pool-forkserver; did you mean "
+	  "'process-pool-spawn'?)" },
+	{ "function_size", WL "    function: m:f\n    size: 5\n    models: [sequential]\n",
+	  "x.yaml:5:5: workloads[0].size: only a reference workload (one with 'kind') takes "
+	  "'size'" },
+	{ "calls_on_reference", WL "    kind: cpu\n    calls: 5\n    models: [sequential]\n",
+	  "x.yaml:5:5: workloads[0].calls: only a function workload (one with 'function') "
+	  "takes 'calls'" },
+	{ "calls_zero", WL "    function: m:f\n    calls: 0\n    models: [sequential]\n",
+	  "x.yaml:5:12: workloads[0].calls: 0 is out of range (1..1000000000)" },
+	{ "args_scalar", WL "    function: m:f\n    args: 5\n    models: [sequential]\n",
+	  "x.yaml:5:11: workloads[0].args: expected a list (the arguments of each call) or "
+	  "{per_task: [...]}, got '5'" },
+	{ "args_unknown_key", WL "    function: m:f\n    args: {per_tsk: [[1]]}\n    models: [sequential]\n",
+	  "x.yaml:5:12: unknown key 'per_tsk' in args (did you mean 'per_task'?)" },
+	{ "args_per_task_count", "name: x\ndefaults: {tasks: 3}\nworkloads:\n  - name: a\n"
+	  "    function: m:f\n    args: {per_task: [[1], [2]]}\n    models: [sequential]\n",
+	  "x.yaml:6:22: workloads[0].args.per_task: 2 argument lists for 3 tasks (give one "
+	  "per task)" },
+	{ "args_per_task_not_lists", WL "    function: m:f\n    args: {per_task: [1, 2]}\n    models: [sequential]\n",
+	  "x.yaml:5:23: workloads[0].args.per_task[0]: expected a list (one task's arguments), "
+	  "got '1'" },
+	{ "args_int_overflow", WL "    function: m:f\n    args: [1, 99999999999999999999]\n    models: [sequential]\n",
+	  "x.yaml:5:15: workloads[0].args[1]: 99999999999999999999 is out of range for an "
+	  "integer argument (quote it for a string)" },
+	{ "args_duplicate_key", WL "    function: m:f\n    args: [{a: 1, a: 2}]\n    models: [sequential]\n",
+	  "x.yaml:5:19: duplicate key 'a' in workloads[0].args[0]" },
+	{ "args_too_deep", WL "    function: m:f\n    args: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n    models: [sequential]\n",
+	  "x.yaml:5:44: workloads[0].args[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]: nested more than 32 levels deep" },
+	{ "pythonpath_empty", WL "    function: m:f\n    pythonpath: []\n    models: [sequential]\n",
+	  "x.yaml:5:17: workloads[0].pythonpath: empty list" },
+	{ "pythonpath_colon", WL "    function: m:f\n    pythonpath: [a, 'b:c']\n    models: [sequential]\n",
+	  "x.yaml:5:21: workloads[0].pythonpath[1]: a directory with ':' cannot go on PYTHONPATH" },
+	{ "cwd_empty", WL "    function: m:f\n    cwd: ''\n    models: [sequential]\n",
+	  "x.yaml:5:10: workloads[0].cwd: must not be empty" },
 	{ "baseline_unknown", "name: x\nbaseline: seqential\nworkloads:\n"
 	  "  - {name: a, kind: cpu, models: [sequential]}\n",
 	  "x.yaml:2:11: baseline: 'seqential' is not a model of any workload "
@@ -695,6 +765,103 @@ static const struct bad_spec bad[] = {
 	  "baseline: c-fork\n",
 	  "x.yaml:4:11: baseline: 'c-fork' is not a model of any workload" },
 };
+
+/* ---- function workloads ---- */
+
+static void test_function_workload(void **state)
+{
+	struct spec *s = parse_ok(
+		"name: f\n"
+		"defaults: {tasks: 2}\n"
+		"workloads:\n"
+		"  - name: mine\n"
+		"    function: pkg.work:Handler.run\n"
+		"    args: [1, -2, 2.5, 1e3, \"3\", x, true, False, null, ~, [a], {k: v, n: 0x1}]\n"
+		"    calls: 40\n"
+		"    pythonpath: [src, /opt/lib]\n"
+		"    cwd: /srv/app\n"
+		"    tasks: 3\n"
+		"    models: [sequential, asyncio, process-pool-forkserver]\n"
+		"  - name: per\n"
+		"    function: m:f\n"
+		"    args: {per_task: [[1, a], []]}\n"
+		"    pythonpath: lib\n"
+		"    models: [multiprocessing-spawn]\n");
+	const struct spec_workload *w = &s->workloads[0];
+	struct plan *p;
+
+	(void)state;
+	assert_null(w->kind);
+	assert_string_equal(w->function, "pkg.work:Handler.run");
+	assert_int_equal(w->fn_line, 5);
+	assert_int_equal(w->fn_col, 15);
+	/* YAML 1.2 core types; quoted scalars and anything else are strings */
+	assert_string_equal(w->args_json, "[1,-2,2.5,1000.0,\"3\",\"x\",true,false,null,null,"
+			    "[\"a\"],{\"k\":\"v\",\"n\":\"0x1\"}]");
+	assert_null(w->task_args_json);
+	assert_int_equal(w->calls, 40);
+	assert_int_equal(w->tasks, 3);
+	assert_string_equal(w->pythonpath, "src:/opt/lib");
+	assert_string_equal(w->cwd, "/srv/app");
+	assert_string_equal(s->workloads[1].task_args_json, "[[1,\"a\"],[]]");
+	assert_null(s->workloads[1].args_json);
+	assert_int_equal(s->workloads[1].calls, 0);
+
+	p = plan_ok(s, &(struct plan_opts){ .harness = "h.py" });
+	assert_int_equal(p->ncases, 4);
+	assert_strv(p->cases[2].argv, "python3", "h.py", "--function", "pkg.work:Handler.run",
+		    "--model", "process-pool-forkserver", "--tasks", "3", "--calls", "40", "--args",
+		    w->args_json, "--pythonpath", "src:/opt/lib", NULL);
+	assert_string_equal(p->cases[2].cwd, "/srv/app");
+	assert_strv(p->cases[3].argv, "python3", "h.py", "--function", "m:f", "--model",
+		    "multiprocessing-spawn", "--tasks", "2", "--task-args", "[[1,\"a\"],[]]",
+		    "--pythonpath", "lib", NULL);
+	assert_null(p->cases[3].cwd);
+	plan_free(p);
+	spec_free(s);
+}
+
+/* defaults.pythons: each Python model runs under each interpreter, named "model [label]",
+ * with each interpreter's baseline; C models run once. */
+static void test_plan_pythons_axis(void **state)
+{
+	struct spec *s = parse_ok(
+		"name: axis\n"
+		"defaults: {pythons: [python3.11, 'chroot /srv/py314 python3.14', /opt/py/bin/python3.11]}\n"
+		"baseline: sequential\n"
+		"workloads:\n"
+		"  - name: cpu\n    kind: cpu\n    models: [sequential, threading, c-pthreads]\n");
+	struct plan_opts o = { .harness = "/h/harness.py", .cbase = "/b/cbase" };
+	struct plan *p = plan_ok(s, &o);
+	static const struct { const char *name; bool base; } want[] = {
+		{ "sequential [python3.11]", true }, { "sequential [python3.14]", true },
+		{ "sequential [python3.11#2]", true },
+		{ "threading [python3.11]", false }, { "threading [python3.14]", false },
+		{ "threading [python3.11#2]", false }, { "c-pthreads", false },
+	};
+
+	assert_strv(s->python_labels, "python3.11", "python3.14", "python3.11#2", NULL);
+	assert_int_equal(p->ncases, sizeof(want) / sizeof(want[0]));
+	for (int i = 0; i < p->ncases; i++) {
+		assert_string_equal(p->cases[i].name, want[i].name);
+		assert_int_equal(p->cases[i].is_baseline, want[i].base);
+	}
+	assert_strv(p->cases[1].argv, "chroot", "/srv/py314", "python3.14", "/h/harness.py",
+		    "--kind", "cpu", "--model", "sequential", "--tasks", "4", NULL);
+	assert_string_equal(p->cases[4].python, "chroot /srv/py314 python3.14");
+	assert_strv(p->cases[6].argv, "/b/cbase", "--kind", "cpu", "--model", "pthreads",
+		    "--tasks", "4", NULL);
+	assert_null(p->cases[6].python);
+	/* --models selects a model under every interpreter */
+	plan_free(p);
+	o.models = "threading";
+	p = plan_ok(s, &o);
+	assert_int_equal(p->ncases, 3);
+	assert_string_equal(p->cases[2].name, "threading [python3.11#2]");
+	plan_free(p);
+	spec_free(s);
+	(void)state;
+}
 
 static void test_bad_spec(void **state)
 {
@@ -715,6 +882,8 @@ int main(void)
 		cmocka_unit_test(test_flow_and_anchors),
 		cmocka_unit_test(test_plan_order_and_argv),
 		cmocka_unit_test(test_plan_default_paths),
+		cmocka_unit_test(test_plan_pythons_axis),
+		cmocka_unit_test(test_function_workload),
 		cmocka_unit_test(test_plan_env_merge),
 		cmocka_unit_test(test_plan_only_models_repeat),
 		cmocka_unit_test(test_plan_errors),

@@ -550,6 +550,47 @@ static void test_live_self(void **state)
 	symbolizer__free(s);
 }
 
+/* /tmp/perf-PID.map is the traced program's: a symbolic link there (to any file whose lines
+ * look like a map), or a file of another user, is not read. */
+static void test_perf_map_not_followed(void **state)
+{
+	unsigned long long jit;
+	char path[64], target[64], text[128];
+	struct sym_result r;
+	void *mem;
+
+	(void)state;
+	mem = mmap(NULL, 8192, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(mem != MAP_FAILED);
+	jit = (unsigned long long)(unsigned long)mem;
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", getpid());
+	snprintf(target, sizeof(target), "/tmp/ct-not-a-perf-map-%d", getpid());
+	snprintf(text, sizeof(text), "%llx 100 secret_line\n", jit + 0x100);
+	write_text(target, text);
+	unlink(path);
+	assert_int_equal(symlink(target, path), 0);
+	for (int owner_test = 0; owner_test < 2; owner_test++) {
+		struct symbolizer *s = symbolizer__new();
+
+		if (owner_test) {
+			/* a regular file, but another user's */
+			unlink(path);
+			write_text(path, text);
+			if (geteuid() != 0 || chown(path, 65534, 65534) != 0) {
+				symbolizer__free(s);
+				break;
+			}
+		}
+		assert_int_equal(symbolizer__snapshot(s, getpid()), 0);
+		assert_int_not_equal(symbolizer__user(s, getpid(), jit + 0x105, &r), 0);
+		assert_true(r.name == NULL || strcmp(r.name, "secret_line") != 0);
+		symbolizer__free(s);
+	}
+	unlink(path);
+	unlink(target);
+	munmap(mem, 8192);
+}
+
 /* Start a fixture that reports its function addresses and waits. */
 static pid_t start_fixture(const char *path, unsigned long long *work, unsigned long long *hidden)
 {
@@ -658,6 +699,7 @@ int main(void)
 		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_live_self),
+		cmocka_unit_test(test_perf_map_not_followed),
 		cmocka_unit_test(test_live_child_exits),
 		cmocka_unit_test(test_live_deleted),
 	};

@@ -1,6 +1,7 @@
 /* C baselines of conctrace's reference workloads: the same shapes as workloads/python
- * without a GIL. cbase --kind {cpu,io,lock} --model {sequential,pthreads,fork,epoll}
- * --tasks N [--size N] [--requests N] [--latency-us N] [--iterations N]
+ * without a GIL. cbase --kind {cpu,io,lock,race} --model {sequential,pthreads,fork,epoll,
+ * pthreads-mutex,fork-shm,fork-shm-mutex} --tasks N [--size N] [--requests N]
+ * [--latency-us N] [--iterations N] [--work N]
  * Writes one JSON line on fd 3 when it is open (same keys as the Python harness). */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +27,9 @@
 
 static struct {
 	const char *kind, *model;
-	long tasks, size, requests, latency_us, iterations;
+	long tasks, size, requests, latency_us, iterations, work;
 } opt = { .tasks = 4, .size = 200000000, .requests = 200, .latency_us = 5000,
-	  .iterations = 2000000 };
+	  .iterations = -1, .work = 400 };
 
 static double now(void)
 {
@@ -285,6 +287,39 @@ static void *thread_lock(void *arg)
 	return NULL;
 }
 
+/* race: read the counter, work, write back what was read plus one. Another task that
+ * updates the counter inside the window has its update overwritten (lost). */
+static volatile long own_counter;   /* fork: each process's own copy */
+
+struct race_job {
+	long units;
+	pthread_mutex_t *mu;       /* NULL: no lock */
+	volatile long *counter;
+	long *done;                /* this task's own count, for the report */
+};
+
+static void *thread_race(void *arg)
+{
+	struct race_job *j = arg;
+
+	for (long i = 0; i < j->units; i++) {
+		if (j->mu)
+			pthread_mutex_lock(j->mu);
+		long v = *j->counter;
+
+		/* keep the read before the work: the compiler knows cpu_work touches no memory */
+		__asm__ volatile("" ::: "memory");
+		volatile uint64_t r = cpu_work(opt.work);
+
+		(void)r;
+		*j->counter = v + 1;
+		if (j->mu)
+			pthread_mutex_unlock(j->mu);
+	}
+	*j->done = *j->counter;
+	return NULL;
+}
+
 static void run_threads(void *(*fn)(void *), long total, pthread_mutex_t *mu, long *counter)
 {
 	pthread_t *t = calloc(opt.tasks, sizeof(*t));
@@ -326,6 +361,66 @@ static void run_forks(void *(*fn)(void *), long total, pthread_mutex_t *mu, long
 	}
 }
 
+/* The race in one model: the counter the main task reads at the end; own[i] is what task
+ * i's own counter read when it finished (for fork: its private copy). */
+static long run_race(int threads, int forks, bool shm, bool mutex, long *own)
+{
+	struct shared { pthread_mutex_t mu; volatile long counter; } *sh =
+		mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pthread_mutexattr_t a;
+	volatile long *counter;
+
+	if (sh == MAP_FAILED)
+		die("mmap");
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	pthread_mutex_init(&sh->mu, &a);
+	counter = (forks && !shm) ? &own_counter : &sh->counter;
+	if (threads) {
+		pthread_t *t = calloc(opt.tasks, sizeof(*t));
+		struct race_job *j = calloc(opt.tasks, sizeof(*j));
+
+		for (long i = 0; i < opt.tasks; i++) {
+			j[i] = (struct race_job){ part(opt.iterations, opt.tasks, i),
+						  mutex ? &sh->mu : NULL, counter, &own[i] };
+			if (pthread_create(&t[i], NULL, thread_race, &j[i]))
+				die("pthread_create");
+		}
+		for (long i = 0; i < opt.tasks; i++)
+			pthread_join(t[i], NULL);
+		free(t);
+		free(j);
+	} else if (forks) {
+		for (long i = 0; i < opt.tasks; i++) {
+			pid_t p = fork();
+
+			if (p < 0)
+				die("fork");
+			if (p == 0) {
+				struct race_job j = { part(opt.iterations, opt.tasks, i),
+						      mutex ? &sh->mu : NULL, counter, &own[i] };
+
+				close(3);
+				thread_race(&j);
+				_exit(0);
+			}
+		}
+		for (long i = 0; i < opt.tasks; i++) {
+			int st;
+
+			if (wait(&st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+				fprintf(stderr, "cbase: a worker process failed\n");
+				exit(1);
+			}
+		}
+	} else {
+		struct race_job j = { opt.iterations, NULL, counter, &own[0] };
+
+		thread_race(&j);
+	}
+	return *counter;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -343,8 +438,9 @@ static double pct(double q, long n)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: cbase --kind cpu|io|lock --model sequential|pthreads|fork|epoll "
-		"[--tasks N] [--size N] [--requests N] [--latency-us N] [--iterations N]\n");
+	fprintf(stderr, "usage: cbase --kind cpu|io|lock|race --model sequential|pthreads|fork|epoll|"
+		"pthreads-mutex|fork-shm|fork-shm-mutex [--tasks N] [--size N] [--requests N] "
+		"[--latency-us N] [--iterations N] [--work N]\n");
 	exit(2);
 }
 
@@ -370,18 +466,27 @@ int main(int argc, char **argv)
 		case 'r': opt.requests = atol(optarg); break;
 		case 'l': opt.latency_us = atol(optarg); break;
 		case 'i': opt.iterations = atol(optarg); break;
-		case 'w': break;
+		case 'w': opt.work = atol(optarg); break;
 		default: usage();
 		}
 	}
+	if (opt.iterations < 0)
+		opt.iterations = opt.kind && !strcmp(opt.kind, "race") ? 20000 : 2000000;
 	if (!opt.kind || !opt.model || opt.tasks < 1 || opt.size < 1 || opt.requests < 1 ||
-	    opt.iterations < 1 || opt.latency_us < 0)
+	    opt.iterations < 1 || opt.latency_us < 0 || opt.work < 0)
 		usage();
 	int is_seq = !strcmp(opt.model, "sequential"), is_thr = !strcmp(opt.model, "pthreads");
 	int is_fork = !strcmp(opt.model, "fork"), is_ep = !strcmp(opt.model, "epoll");
+	int is_thr_mu = !strcmp(opt.model, "pthreads-mutex"), is_shm = !strcmp(opt.model, "fork-shm");
+	int is_shm_mu = !strcmp(opt.model, "fork-shm-mutex");
+	long *own = NULL, final = 0;
 
-	if (!is_seq && !is_thr && !is_fork && !is_ep)
+	if (!is_seq && !is_thr && !is_fork && !is_ep && !is_thr_mu && !is_shm && !is_shm_mu)
 		usage();
+	if ((is_thr_mu || is_shm || is_shm_mu) && strcmp(opt.kind, "race")) {
+		fprintf(stderr, "cbase: the %s model applies to --kind race only\n", opt.model);
+		return 2;
+	}
 	if (is_ep && strcmp(opt.kind, "io")) {
 		fprintf(stderr, "cbase: the epoll model applies to --kind io only\n");
 		return 2;
@@ -438,6 +543,18 @@ int main(int argc, char **argv)
 			fprintf(stderr, "cbase: lost updates: %ld of %ld\n", sh->counter, opt.iterations);
 			return 1;
 		}
+	} else if (!strcmp(opt.kind, "race")) {
+		if (is_ep) {
+			fprintf(stderr, "cbase: the epoll model applies to --kind io only\n");
+			return 2;
+		}
+		own = mmap(NULL, opt.tasks * sizeof(long), PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (own == MAP_FAILED)
+			die("mmap");
+		ops = opt.iterations;
+		final = run_race(is_thr || is_thr_mu, is_fork || is_shm || is_shm_mu,
+				 is_shm || is_shm_mu, is_thr_mu || is_shm_mu, own);
 	} else {
 		usage();
 	}
@@ -459,6 +576,20 @@ int main(int argc, char **argv)
 			len += snprintf(line + len, sizeof(line) - len, ", \"latency_p50_ms\": %.3f, "
 					"\"latency_p99_ms\": %.3f, \"latency_max_ms\": %.3f",
 					pct(0.5, n), pct(0.99, n), n ? lat[n - 1] * 1e3 : 0);
+		if (own) {
+			len += snprintf(line + len, sizeof(line) - len, ", \"expected\": %ld, \"final\": "
+					"%ld, \"lost\": %ld, \"shared\": %s, \"locked\": %s",
+					opt.iterations, final, opt.iterations - final,
+					is_fork ? "false" : "true", is_thr_mu || is_shm_mu ? "true" : "false");
+			/* each process's own counter, where nothing is shared */
+			if (is_fork || is_seq) {
+				len += snprintf(line + len, sizeof(line) - len, ", \"per_task\": [");
+				for (long i = 0; i < (is_seq ? 1 : opt.tasks) && len < (int)sizeof(line) - 40; i++)
+					len += snprintf(line + len, sizeof(line) - len, "%s%ld", i ? ", " : "",
+							own[i]);
+				len += snprintf(line + len, sizeof(line) - len, "]");
+			}
+		}
 		snprintf(line + len, sizeof(line) - len, "}\n");
 		if (write(3, line, strlen(line)) < 0)
 			perror("cbase: fd 3");

@@ -4,6 +4,8 @@ only thing that changes between cases. Standard library only (CPython 3.10-3.13)
 
   harness.py --kind KIND --model MODEL --tasks N [--size N] [--requests N]
              [--latency-us N] [--work N] [--iterations N]
+  harness.py --function MODULE:CALLABLE --model MODEL --tasks N --calls N
+             [--args JSON-LIST | --task-args JSON-LIST-OF-LISTS] [--pythonpath DIRS] [--probe]
 
 Kinds (every model does the same total work):
   cpu     pure-Python integer arithmetic, `size` units split over `tasks`
@@ -13,8 +15,16 @@ Kinds (every model does the same total work):
   lock    `iterations` increments of one shared counter under the model's lock
   convoy  one CPU-bound task (`size` units) beside one I/O-bound task doing `requests`
           requests; the I/O task's response times are what is measured
+  race    `iterations` updates of one shared counter, each a read, `work` units of CPU
+          work, then a write of the value read plus one, without a lock (threading-lock
+          and multiprocessing-value: with one); reports the updates lost
 Models: sequential, threading, multiprocessing, asyncio, thread-pool, process-pool
 (concurrent.futures; for asyncio-style io the pools are driven with blocking sockets).
+
+--function runs the user's function in a model of calls.py (which also lists the models and
+their start methods); its fd-3 line adds calls, errors, first_error, first_traceback,
+results_digest and result_sample, and on failure "error" (the harness then exits 1).
+--probe only imports the function: {"ok": true, "async": BOOL} or {"error": WHY} on fd 3.
 
 When file descriptor 3 is open, one JSON line goes there at the end: kind, model, tasks,
 ops, elapsed_s, ops_per_s, and where they apply latency_p50_ms / latency_p99_ms /
@@ -33,8 +43,10 @@ import sys
 import threading
 import time
 
-MODELS = ("sequential", "threading", "multiprocessing", "asyncio", "thread-pool", "process-pool")
-KINDS = ("cpu", "io", "mixed", "lock", "convoy")
+MODELS = ("sequential", "threading", "multiprocessing", "asyncio", "thread-pool", "process-pool",
+          "threading-lock", "multiprocessing-value")
+KINDS = ("cpu", "io", "mixed", "lock", "convoy", "race")
+RACE_ONLY = ("threading-lock", "multiprocessing-value")
 REQ = b"x" * 64
 RESP = b"y" * 64
 
@@ -395,6 +407,101 @@ def run_lock(model, tasks, iterations):
     return iterations, {}
 
 
+# ---------------------------------------------------------------- race
+
+class Counter:
+    value = 0
+
+
+def racy_add(box, n, work, lock=None):
+    """n read-modify-write updates of box.value with `work` units between the read and the
+    write: a thread that loses the CPU (or the GIL) inside that window writes back a stale
+    value, and every update made meanwhile by the others is lost. Returns this task's own
+    count of updates."""
+    done = 0
+    for _ in range(n):
+        if lock is not None:
+            lock.acquire()
+        v = box.value
+        spin(work)
+        box.value = v + 1
+        if lock is not None:
+            lock.release()
+        done += 1
+    return done
+
+
+_counter = Counter()     # the module's own counter: each process has its own copy
+
+
+def proc_racy_add(n, work, q, value=None):
+    """A process's updates: of its own copy of the counter, or of a multiprocessing.Value
+    under the Value's lock. Sends back what this process's counter reads at the end."""
+    if value is None:
+        racy_add(_counter, n, work)
+        q.put(_counter.value)
+    else:
+        racy_add(value, n, work, value.get_lock())
+        q.put(value.value)
+
+
+def pool_racy_add(n, work):
+    racy_add(_counter, n, work)
+    return os.getpid(), _counter.value
+
+
+def run_race(model, tasks, iterations, work):
+    """The counter as the main task sees it at the end, and what each task saw of its own."""
+    parts = split(iterations, tasks)
+    box, own = Counter(), []
+    if model == "sequential":
+        own = [racy_add(box, iterations, work)]
+        final = box.value
+    elif model in ("threading", "threading-lock"):
+        lock = threading.Lock() if model == "threading-lock" else None
+        ts = [threading.Thread(target=racy_add, args=(box, p, work, lock)) for p in parts]
+        [t.start() for t in ts]
+        [t.join() for t in ts]
+        final, own = box.value, None
+    elif model == "thread-pool":
+        with cf.ThreadPoolExecutor(max_workers=tasks) as ex:
+            list(ex.map(racy_add, [box] * tasks, parts, [work] * tasks))
+        final, own = box.value, None
+    elif model == "asyncio":
+        async def add(n):
+            for _ in range(n):
+                v = box.value
+                spin(work)
+                box.value = v + 1
+                await asyncio.sleep(0)      # the only place another coroutine can run
+        async def main():
+            await asyncio.gather(*(add(p) for p in parts))
+        asyncio.run(main())
+        final, own = box.value, None
+    elif model in ("multiprocessing", "multiprocessing-value"):
+        # multiprocessing-value: one counter in shared memory, each update under its lock
+        value = mp.Value("q", 0) if model == "multiprocessing-value" else None
+        q = mp.Queue()
+        ps = [mp.Process(target=proc_racy_add, args=(p, work, q, value)) for p in parts]
+        [p.start() for p in ps]
+        own = [q.get() for _ in ps]
+        [p.join() for p in ps]
+        check_procs(ps)
+        final = value.value if value is not None else _counter.value
+    else:  # process-pool: each worker process has its own counter
+        with cf.ProcessPoolExecutor(max_workers=tasks) as ex:
+            last = {}
+            for pid, v in ex.map(pool_racy_add, split(iterations, tasks * 4), [work] * (tasks * 4)):
+                last[pid] = max(last.get(pid, 0), v)
+        final, own = _counter.value, sorted(last.values())
+    fig = {"expected": iterations, "final": final, "lost": iterations - final,
+           "shared": model not in ("multiprocessing", "process-pool"),
+           "locked": model in RACE_ONLY}
+    if own is not None and model != "multiprocessing-value":
+        fig["per_task"] = own
+    return iterations, fig
+
+
 def run_convoy(model, port, size, requests, work):
     lat, extra = [], {}
     if model == "sequential":
@@ -453,17 +560,93 @@ def report(fig):
         f.write(json.dumps(fig) + "\n")
 
 
+def run_function(a):
+    """--function: the user's callable in one model. 0, or 1 with the reason on stderr and
+    in the fd-3 line's "error"."""
+    import calls
+    calls.set_path(a.pythonpath)
+    fig = {"function": a.function, "model": a.model, "tasks": a.tasks}
+    try:
+        fn = calls.resolve(a.function)
+        if a.probe:
+            fig.update({"ok": True, "async": calls.is_async(fn)})
+            print(json.dumps(fig))
+            report(fig)
+            return 0
+        if a.model not in calls.MODELS:
+            raise calls.ModelFailed("unknown model '%s' for a function (one of %s)"
+                                    % (a.model, ", ".join(calls.MODELS)))
+        args = json.loads(a.args) if a.args else []
+        task_args = json.loads(a.task_args) if a.task_args else None
+        if task_args is not None and len(task_args) != a.tasks:
+            raise calls.ModelFailed("--task-args has %d lists for %d tasks"
+                                    % (len(task_args), a.tasks))
+        plan = calls.plan_calls(a.calls, a.tasks, args, task_args)
+        t0 = time.perf_counter()
+        out, extra = calls.run_model(a.model, a.function, fn, plan, a.calls, a.pythonpath,
+                                     LoopLag)
+        elapsed = time.perf_counter() - t0
+    except calls.BadFunction as e:
+        return fail_report(fig, str(e))
+    except calls.ModelFailed as e:
+        return fail_report(fig, str(e))
+    fig.update({"ops": a.calls, "elapsed_s": elapsed,
+                "ops_per_s": a.calls / elapsed if elapsed > 0 else 0.0})
+    fig.update(latency_figures(out.lat))
+    fig.update(extra)
+    fig.update(calls.figures(out))
+    report(fig)
+    if fig["errors"]:
+        print("harness: %d of %d calls raised; the first (call %d):\n%s"
+              % (fig["errors"], a.calls, fig["first_error_call"], fig["first_traceback"]),
+              file=sys.stderr)
+    return 0
+
+
+def fail_report(fig, why):
+    print("harness: %s" % why, file=sys.stderr)
+    fig["error"] = why
+    report(fig)
+    return 1
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--kind", required=True, choices=KINDS)
-    ap.add_argument("--model", required=True, choices=MODELS)
+    ap.add_argument("--kind", choices=KINDS)
+    ap.add_argument("--function", metavar="MODULE:CALLABLE")
+    ap.add_argument("--calls", type=int, default=16)
+    ap.add_argument("--args", metavar="JSON")
+    ap.add_argument("--task-args", metavar="JSON")
+    ap.add_argument("--pythonpath", metavar="DIRS")
+    ap.add_argument("--probe", action="store_true")
+    ap.add_argument("--model")
     ap.add_argument("--tasks", type=int, default=4)
     ap.add_argument("--size", type=int, default=2_000_000)
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--latency-us", type=int, default=5000)
-    ap.add_argument("--work", type=int, default=20_000)
-    ap.add_argument("--iterations", type=int, default=200_000)
+    ap.add_argument("--work", type=int)           # 20000; race: 400
+    ap.add_argument("--iterations", type=int)     # 200000; race: 4000
     a = ap.parse_args(argv)
+    # race's own defaults: enough work in each update's window to lose updates under the GIL
+    # (~18 us of arithmetic between the read and the write, ~0.1 s in all)
+    if a.work is None:
+        a.work = 400 if a.kind == "race" else 20_000
+    if a.iterations is None:
+        a.iterations = 4000 if a.kind == "race" else 200_000
+    if (a.kind is None) == (a.function is None):
+        ap.error("give one of --kind and --function")
+    if a.function:
+        if not a.probe and not a.model:
+            ap.error("--function needs --model")
+        if a.tasks < 1 or a.calls < 1:
+            ap.error("counts must be positive")
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        return run_function(a)
+    if a.model not in MODELS:
+        ap.error("argument --model: invalid choice: %r (choose from %s)"
+                 % (a.model, ", ".join(MODELS)))
+    if a.model in RACE_ONLY and a.kind != "race":
+        ap.error("model %s applies to --kind race only" % a.model)
     if a.tasks < 1 or a.size < 1 or a.requests < 1 or a.iterations < 1 or a.work < 1 \
             or a.latency_us < 0:
         ap.error("counts must be positive")
@@ -482,6 +665,8 @@ def main(argv=None):
             ops, extra = run_io(a.model, a.tasks, port, a.requests, a.work)
         elif a.kind == "lock":
             ops, extra = run_lock(a.model, a.tasks, a.iterations)
+        elif a.kind == "race":
+            ops, extra = run_race(a.model, a.tasks, a.iterations, a.work)
         else:
             ops, extra = run_convoy(a.model, port, a.size, a.requests, a.work)
         elapsed = time.perf_counter() - t0

@@ -1,4 +1,4 @@
-"""Two threads that need the GIL all the time; the process names itself so that an
+"""Threads (two, or argv[2]) that need the GIL all the time; the process names itself so that an
 independent futex trace can pick its threads."""
 import ctypes
 import sys
@@ -14,7 +14,9 @@ def work(n):
 
 
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000_000
-threads = [threading.Thread(target=work, args=(n,)) for _ in range(2)]
+k = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+# named so, 3.14 names the OS threads after them: the futex trace picks them by name
+threads = [threading.Thread(target=work, args=(n,), name="ctgilbound") for _ in range(k)]
 for t in threads:
     t.start()
 for t in threads:
