@@ -201,7 +201,7 @@ static void fill_race(struct model_row *r, json_t **cs, int n)
 {
 	r->expected = agg(cs, n, g_report, "expected", NULL, NULL);
 	r->final = agg(cs, n, g_report, "final", NULL, NULL);
-	r->lost = agg(cs, n, g_report, "lost", NULL, NULL);
+	r->race_lost = agg(cs, n, g_report, "lost", NULL, NULL);
 	r->own_sum = agg(cs, n, g_own_sum, NULL, NULL, NULL);
 	r->shared = report_bool(cs, n, "shared");
 	r->locked = report_bool(cs, n, "locked");
@@ -439,20 +439,20 @@ static void race_findings(const struct workload_cmp *w, int n, struct finding **
 	x = add(f, nf, "threads share memory and lose unsynchronised updates (race)");
 	thr = row_of(w, n, "race", "threading", &wn);
 	cp = row_of(w, n, "race", "c-pthreads", NULL);
-	if (thr && !isnan(thr->lost)) {
+	if (thr && !isnan(thr->race_lost)) {
 		char gil[32] = "untraced";
 
 		if (!isnan(thr->gil_drops))
 			snprintf(gil, sizeof(gil), "%.0f", thr->gil_drops);
-		x->verdict = thr->lost > 0 ? V_YES : V_NO;
+		x->verdict = thr->race_lost > 0 ? V_YES : V_NO;
 		snprintf(x->evidence, sizeof(x->evidence), "%s: threading lost %.0f of %.0f updates "
 			 "(%.0f%%); %s GIL hand-offs on request and %.0f involuntary switches let another "
-			 "thread run inside a read-modify-write", wn, thr->lost, thr->expected,
-			 pct_of(thr->lost, thr->expected), gil, thr->ivcsw_n);
-		if (cp && !isnan(cp->lost)) {
+			 "thread run inside a read-modify-write", wn, thr->race_lost, thr->expected,
+			 pct_of(thr->race_lost, thr->expected), gil, thr->ivcsw_n);
+		if (cp && !isnan(cp->race_lost)) {
 			l = strlen(x->evidence);
 			snprintf(x->evidence + l, sizeof(x->evidence) - l, "; c-pthreads lost %.0f of "
-				 "%.0f (%.0f%%)", cp->lost, cp->expected, pct_of(cp->lost, cp->expected));
+				 "%.0f (%.0f%%)", cp->race_lost, cp->expected, pct_of(cp->race_lost, cp->expected));
 		}
 	} else {
 		snprintf(x->evidence, sizeof(x->evidence), "needs a race workload with threading");
@@ -460,11 +460,11 @@ static void race_findings(const struct workload_cmp *w, int n, struct finding **
 
 	x = add(f, nf, "coroutines switch only at await: asyncio loses no update (race)");
 	aio = row_of(w, n, "race", "asyncio", &wn);
-	if (aio && !isnan(aio->lost)) {
-		x->verdict = aio->lost == 0 ? V_YES : V_NO;
+	if (aio && !isnan(aio->race_lost)) {
+		x->verdict = aio->race_lost == 0 ? V_YES : V_NO;
 		snprintf(x->evidence, sizeof(x->evidence), "%s: asyncio lost %.0f of %.0f updates "
 			 "(the await is outside the read-modify-write); %.0f involuntary switches did "
-			 "not matter: one thread runs the loop", wn, aio->lost, aio->expected,
+			 "not matter: one thread runs the loop", wn, aio->race_lost, aio->expected,
 			 aio->ivcsw_n);
 	} else {
 		snprintf(x->evidence, sizeof(x->evidence), "needs a race workload with asyncio");
@@ -493,15 +493,15 @@ static void race_findings(const struct workload_cmp *w, int n, struct finding **
 	for (size_t k = 0; k < sizeof(locked) / sizeof(*locked); k++) {
 		const struct model_row *r = row_of(w, n, "race", locked[k], &wn);
 
-		if (!r || isnan(r->lost))
+		if (!r || isnan(r->race_lost))
 			continue;
 		if (x->verdict == V_NA)
 			x->verdict = V_YES;
-		if (r->lost != 0)
+		if (r->race_lost != 0)
 			x->verdict = V_NO;
 		l = strlen(x->evidence);
 		snprintf(x->evidence + l, sizeof(x->evidence) - l, "%s%s%s lost %.0f of %.0f (%.0f "
-			 "lock waits, %.3fs)", l ? "; " : wn, l ? "" : ": ", locked[k], r->lost,
+			 "lock waits, %.3fs)", l ? "; " : wn, l ? "" : ": ", locked[k], r->race_lost,
 			 r->expected, r->lock_waits, r->lock_wait_s);
 	}
 	if (x->verdict == V_NA)

@@ -39,7 +39,7 @@ struct model_row {
 	const char *first_traceback;
 	const char *start_method;    /* of a process model */
 	/* A race workload's counter (medians over the successful repeats); NAN otherwise. */
-	double expected, final, lost;    /* updates made, as the main task reads it, the gap */
+	double expected, final, race_lost;  /* updates made, as the main task reads it, the gap */
 	double own_sum;              /* the tasks' own counters summed, where nothing is shared */
 	int shared, locked;          /* -1 unknown */
 	double ivcsw_n, gil_drops;   /* involuntary switches; GIL drop requests (hand-offs) */

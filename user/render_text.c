@@ -623,7 +623,7 @@ static void race_table(const struct workload_cmp *w, FILE *out)
 	char b[6][32];
 
 	for (int m = 0; m < w->nrows; m++)
-		any |= w->rows[m].ok && !isnan(w->rows[m].lost);
+		any |= w->rows[m].ok && !isnan(w->rows[m].race_lost);
 	if (!any)
 		return;
 	fprintf(out, "  %-*s %9s %9s %9s %6s %-22s %11s %9s\n", model_width(w), "counter:",
@@ -632,7 +632,7 @@ static void race_table(const struct workload_cmp *w, FILE *out)
 		const struct model_row *r = &w->rows[m];
 		char mem[40];
 
-		if (!r->ok || isnan(r->lost))
+		if (!r->ok || isnan(r->race_lost))
 			continue;
 		if (r->shared == 0)
 			snprintf(mem, sizeof(mem), "own (tasks: %.0f)", r->own_sum);
@@ -640,8 +640,8 @@ static void race_table(const struct workload_cmp *w, FILE *out)
 			snprintf(mem, sizeof(mem), "shared%s", r->locked == 1 ? ", locked" : "");
 		fprintf(out, "  %-*s %9s %9s %9s %5s%% %-22s %11s %9s\n", model_width(w), r->model,
 			fnum(r->expected, "%.0f", b[0], 32), fnum(r->final, "%.0f", b[1], 32),
-			fnum(r->lost, "%.0f", b[2], 32),
-			fnum(r->expected > 0 ? 100 * r->lost / r->expected : NAN, "%.0f", b[3], 32), mem,
+			fnum(r->race_lost, "%.0f", b[2], 32),
+			fnum(r->expected > 0 ? 100 * r->race_lost / r->expected : NAN, "%.0f", b[3], 32), mem,
 			fnum(r->lock_waits, "%.0f", b[4], 32), fnum(r->gil_drops, "%.0f", b[5], 32));
 	}
 }
