@@ -174,6 +174,16 @@ class Refusals(AsUser):
         self.assertEqual(p.returncode, ctlib.EXIT_USAGE, p.stderr)
         self.assertEqual(os.listdir(empty), [])
 
+    def test_output_that_is_a_file_is_refused_before_running(self):
+        # the old code ran the workload, then lost everything
+        marker = os.path.join(self.home, "ran")
+        target = os.path.join(self.home, "afile")
+        self.as_user(lambda: open(target, "w").close())
+        p = self.conctrace(["record", "-q", "-o", target, "--", "/usr/bin/touch", marker])
+        self.assertEqual(p.returncode, ctlib.EXIT_USAGE, p.stderr)
+        self.assertIn("not a directory", p.stderr)
+        self.assertFalse(os.path.exists(marker), "the command ran")
+
     def test_bad_sudo_ids_are_refused(self):
         marker = os.path.join(self.tmp, "ran")
         cases = [("4294967295", None), ("-1", None), ("abc", None), ("", None), (" 1", None),
