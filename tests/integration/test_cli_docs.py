@@ -191,6 +191,15 @@ class NotMeasured(unittest.TestCase):
     """Every loss counter is explained in report.txt and report.html, and the comparison
     marks the case (a saved run whose counters say that events were lost)."""
 
+    def test_every_counter_has_an_explanation(self):
+        with open(os.path.join(ctlib.REPO, "user", "results.c")) as f:
+            written = set(re.findall(r'json_object_set_new\(cnt, "(\w+)"', f.read()))
+        with open(os.path.join(ctlib.REPO, "user", "counters.c")) as f:
+            explained = set(re.findall(r'^\t\{"(\w+)",$', f.read(), re.M))
+        self.assertGreater(len(written), 10)
+        self.assertEqual(written - explained - {"python_walks"}, set(),
+                         "counters of run.json without a line in user/counters.c")
+
     def test_counters_explained(self):
         import json
         import tempfile
