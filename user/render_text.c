@@ -311,6 +311,45 @@ static void gil_table(json_t *c, FILE *out, const struct render_opts *o)
 		if (!json_is_true(json_object_get(py, "frames")) || jget_str(py, "note"))
 			fprintf(out, "  pid %llu: CPython %s: %s\n", (unsigned long long)pid,
 				jget_str(py, "version"), jget_str(py, "note") ?: "frames not walked");
+		json_t *tasks = json_object_get(py, "asyncio_tasks"), *tk;
+		size_t ti;
+		uint64_t tsum = 0;
+
+		json_array_foreach(tasks, ti, tk)
+			tsum += jget_u64(tk, "samples");
+		if (tsum) {
+			/* which asyncio task was running when the samples fell (3.14+) */
+			fprintf(out, "  pid %llu: on-CPU samples by running asyncio task:",
+				(unsigned long long)pid);
+			json_array_foreach(tasks, ti, tk) {
+				if (ti == 8) {
+					fprintf(out, " ...");
+					break;
+				}
+				fprintf(out, "%s %s %.0f%%", ti ? "," : "", jget_str(tk, "task"),
+					100.0 * jget_u64(tk, "samples") / tsum);
+			}
+			fputc('\n', out);
+		}
+		json_t *waiting = json_object_get(py, "asyncio_waiting");
+
+		if (json_array_size(waiting)) {
+			fprintf(out, "  pid %llu: asyncio tasks seen waiting (in %llu snapshots, every "
+				"100 ms):\n", (unsigned long long)pid,
+				(unsigned long long)jget_u64(py, "asyncio_snapshots"));
+			json_array_foreach(waiting, ti, tk) {
+				if (ti == 12) {
+					fprintf(out, "    ... %zu more in run.json\n",
+						json_array_size(waiting) - 12);
+					break;
+				}
+				fprintf(out, "    %-20s awaits at %s%s%s (%llu)\n", jget_str(tk, "task"),
+					jget_str(tk, "awaits_at"),
+					jget_str(tk, "awaited_by")[0] ? ", awaited by " : "",
+					jget_str(tk, "awaited_by"),
+					(unsigned long long)jget_u64(tk, "snapshots"));
+			}
+		}
 		if (!jget_str(py, "gil") || !jget_str(py, "gil")[0])
 			continue;
 		json_t *share = json_object_get(py, "gil_held_share");
