@@ -13,6 +13,7 @@
 #include "results.h"
 #include "runner.h"
 #include "session.h"
+#include "sudoenv.h"
 #include "util.h"
 
 #define MAX_PIDS 64
@@ -120,6 +121,9 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 	json_t *run, *c;
 	int err, code;
 
+	if (!ro->as_root)
+		sudo_check_resolution(argv[0], u, "the command",
+				      "conctrace record -- /path/to/it ...");
 	err = runner_resolve(argv[0], ro->as_root ? &(struct ct_user){ .uid = 0 } : u,
 			     resolved, sizeof(resolved));
 	if (err) {

@@ -22,6 +22,7 @@
 #include "runner.h"
 #include "session.h"
 #include "spec.h"
+#include "sudoenv.h"
 #include "tracer.h"
 #include "util.h"
 
@@ -180,6 +181,14 @@ static bool chroot_lacks(const char *cmd, const char *harness, char *err, size_t
 	snprintf(err, len, "the harness %.400s is not inside the chroot %.400s: make it visible there at "
 		 "the same path (copy workloads/python there, or mount --bind)", harness, dir);
 	return true;
+}
+
+/* The first word of a command line ("python3.12 -X dev": "python3.12"). */
+static char *xstrndup_word(const char *cmd)
+{
+	size_t n = strcspn(cmd, " ");
+
+	return xasprintf("%.*s", (int)n, cmd);
 }
 
 static bool spec_uses_python(const struct spec *s)
@@ -408,6 +417,13 @@ static int do_run(const struct run_opts *ro, const char *specarg)
 			/* Ctrl-C or SIGTERM while a large spec was read: nothing ran */
 			return rc == -EINTR ? 128 + SIGINT : CT_EXIT_USAGE;
 		}
+	}
+	if (spec_uses_python(s) && !s->pythons) {
+		/* sudo's secure_path can pick another python than the user's own */
+		char *word = xstrndup_word(s->python);
+
+		sudo_check_resolution(word, &u, "the spec's python", "defaults.python in the spec");
+		free(word);
 	}
 	if (spec_uses_python(s) && !s->pythons &&
 	    resolve_python(&s->python, &u, ro->as_root, &python_info)) {

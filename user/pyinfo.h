@@ -20,6 +20,7 @@ struct pyinfo {
 	uint64_t gil_lo, gil_hi;            /* cond + mutex */
 	uint64_t handoff_lo, handoff_hi;    /* switch_cond + switch_mutex */
 	uint64_t code_type;                 /* &PyCode_Type */
+	uint64_t str_type, long_type;       /* &PyUnicode_Type, &PyLong_Type */
 	int frames;                         /* 1: py below is filled (frames can be walked) */
 	struct ct_py_proc walk;             /* what the BPF frame walker needs */
 	uint64_t since_ns;                  /* when the process exec'd it (bpf clock); 0: it
@@ -29,6 +30,8 @@ struct pyinfo {
 	uint64_t interp_ceval_gil;          /* offsetof(PyInterpreterState, ceval.gil) */
 	uint64_t interp_gil;                /* offsetof(PyInterpreterState, _gil) */
 	uint64_t debug_len;                 /* bytes of _Py_DebugOffsets checked in memory */
+	uint64_t tstate_size;               /* sizeof(PyThreadState) */
+	int asyncio;                        /* 1: the running task is shown (pyinfo_asyncio) */
 };
 
 /* struct _gil_runtime_state, 3.10-3.13 (the same in each): interval, last_holder, locked,
@@ -72,6 +75,7 @@ struct pyinfo_elf {
 	uint64_t min_vaddr;            /* lowest PT_LOAD address, page aligned */
 	uint64_t runtime;              /* st_value of _PyRuntime (0: absent) */
 	uint64_t code_type;            /* st_value of PyCode_Type (0: absent) */
+	uint64_t str_type, long_type;  /* st_value of PyUnicode_Type and PyLong_Type */
 	uint64_t py_version;           /* the value of Py_Version (3.11+; 0: absent) */
 	int needs_libpython;           /* a DT_NEEDED entry names libpython */
 	size_t runtime_len;            /* bytes of _PyRuntime's initial image in runtime_head */
@@ -114,6 +118,14 @@ int pyinfo_from_debug(const struct pyinfo_debug *dbg, struct pyinfo *out);
  * 0; -EAGAIN: the interpreter or its GIL does not exist yet; -EPROTO: inconsistent (note
  * set); -ESRCH: the process is gone. */
 int pyinfo_resolve_gil(struct pyinfo *pi);
+/* 3.14+: the running-task offsets of a loaded _asyncio module (its .AsyncioDebug section),
+ * into pi->walk. 0; -EAGAIN: _asyncio is not loaded (yet); -EPROTO: its offsets do not hold
+ * together (note set); -ENOTSUP: not a version that has them. */
+int pyinfo_asyncio(struct pyinfo *pi);
+/* Parse an .AsyncioDebug image (13 uint64_t words) into the walker's fields, checking them
+ * against the thread state's size tstate_size: 0 or -EPROTO. */
+int pyinfo_parse_asyncio(const uint8_t *buf, size_t len, uint64_t tstate_size,
+			 struct ct_py_proc *w);
 /* Read len bytes at addr of process tgid into buf: 0 or -errno (-EIO when short). */
 int pyinfo_read_mem(pid_t tgid, uint64_t addr, void *buf, size_t len);
 /* Parse "python3.11", "libpython3.12.so.1.0", ... Returns 0 when a version was found. */

@@ -112,6 +112,84 @@ static json_t *first_ok(json_t *run, const char *wl, const char *model)
 	return NULL;
 }
 
+
+static const char *num(double v, const char *fmt, char *buf, size_t len)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, fmt, v);
+	return buf;
+}
+
+/* A function workload's calls (what raised, whether the results agree) and a race
+ * workload's counter (the updates lost), one table each when the workload has them. */
+static void calls_and_counter(FILE *out, const struct workload_cmp *w)
+{
+	bool calls = false, race = false;
+	char b[6][32];
+
+	for (int m = 0; m < w->nrows; m++) {
+		calls |= w->rows[m].digest != NULL;
+		race |= w->rows[m].ok && !isnan(w->rows[m].race_lost);
+	}
+	if (calls) {
+		fputs("<h3>Calls</h3><table><tr><th>model</th><th>calls</th><th>raised</th>"
+		      "<th>results</th><th>start method</th><th>first exception</th></tr>\n", out);
+		for (int m = 0; m < w->nrows; m++) {
+			const struct model_row *r = &w->rows[m];
+
+			if (!r->digest)
+				continue;
+			fputs("<tr><td>", out);
+			esc(out, r->model);
+			fprintf(out, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td%s>%s%s</td><td>",
+				num(r->calls, "%.0f", b[0], 32), num(r->errors, "%.0f", b[1], 32),
+				r->results_differ ? " class=\"warn\"" : "",
+				r->results_differ ? "DIFFERENT from baseline" :
+				r->baseline ? "baseline" : "same as baseline",
+				r->digest_varies ? ", vary between repeats" : "");
+			esc(out, r->start_method ? r->start_method : "-");
+			fputs("</td><td>", out);
+			if (r->first_traceback) {
+				fputs("<details><summary>", out);
+				esc(out, r->first_error);
+				fputs("</summary><pre>", out);
+				esc(out, r->first_traceback);
+				fputs("</pre></details>", out);
+			} else {
+				fputs("-", out);
+			}
+			fputs("</td></tr>\n", out);
+		}
+		fputs("</table>\n", out);
+	}
+	if (race) {
+		fputs("<h3>The shared counter</h3><table><tr><th>model</th><th>updates</th>"
+		      "<th>final</th><th>lost</th><th>lost %</th><th>memory</th><th>lock waits</th>"
+		      "<th>GIL hand-offs on request</th></tr>\n", out);
+		for (int m = 0; m < w->nrows; m++) {
+			const struct model_row *r = &w->rows[m];
+
+			if (!r->ok || isnan(r->race_lost))
+				continue;
+			fputs("<tr><td>", out);
+			esc(out, r->model);
+			fprintf(out, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+				"<td class=\"n\">%s</td><td class=\"n\">%s</td><td>%s</td>"
+				"<td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
+				num(r->expected, "%.0f", b[0], 32), num(r->final, "%.0f", b[1], 32),
+				num(r->race_lost, "%.0f", b[2], 32),
+				num(r->expected > 0 ? 100 * r->race_lost / r->expected : NAN, "%.0f%%",
+				    b[3], 32),
+				r->shared == 0 ? "each task its own" : r->locked == 1 ? "shared, locked" :
+				"shared", num(r->lock_waits, "%.0f", b[4], 32),
+				num(r->gil_drops, "%.0f", b[5], 32));
+		}
+		fputs("</table>\n", out);
+	}
+}
+
 static void comparison(json_t *run, FILE *out)
 {
 	struct workload_cmp *w;
@@ -181,6 +259,7 @@ static void comparison(json_t *run, FILE *out)
 				isnan(r->lat_p99_ms) ? "-" : (snprintf(b[7], 32, "%.2fms", r->lat_p99_ms), b[7]));
 		}
 		fputs("</table>\n", out);
+		calls_and_counter(out, &w[i]);
 		/* charts: parallelism profile and off-CPU by reason, a bar per model */
 		double h = 24 * w[i].nrows + 10;
 
@@ -409,6 +488,18 @@ static void gil_html(json_t *c, FILE *out)
 			fputs("<p class=\"muted\">", out);
 			esc(out, jget_str(py, "note") ?: "Python frames not walked.");
 			fputs("</p>", out);
+		}
+		json_t *tasks = json_object_get(py, "asyncio_tasks"), *tk;
+		size_t ti;
+
+		if (json_array_size(tasks)) {
+			fputs("<p>On-CPU samples by running asyncio task:", out);
+			json_array_foreach(tasks, ti, tk) {
+				fputs(ti ? ", " : " ", out);
+				esc(out, jget_str(tk, "task") ?: "?");
+				fprintf(out, " %llu", (unsigned long long)jget_u64(tk, "samples"));
+			}
+			fputs(".</p>", out);
 		}
 		if (json_is_number(json_object_get(py, "gil_held_share")))
 			fprintf(out, "<p>The GIL was held <b>%.1f%%</b> of the process's life (%s).</p>",

@@ -311,6 +311,26 @@ static void gil_table(json_t *c, FILE *out, const struct render_opts *o)
 		if (!json_is_true(json_object_get(py, "frames")) || jget_str(py, "note"))
 			fprintf(out, "  pid %llu: CPython %s: %s\n", (unsigned long long)pid,
 				jget_str(py, "version"), jget_str(py, "note") ?: "frames not walked");
+		json_t *tasks = json_object_get(py, "asyncio_tasks"), *tk;
+		size_t ti;
+		uint64_t tsum = 0;
+
+		json_array_foreach(tasks, ti, tk)
+			tsum += jget_u64(tk, "samples");
+		if (tsum) {
+			/* which asyncio task was running when the samples fell (3.14+) */
+			fprintf(out, "  pid %llu: on-CPU samples by running asyncio task:",
+				(unsigned long long)pid);
+			json_array_foreach(tasks, ti, tk) {
+				if (ti == 8) {
+					fprintf(out, " ...");
+					break;
+				}
+				fprintf(out, "%s %s %.0f%%", ti ? "," : "", jget_str(tk, "task"),
+					100.0 * jget_u64(tk, "samples") / tsum);
+			}
+			fputc('\n', out);
+		}
 		if (!jget_str(py, "gil") || !jget_str(py, "gil")[0])
 			continue;
 		json_t *share = json_object_get(py, "gil_held_share");

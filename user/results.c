@@ -10,6 +10,7 @@
 #include "reasons.h"
 #include "outdir.h"
 #include "results.h"
+#include "stacks.h"
 
 uint64_t hist_percentile(const uint32_t *hist, int nslots, double q, uint64_t max)
 {
@@ -446,6 +447,11 @@ json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *m)
 			json_object_set_new(py, "offsets", json_string(pi->from_debug ?
 				"debug" : pi->frames ? "table" : "none"));
 			json_object_set_new(py, "free_threaded", json_boolean(pi->free_threaded));
+			if (pi->asyncio) {
+				json_t *tasks = stacks_asyncio_tasks(raw, p->tgid, pi->minor);
+
+				json_object_set_new(py, "asyncio_tasks", tasks ? tasks : json_array());
+			}
 			if (pi->note[0])
 				json_object_set_new(py, "note", json_string(pi->note));
 			else if (!pi->frames)
@@ -615,9 +621,19 @@ int results_write(json_t *run, struct outdir *dir)
 json_t *results_load(const char *dir, char *err, size_t errlen)
 {
 	char *path = xasprintf("%s/run.json", dir);
-	json_error_t je;
-	json_t *r = json_load_file(path, 0, &je);
+	json_error_t je = {};
+	json_t *r = NULL;
+	/* opened here, not by jansson: its message repeats the path ("X: unable to open X") */
+	FILE *f = fopen(path, "re");
 
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open: %s%s", path, strerror(errno),
+			 errno == ENOENT ? " (not a run directory?)" : "");
+		free(path);
+		return NULL;
+	}
+	r = json_loadf(f, 0, &je);
+	fclose(f);
 	if (!r && je.line < 1) {
 		snprintf(err, errlen, "%s: %s", path, je.text);
 	} else if (!r) {

@@ -70,7 +70,12 @@ static int can_exec_as(const char *path, const struct ct_user *u)
 
 int runner_resolve(const char *cmd, const struct ct_user *user, char *out, size_t len)
 {
-	const char *path = getenv("PATH");
+	return runner_resolve_in(cmd, getenv("PATH"), user, out, len);
+}
+
+int runner_resolve_in(const char *cmd, const char *path, const struct ct_user *user, char *out,
+		      size_t len)
+{
 	int err = -ENOENT;
 
 	if (!cmd || !*cmd)

@@ -53,6 +53,9 @@ struct runner {
 
 /* Resolve argv[0] like execvp, as `user` would: 0, -ENOENT or -EACCES. */
 int runner_resolve(const char *cmd, const struct ct_user *user, char *out, size_t len);
+/* The same in another PATH (NULL: the default one). */
+int runner_resolve_in(const char *cmd, const char *path, const struct ct_user *user, char *out,
+		      size_t len);
 int runner_start(struct runner *r, const struct runner_opts *o);
 /* What the held child has used so far (it is blocked): part of the kernel's rusage, but
  * spent before tracking began. */

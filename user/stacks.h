@@ -15,6 +15,11 @@ struct outdir;
 int stacks_write(json_t *stacks, struct outdir *dir);
 json_t *stacks_load(const char *dir);
 
+/* On-CPU samples of process tgid by its running asyncio task (the "task NAME" root frame of
+ * its Python stacks, CPython 3.14+): [{"task": NAME, "samples": N}], most first; NULL when
+ * no sample had one. */
+json_t *stacks_asyncio_tasks(const struct ct_raw *raw, uint32_t tgid, int minor);
+
 /* A frame name to drop at the leaf of a kernel stack (tracing machinery), exposed for tests. */
 int stacks_kernel_skip(const char *const *names, int n, int oncpu);
 

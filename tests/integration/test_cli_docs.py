@@ -151,6 +151,16 @@ class Colour(unittest.TestCase):
         self.assertNotIn(b"\033[", p.stdout, "colour into a pipe")
 
 
+class Errors(unittest.TestCase):
+    def test_a_missing_run_is_named_once(self):
+        for args in (["report", "/nonexistent-run"], ["diff", "/nonexistent-run", "/x"]):
+            p = subprocess.run([ctlib.CONCTRACE] + args, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, timeout=30)
+            self.assertEqual(p.returncode, ctlib.EXIT_USAGE)
+            self.assertEqual(p.stderr.count("/nonexistent-run/run.json"), 1, p.stderr)
+            self.assertIn("cannot open: No such file or directory", p.stderr)
+
+
 class NotMeasured(unittest.TestCase):
     """Every loss counter is explained in report.txt and report.html, and the comparison
     marks the case (a saved run whose counters say that events were lost)."""
