@@ -501,6 +501,25 @@ static void gil_html(json_t *c, FILE *out)
 			}
 			fputs(".</p>", out);
 		}
+		json_t *waiting = json_object_get(py, "asyncio_waiting");
+
+		if (json_array_size(waiting)) {
+			fprintf(out, "<p>asyncio tasks seen waiting (in %llu snapshots, every 100 ms):"
+				"</p><table><tr><th>task</th><th>awaits at</th><th>awaited by</th>"
+				"<th>snapshots</th></tr>",
+				(unsigned long long)jget_u64(py, "asyncio_snapshots"));
+			json_array_foreach(waiting, ti, tk) {
+				fputs("<tr><td>", out);
+				esc(out, jget_str(tk, "task") ?: "");
+				fputs("</td><td>", out);
+				esc(out, jget_str(tk, "awaits_at") ?: "");
+				fputs("</td><td>", out);
+				esc(out, jget_str(tk, "awaited_by") ?: "");
+				fprintf(out, "</td><td>%llu</td></tr>",
+					(unsigned long long)jget_u64(tk, "snapshots"));
+			}
+			fputs("</table>", out);
+		}
 		if (json_is_number(json_object_get(py, "gil_held_share")))
 			fprintf(out, "<p>The GIL was held <b>%.1f%%</b> of the process's life (%s).</p>",
 				100 * json_number_value(json_object_get(py, "gil_held_share")),

@@ -331,6 +331,25 @@ static void gil_table(json_t *c, FILE *out, const struct render_opts *o)
 			}
 			fputc('\n', out);
 		}
+		json_t *waiting = json_object_get(py, "asyncio_waiting");
+
+		if (json_array_size(waiting)) {
+			fprintf(out, "  pid %llu: asyncio tasks seen waiting (in %llu snapshots, every "
+				"100 ms):\n", (unsigned long long)pid,
+				(unsigned long long)jget_u64(py, "asyncio_snapshots"));
+			json_array_foreach(waiting, ti, tk) {
+				if (ti == 12) {
+					fprintf(out, "    ... %zu more in run.json\n",
+						json_array_size(waiting) - 12);
+					break;
+				}
+				fprintf(out, "    %-20s awaits at %s%s%s (%llu)\n", jget_str(tk, "task"),
+					jget_str(tk, "awaits_at"),
+					jget_str(tk, "awaited_by")[0] ? ", awaited by " : "",
+					jget_str(tk, "awaited_by"),
+					(unsigned long long)jget_u64(tk, "snapshots"));
+			}
+		}
 		if (!jget_str(py, "gil") || !jget_str(py, "gil")[0])
 			continue;
 		json_t *share = json_object_get(py, "gil_held_share");

@@ -451,6 +451,22 @@ json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *m)
 				json_t *tasks = stacks_asyncio_tasks(raw, p->tgid, pi->minor);
 
 				json_object_set_new(py, "asyncio_tasks", tasks ? tasks : json_array());
+				json_t *wt = json_array();
+
+				for (int j = 0; j < pi->nseen; j++) {
+					json_t *e = json_object();
+
+					json_object_set_new(e, "task", json_string(pi->seen[j].task));
+					json_object_set_new(e, "awaits_at", json_string(pi->seen[j].at));
+					json_object_set_new(e, "awaited_by", json_string(pi->seen[j].by));
+					json_object_set_new(e, "snapshots",
+							    json_integer(pi->seen[j].snapshots));
+					json_array_append_new(wt, e);
+				}
+				json_object_set_new(py, "asyncio_waiting", wt);
+				json_object_set_new(py, "asyncio_snapshots", json_integer(pi->snapshots));
+				json_object_set_new(py, "asyncio_waiting_dropped",
+						    json_integer(pi->seen_dropped));
 			}
 			if (pi->note[0])
 				json_object_set_new(py, "note", json_string(pi->note));

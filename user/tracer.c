@@ -42,7 +42,8 @@ struct tracer {
 	void *proc_ctx;
 	/* what to look at again later: a process's maps (its libraries), its CPython (libpython
 	 * not mapped yet), or its GIL (3.13+: placed once its interpreter exists) */
-	struct { pid_t tgid; uint64_t due, since; enum { PEND_PROC, PEND_PY, PEND_GIL, PEND_AIO } kind;
+	struct { pid_t tgid; uint64_t due, since; enum { PEND_PROC, PEND_PY, PEND_GIL, PEND_AIO,
+							    PEND_AIO_SNAP } kind;
 		 int tries; } *pending;
 	int npending, cappending;
 };
@@ -171,6 +172,17 @@ static void find_asyncio(struct tracer *t, pid_t tgid, uint64_t since, int tries
 	py_publish(t, pi);
 	pr_debug("pid %d: asyncio tasks (running task at tstate+0x%x)\n", tgid,
 		 pi->walk.tstate_aio_task);
+	pending_add(t, tgid, now_ns() + 100000000, since, PEND_AIO_SNAP, 0);
+}
+
+/* Every 100 ms while it lives: which asyncio tasks wait where (user/pyasyncio.c). */
+static void snapshot_asyncio(struct tracer *t, pid_t tgid, uint64_t since)
+{
+	struct pyinfo *pi = py_find(t, tgid);
+
+	if (!pi || !pi->asyncio || pyinfo_asyncio_snapshot(pi) == -ESRCH || kill(tgid, 0) != 0)
+		return;
+	pending_add(t, tgid, now_ns() + 100000000, since, PEND_AIO_SNAP, 0);
 }
 
 /* 3.13+: place the GIL once the interpreter has made it: every millisecond for the first
@@ -288,6 +300,8 @@ static void run_pending(struct tracer *t)
 			resolve_gil(t, tgid, since, tries);
 		} else if (kind == PEND_AIO) {
 			find_asyncio(t, tgid, since, tries);
+		} else if (kind == PEND_AIO_SNAP) {
+			snapshot_asyncio(t, tgid, since);
 		} else if (t->proc_fn) {
 			t->proc_fn(t->proc_ctx, tgid);
 		}

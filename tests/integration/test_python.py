@@ -208,6 +208,7 @@ class PythonCase:
         if self.version < "3.14":
             self.assertEqual(set(by_task), {None}, by_task)
             self.assertNotIn("asyncio_tasks", py)
+            self.assertNotIn("asyncio_waiting", py)
             return
         # two named tasks crunch 0.5 s of CPU each at 499 Hz, then the main task 3M adds
         self.assertGreater(by_task.get("task crunch-a", 0), 100, by_task)
@@ -222,7 +223,26 @@ class PythonCase:
             self.assertRegex(f.read(), r"on-CPU samples by running asyncio task: (crunch-[ab]|"
                              r"Task-1) \d+%, (crunch-[ab]|Task-1) \d+%, (crunch-[ab]|Task-1)")
         with open(os.path.join(out, "report.html"), encoding="utf-8") as f:
-            self.assertIn("On-CPU samples by running asyncio task:", f.read())
+            html = f.read()
+        self.assertTrue("On-CPU samples by running asyncio task:" in html,
+                        "no running-task line in report.html")
+        # what each waiting task awaits, from snapshots of the task lists every 100 ms: the
+        # workers at their await (awaited by the main task's gather), the main task at it
+        lines = marker_lines(prog)
+        waiting = {(w["task"], w["awaits_at"], w["awaited_by"]): w["snapshots"]
+                   for w in py["asyncio_waiting"]}
+        self.assertGreater(py["asyncio_snapshots"], 5, py)
+        for name in ("crunch-a", "crunch-b"):
+            key = (name, "worker (aiotasks.py:%d)" % lines["worker-await"], "Task-1")
+            self.assertGreater(waiting.get(key, 0), 1, (key, waiting))
+        key = ("Task-1", "main (aiotasks.py:%d)" % lines["main-gather"], "")
+        self.assertGreater(waiting.get(key, 0), 1, (key, waiting))
+        # never a task waiting somewhere the program has no await
+        for (task, at, by), n in waiting.items():
+            self.assertIn(at, {"worker (aiotasks.py:%d)" % lines["worker-await"],
+                               "main (aiotasks.py:%d)" % lines["main-gather"]}, waiting)
+        row = "<td>worker (aiotasks.py:%d)</td><td>Task-1</td>" % lines["worker-await"]
+        self.assertTrue(row in html, "no waiting-task row %r in report.html" % row)
 
     def test_multiprocessing_workers_are_walked(self):
         prog = os.path.join(PROGS, "mp.py")
