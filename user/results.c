@@ -626,8 +626,7 @@ int results_write(json_t *run, struct outdir *dir)
 	}
 	if (json_dumpf(run, f, JSON_INDENT(1) | JSON_SORT_KEYS))
 		err = -EIO;
-	if (fclose(f) && !err)
-		err = -errno;
+	err = fclose_output(f, err);
 	if (!err)
 		err = outdir__rename(dir, tmp, "run.json");
 	if (err) {

@@ -381,12 +381,15 @@ int stacks_write(json_t *stacks, struct outdir *dir)
 	FILE *f = outdir__fopen(dir, "stacks.json", false);
 	int err = 0;
 
-	if (!f)
+	if (!f) {
 		err = -errno;
-	else if (json_dumpf(stacks, f, JSON_COMPACT))
-		err = -EIO;
-	if (f && fclose(f) && !err)
-		err = -errno;
+	} else {
+		if (json_dumpf(stacks, f, JSON_COMPACT))
+			err = -EIO;
+		err = fclose_output(f, err);
+		if (err)
+			outdir__unlink(dir, "stacks.json");   /* cut JSON would read as corrupt */
+	}
 	if (err)
 		pr_warn("cannot write %s/stacks.json: %s\n", outdir__path(dir), strerror(-err));
 	return err;

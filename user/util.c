@@ -418,3 +418,23 @@ size_t utf8_encode(uint32_t c, char out[4])
 	out[3] = (char)(0x80 | (c & 0x3f));
 	return 4;
 }
+
+int fclose_output(FILE *f, int rc)
+{
+	int e = 0;
+
+	/* errno of the failed fwrite is long gone (the writer made other calls since): write
+	 * one more byte to learn why; the caller removes a file that failed */
+	if (ferror(f)) {
+		clearerr(f);
+		fputc(0, f);
+		e = fflush(f) != 0 ? errno : EIO;
+	} else if (fflush(f) != 0) {
+		e = errno;
+	}
+	if (fclose(f) != 0 && (!e || e == EIO))
+		e = errno;
+	if (e)
+		return -e;
+	return rc;
+}

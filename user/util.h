@@ -64,5 +64,9 @@ size_t utf8_encode(uint32_t cp, char out[4]);        /* the name ends in ".gz" *
 /* A FILE writing to fd (which it owns, and closes on failure too), gzip-compressed (zlib)
  * when gz; fclose reports a failed write. Files are created with outdir.h. */
 FILE *fdopen_output(int fd, bool gz);
+/* Close an output FILE: rc (a writer's result) when everything was written, else the
+ * -errno of the failure, the write's own (ENOSPC, EDQUOT, EFBIG) rather than a writer's
+ * generic -EIO when it is known. */
+int fclose_output(FILE *f, int rc);
 
 #endif
