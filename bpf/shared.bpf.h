@@ -331,6 +331,60 @@ static long py_walk_step(__u64 i, void *arg)
 	return 0;
 }
 
+/* The running asyncio task as the outermost frame: its name read once per (task, name). */
+static __always_inline void py_task_frame(const struct ct_py_proc *pp, struct py_walk_ctx *w,
+					  __u64 tstate)
+{
+	struct py_scratch *sc = w->sc;
+	struct ct_py_code *c = &sc->code;
+	struct ct_py_code_key key = { .tgid = w->tgid };
+	__u64 task, name, type;
+	__u32 n = w->n, tag;
+
+	if (pp->tstate_aio_task == CT_PY_NONE || n >= CT_PY_DEPTH)
+		return;
+	task = py_read_ptr(tstate + pp->tstate_aio_task);
+	if (!task)
+		return;
+	name = py_read_ptr(task + pp->task_name);
+	tag = (__u32)(name >> 4) ^ (__u32)(task >> 36) ^ 0x7a5c0000;
+	sc->st.frames[n].code = task;
+	sc->st.frames[n].index = CT_PY_INDEX_TASK;
+	sc->st.frames[n].tag = tag;
+	w->n = n + 1;
+	w->hash = (w->hash ^ task) * 0x100000001b3ULL;
+	w->hash = (w->hash ^ tag) * 0x100000001b3ULL;
+	key.tag = tag;
+	key.code = task;
+	if (bpf_map_lookup_elem(&py_codes, &key))
+		return;
+	c->flags = 0;
+	c->firstlineno = 0;
+	c->linetable_len = 0;
+	c->name[0] = 0;
+	c->file[0] = 0;
+	c->file_kind = c->file_units = 0;
+	type = name ? py_read_ptr(name + pp->ob_type) : 0;
+	if (type && type == pp->str_type) {
+		if (!py_read_str(pp, name, c->name, CT_PY_NAME, &c->name_kind, &c->name_units))
+			c->flags |= CT_PYC_NAME_BAD;
+	} else if (type && type == pp->long_type) {
+		/* a compact int (3.12+): lv_tag then 30-bit digits; small task numbers fit one */
+		__u64 lv = py_read_ptr(name + pp->str_length);
+		__u32 digit = 0;
+
+		bpf_probe_read_user(&digit, sizeof(digit), (void *)(name + pp->str_length + 8));
+		c->firstlineno = (__s32)(digit & 0x3fffffff);
+		c->flags |= (lv >> 3) == 1 ? CT_PYC_TASK_NUM : CT_PYC_NAME_BAD;
+	} else {
+		c->flags |= CT_PYC_NAME_BAD;
+	}
+	c->flags |= CT_PYC_FILE_BAD;
+	if (bpf_map_update_elem(&py_codes, &key, c, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&py_codes, &key))
+		__sync_fetch_and_add(&w->cnt->codes_full, 1);
+}
+
 static __always_inline __u32 max_u32(__u32 a, __u32 b)
 {
 	return a > b ? a : b;
@@ -364,6 +418,7 @@ static __always_inline __u64 py_walk(const struct ct_py_proc *pp, __u32 tgid, __
 	bpf_loop(CT_PY_DEPTH + 16, py_walk_step, &w, 0);
 	if (!w.n)
 		return 0;
+	py_task_frame(pp, &w, tstate);
 	sc->st.tgid = tgid;
 	sc->st.nframes = w.n;
 	w.hash ^= (__u64)tgid << 32;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cliparse.h"
 #include "commands.h"
 #include "log.h"
 #include "outdir.h"
@@ -12,12 +13,16 @@
 #include "results.h"
 #include "runner.h"
 #include "session.h"
+#include "sudoenv.h"
 #include "util.h"
+
+#define MAX_PIDS 64
 
 struct record_opts {
 	const char *outdir;
-	pid_t pid;
-	double duration;
+	pid_t pids[MAX_PIDS];
+	int npids;
+	uint64_t duration_ns;
 	bool as_root;
 	bool force;
 	bool quiet;
@@ -32,7 +37,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: conctrace record [OPTIONS] -- CMD [ARGS...]\n"
-"       conctrace record [OPTIONS] -p PID [-d SECONDS]\n"
+"       conctrace record [OPTIONS] -p PID[,PID...] [-d SECONDS]\n"
 "\n"
 "Trace CMD and every process and thread it starts (or a running process tree)\n"
 "with eBPF: on-CPU time, context switches, off-CPU time by reason, lock waits,\n"
@@ -42,8 +47,11 @@ static void usage(FILE *f)
 "  -o, --output DIR      run directory (default conctrace-out/record-TIMESTAMP);\n"
 "                        an existing non-empty DIR is refused\n"
 "      --force           with -o: first move an existing DIR aside to DIR.old\n"
-"  -p, --pid PID         attach to PID, its threads and descendants, new ones too\n"
-"  -d, --duration SECS   with -p: stop after SECS (default: until Ctrl-C or exit)\n"
+"  -p, --pid PID[,PID]   attach to each PID, its threads and descendants, new\n"
+"                        ones too\n"
+"  -d, --duration SECS   stop after SECS (at most 604800, a week; default: until\n"
+"                        Ctrl-C or exit); a command is then ended (SIGTERM,\n"
+"                        SIGKILL 1 s later)\n"
 "      --as-root         run CMD as root, not as the user who invoked sudo\n"
 "      --no-stacks       no stack collection (on-CPU samples and off-CPU stacks)\n"
 "      --no-python-frames\n"
@@ -55,8 +63,10 @@ static void usage(FILE *f)
 "  -v, --verbose         more messages (repeat for more)\n"
 "  -h, --help            this help\n"
 "\n"
-"Exit status: CMD's own (128+N if signal N killed it); `conctrace help` lists\n"
-"the errors.\n");
+"Exit status: CMD's own (128+N if signal N killed it); 130/143 when conctrace\n"
+"got SIGINT/SIGTERM (passed to CMD's process group; a second one kills the tree);\n"
+"with -p, 0 after Ctrl-C, 6 for a PID that does not exist or is a zombie, 2 for a\n"
+"kernel thread; `conctrace help` lists the errors.\n");
 }
 
 /* The run directory, made before anything runs: 0, or the exit status after a message. */
@@ -99,6 +109,7 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 {
 	struct session_case sc = {
 		.run = { .argv = argv, .user = u, .as_root = ro->as_root,
+			 .timeout_ns = ro->duration_ns, .forward_signals = true, .foreground = true,
 			 .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 },
 		.timeline = !ro->no_timeline,
 		.meta = { .argv = argv },
@@ -110,6 +121,9 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 	json_t *run, *c;
 	int err, code;
 
+	if (!ro->as_root)
+		sudo_check_resolution(argv[0], u, "the command",
+				      "conctrace record -- /path/to/it ...");
 	err = runner_resolve(argv[0], ro->as_root ? &(struct ct_user){ .uid = 0 } : u,
 			     resolved, sizeof(resolved));
 	if (err) {
@@ -121,6 +135,13 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 	if (code)
 		return code;
 	code = open_session(&se, ro, u);
+	if (ct_interrupted) {
+		/* during the BPF load: the command is not started */
+		pr_warn("interrupted before %s was started\n", argv[0]);
+		session_close(se);
+		outdir__discard(dir);
+		return 128 + ct_signal;
+	}
 	if (code) {
 		outdir__discard(dir);   /* nothing ran: no empty run directory left behind */
 		return code;
@@ -131,14 +152,17 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 		json_decref(c);
 		pr_warn("%s\n", sc.error);
 		code = sc.failed == SESSION_EXEC ? CT_EXIT_NOCMD :
-		       sc.failed == SESSION_TRACK ? CT_EXIT_BPF : CT_EXIT_FAILURE;
+		       sc.failed == SESSION_TRACK ? CT_EXIT_BPF :
+		       sc.failed == SESSION_SIGNALLED ? 128 + ct_signal : CT_EXIT_FAILURE;
 		outdir__discard(dir);   /* what was made for a command that did not run */
 		dir = NULL;
 		goto out;
 	}
 	run = results_new_run("record", argv[0]);
 	results_add_case(run, c);
+	/* conctrace's own SIGINT/SIGTERM decides the status: the command was asked to stop */
 	code = session_write_run(run, dir, ro->quiet) ? CT_EXIT_FAILURE :
+	       ct_interrupted ? 128 + ct_signal :
 	       res->signal ? 128 + res->signal : res->exit_code < 0 ? CT_EXIT_FAILURE :
 	       res->exit_code;
 	json_decref(run);
@@ -155,12 +179,23 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 	struct outdir *dir = NULL;
 	char comm[64] = "", path[64];
 	char *argv[3] = {NULL};
+	pid_t first = ro->pids[0];
 	json_t *run, *c;
 	int code, err;
 
-	if (kill(ro->pid, 0) < 0 && errno == ESRCH) {
-		pr_warn("no process with pid %d\n", ro->pid);
-		return CT_EXIT_NOPID;
+	for (int i = 0; i < ro->npids; i++) {
+		err = cli_check_pid(ro->pids[i]);
+		if (err == -ESRCH || err == -ECHILD) {
+			pr_warn(err == -ESRCH ? "no process with pid %d\n" :
+				"pid %d is a zombie: it has exited, there is nothing to trace\n",
+				ro->pids[i]);
+			return CT_EXIT_NOPID;
+		}
+		if (err == -EPERM) {
+			pr_warn("pid %d is a kernel thread: record traces user processes\n",
+				ro->pids[i]);
+			return CT_EXIT_USAGE;
+		}
 	}
 	code = make_outdir(ro, u, &dir);
 	if (code)
@@ -170,15 +205,15 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 		outdir__discard(dir);
 		return code;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/comm", ro->pid);
+	snprintf(path, sizeof(path), "/proc/%d/comm", first);
 	read_file_str(path, comm, sizeof(comm));
-	argv[0] = xasprintf("pid:%d", ro->pid);
+	argv[0] = xasprintf("pid:%d", first);
 	argv[1] = comm;
 	meta.argv = argv;
-	c = session_attach(se, &ro->pid, 1, ro->duration > 0 ? (uint64_t)(ro->duration * 1e9) : 0,
-			   dir, !ro->no_timeline, &meta, !ro->quiet, &err);
+	c = session_attach(se, ro->pids, ro->npids, ro->duration_ns, dir, !ro->no_timeline, &meta,
+			   !ro->quiet, &err);
 	if (!c) {
-		pr_warn("no process with pid %d (it exited)\n", ro->pid);
+		pr_warn("no process with pid %d (it exited)\n", first);
 		outdir__discard(dir);
 		dir = NULL;
 		code = CT_EXIT_NOPID;
@@ -215,8 +250,8 @@ int cmd_record(int argc, char **argv)
 	};
 	struct record_opts ro = {};
 	struct ct_user u;
-	char *end;
-	int c, code;
+	long long v;
+	int c, code, err;
 
 	optind = 0;   /* 0, not 1: glibc re-reads the optstring (main parsed with "+") */
 	opterr = 0;   /* our own messages, prefixed like every other */
@@ -224,16 +259,17 @@ int cmd_record(int argc, char **argv)
 		switch (c) {
 		case 'o': ro.outdir = optarg; break;
 		case 'p':
-			ro.pid = strtol(optarg, &end, 10);
-			if (*end || ro.pid <= 0) {
-				pr_warn("record: -p needs a process id, not '%s'\n", optarg);
+			ro.npids = cli_parse_pids(optarg, ro.pids, MAX_PIDS);
+			if (ro.npids < 0) {
+				pr_warn("record: -p needs process ids from 1 to 4194304, at most %d, "
+					"separated by commas, not '%s'\n", MAX_PIDS, optarg);
 				return CT_EXIT_USAGE;
 			}
 			break;
 		case 'd':
-			ro.duration = strtod(optarg, &end);
-			if (*end || ro.duration <= 0) {
-				pr_warn("record: -d needs a positive number of seconds, not '%s'\n", optarg);
+			if (cli_parse_seconds(optarg, CT_MAX_DURATION_S, &ro.duration_ns)) {
+				pr_warn("record: -d needs a number of seconds above 0 and at most %d "
+					"(a week), not '%s'\n", CT_MAX_DURATION_S, optarg);
 				return CT_EXIT_USAGE;
 			}
 			break;
@@ -246,12 +282,12 @@ int cmd_record(int argc, char **argv)
 		case 'B': ro.bench_floor = true; break;
 		case 'F':
 		case 'H':
-			ro.sample_hz = strtol(optarg, &end, 10);
-			if (*end || ro.sample_hz < 1 || ro.sample_hz > 10000) {
+			if (cli_parse_int(optarg, 1, 10000, &v)) {
 				pr_warn("record: --sample-hz needs a number from 1 to 10000, not '%s'\n",
 					optarg);
 				return CT_EXIT_USAGE;
 			}
+			ro.sample_hz = (int)v;
 			break;
 		case 'v': log_init(log_verbosity + 1); break;
 		case 'h': usage(stdout); return CT_EXIT_OK;
@@ -262,13 +298,14 @@ int cmd_record(int argc, char **argv)
 			return CT_EXIT_USAGE;
 		}
 	}
-	if ((optind < argc) == (ro.pid != 0)) {
+	if ((optind < argc) == (ro.npids != 0)) {
 		pr_warn("record: give either a command after -- or -p PID\n");
 		usage(stderr);
 		return CT_EXIT_USAGE;
 	}
-	if (ro.duration > 0 && !ro.pid) {
-		pr_warn("record: -d applies to -p PID only\n");
+	if (ro.outdir && (err = cli_check_output_dir(ro.outdir))) {
+		pr_warn("record: -o %s: %s\n", ro.outdir, err == -ENOTDIR ?
+			"exists and is not a directory" : strerror(-err));
 		return CT_EXIT_USAGE;
 	}
 	if (ro.force && !ro.outdir) {
@@ -277,11 +314,11 @@ int cmd_record(int argc, char **argv)
 	}
 	if (ct_user_resolve(&u) != 0)
 		return CT_EXIT_USAGE;   /* the message names the variable */
-	if (u.uid == 0 && !u.from_sudo && !ro.as_root && !ro.pid)
+	if (u.uid == 0 && !u.from_sudo && !ro.as_root && !ro.npids)
 		pr_warn("warning: the command runs as root (no SUDO_UID): use sudo from your "
 			"own account, or --as-root to mean it\n");
 	ct_install_signal_handlers();
-	code = ro.pid ? record_pid(&ro, &u) : record_cmd(&ro, argv + optind, &u);
+	code = ro.npids ? record_pid(&ro, &u) : record_cmd(&ro, argv + optind, &u);
 	ct_user_free(&u);
 	return code;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "capture.h"
+#include "cliparse.h"
 #include "commands.h"
 #include "function.h"
 #include "compare.h"
@@ -21,6 +22,7 @@
 #include "runner.h"
 #include "session.h"
 #include "spec.h"
+#include "sudoenv.h"
 #include "tracer.h"
 #include "util.h"
 
@@ -179,6 +181,14 @@ static bool chroot_lacks(const char *cmd, const char *harness, char *err, size_t
 	snprintf(err, len, "the harness %.400s is not inside the chroot %.400s: make it visible there at "
 		 "the same path (copy workloads/python there, or mount --bind)", harness, dir);
 	return true;
+}
+
+/* The first word of a command line ("python3.12 -X dev": "python3.12"). */
+static char *xstrndup_word(const char *cmd)
+{
+	size_t n = strcspn(cmd, " ");
+
+	return xasprintf("%.*s", (int)n, cmd);
 }
 
 static bool spec_uses_python(const struct spec *s)
@@ -408,6 +418,13 @@ static int do_run(const struct run_opts *ro, const char *specarg)
 			return rc == -EINTR ? 128 + SIGINT : CT_EXIT_USAGE;
 		}
 	}
+	if (spec_uses_python(s) && !s->pythons) {
+		/* sudo's secure_path can pick another python than the user's own */
+		char *word = xstrndup_word(s->python);
+
+		sudo_check_resolution(word, &u, "the spec's python", "defaults.python in the spec");
+		free(word);
+	}
 	if (spec_uses_python(s) && !s->pythons &&
 	    resolve_python(&s->python, &u, ro->as_root, &python_info)) {
 		fprintf(stderr, "conctrace: %s: the spec's python '%s' does not run (set "
@@ -502,6 +519,8 @@ static int do_run(const struct run_opts *ro, const char *specarg)
 		json_object_set_new(run, "interrupted", json_true());
 	if (session_write_run(run, dir, ro->quiet))
 		code = CT_EXIT_FAILURE;
+	else if (ct_interrupted)
+		code = 128 + ct_signal;   /* what was measured is written; the run did not finish */
 	else if ((nfailed = count_failed(run)))
 		code = CT_EXIT_CASES;
 	if (nfailed)
@@ -542,8 +561,8 @@ int cmd_run(int argc, char **argv)
 		{},
 	};
 	struct run_opts ro = {};
-	char *end;
-	int c;
+	long long v;
+	int c, err;
 
 	optind = 0;   /* 0, not 1: glibc re-reads the optstring (main parsed with "+") */
 	opterr = 0;   /* our own messages, prefixed like every other */
@@ -553,11 +572,11 @@ int cmd_run(int argc, char **argv)
 		case 'O': ro.only = optarg; break;
 		case 'm': ro.models = optarg; break;
 		case 'r':
-			ro.repeat = strtol(optarg, &end, 10);
-			if (*end || ro.repeat <= 0 || ro.repeat > 1000) {
+			if (cli_parse_int(optarg, 1, 1000, &v)) {
 				pr_warn("run: --repeat needs a number from 1 to 1000, not '%s'\n", optarg);
 				return CT_EXIT_USAGE;
 			}
+			ro.repeat = (int)v;
 			break;
 		case 'n': ro.dry_run = true; break;
 		case 'R': ro.as_root = true; break;
@@ -566,30 +585,30 @@ int cmd_run(int argc, char **argv)
 		case 'P': ro.no_python_frames = true; break;
 		case 'F':
 		case 'H':
-			ro.sample_hz = strtol(optarg, &end, 10);
-			if (*end || ro.sample_hz < 1 || ro.sample_hz > 10000) {
+			if (cli_parse_int(optarg, 1, 10000, &v)) {
 				pr_warn("run: --sample-hz needs a number from 1 to 10000, not '%s'\n", optarg);
 				return CT_EXIT_USAGE;
 			}
+			ro.sample_hz = (int)v;
 			break;
 		case OPT_FUNCTION: ro.fn.function = optarg; break;
 		case OPT_ARGS: ro.fn.args = optarg; break;
 		case OPT_PYTHONPATH: ro.fn.pythonpath = optarg; break;
 		case OPT_CALLS:
-			ro.fn.calls = strtoull(optarg, &end, 10);
-			if (*end || optarg[0] == '-' || ro.fn.calls < 1 || ro.fn.calls > SPEC_MAX_COUNT) {
+			if (cli_parse_int(optarg, 1, (long long)SPEC_MAX_COUNT, &v)) {
 				pr_warn("run: --calls needs a number from 1 to %llu, not '%s'\n",
 					SPEC_MAX_COUNT, optarg);
 				return CT_EXIT_USAGE;
 			}
+			ro.fn.calls = (unsigned long long)v;
 			break;
 		case OPT_TASKS:
-			ro.fn.tasks = strtol(optarg, &end, 10);
-			if (*end || ro.fn.tasks < 1 || ro.fn.tasks > SPEC_MAX_TASKS) {
+			if (cli_parse_int(optarg, 1, SPEC_MAX_TASKS, &v)) {
 				pr_warn("run: --tasks needs a number from 1 to %d, not '%s'\n",
 					SPEC_MAX_TASKS, optarg);
 				return CT_EXIT_USAGE;
 			}
+			ro.fn.tasks = (int)v;
 			break;
 		case 'q': ro.quiet = true; break;
 		case 'v': log_init(log_verbosity + 1); break;
@@ -609,6 +628,11 @@ int cmd_run(int argc, char **argv)
 		pr_warn(ro.fn.function ? "run: --function takes no spec file\n" :
 			"run: give one spec file (e.g. workloads/python-models.yaml) or --function\n");
 		usage(stderr);
+		return CT_EXIT_USAGE;
+	}
+	if (ro.outdir && (err = cli_check_output_dir(ro.outdir))) {
+		pr_warn("run: -o %s: %s\n", ro.outdir, err == -ENOTDIR ?
+			"exists and is not a directory" : strerror(-err));
 		return CT_EXIT_USAGE;
 	}
 	if (ro.force && !ro.outdir) {

@@ -44,8 +44,10 @@ static void usage(FILE *f)
 		"  3  not permitted: needs root (CAP_BPF and CAP_PERFMON); run with sudo\n"
 		"  4  BPF unavailable, or the programs failed to load (-v shows the verifier log)\n"
 		"  5  the command (or the spec's python) was not found or is not executable\n"
-		"  6  record -p PID: no such process\n"
-		"  7  run: a case failed (the others ran; the summary says why)\n");
+		"  6  record -p PID: no such process, or a zombie\n"
+		"  7  run: a case failed (the others ran; the summary says why)\n"
+		"  130  run, record -- CMD: SIGINT (Ctrl-C); what was measured is written\n"
+		"  143  run, record -- CMD: SIGTERM; what was measured is written\n");
 }
 
 static int cmd_help(int argc, char **argv)

@@ -186,7 +186,7 @@ static const char *why(int err)
 	}
 }
 
-/* Make pfd/name for a new run (modes NEW and FORCE); 0 and *fdp, or -errno. */
+/* Make pfd/name for a new run (modes NEW and FORCE): its descriptor, or -errno. */
 static int make_new(int pfd, const char *name, const char *path, bool force, bool *made,
 		    char *err, size_t errlen)
 {

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <gelf.h>
+#include <libelf.h>
 #include "pyinfo.h"
 
 static uint64_t le64(const uint8_t *p)
@@ -41,7 +43,7 @@ static const struct { size_t field; short w13, w14; } debug_words[] = {
 	{ D(bytes_size), 64, 74 }, { D(bytes_ob_size), 65, 75 }, { D(bytes_ob_sval), 66, 76 },
 	{ D(str_size), 67, 77 }, { D(str_state), 68, 78 }, { D(str_length), 69, 79 },
 	{ D(str_ascii), 70, 80 },
-	{ D(gen_size), -1, 83 }, { D(gen_iframe), -1, 85 },
+	{ D(gen_size), -1, 83 }, { D(gen_iframe), -1, 85 }, { D(gen_frame_state), -1, 86 },
 };
 #undef D
 #define WORDS_313 73    /* sizeof(_Py_DebugOffsets) / 8 */
@@ -202,6 +204,8 @@ int pyinfo_walk_from_debug(const struct pyinfo_debug *d, struct ct_py_proc *out,
 	w.bytes_sval = d->bytes_ob_sval;
 	w.str_state = d->str_state;
 	w.str_length = d->str_length;
+	w.tstate_aio_task = CT_PY_NONE;   /* until _asyncio is loaded: pyinfo_asyncio */
+	w.task_name = CT_PY_NONE;
 	if (d->free_threaded) {
 		*gil_in_interp = 0;
 	} else {
@@ -267,5 +271,119 @@ int pyinfo_resolve_gil(struct pyinfo *pi)
 	pi->handoff_hi = gil + PYINFO_GIL_SIZE;
 	pi->walk.gil = gil;
 	pi->gil_pending = 0;
+	return 0;
+}
+
+/* _asyncio's _Py_AsyncioModuleDebugOffsets (3.14 Modules/_asynciomodule.c): the task object
+ * (size, task_name, task_awaited_by, task_is_task, task_awaited_by_is_set, task_coro,
+ * task_node), the interpreter state (size, asyncio_tasks_head) and the thread state (size,
+ * asyncio_running_loop, asyncio_running_task, asyncio_tasks_head): 13 words. */
+#define AIO_WORDS 13
+enum { AIO_TASK_SIZE = 0, AIO_TASK_NAME = 1, AIO_TS_SIZE = 9, AIO_TS_RUNNING_TASK = 11 };
+
+int pyinfo_parse_asyncio(const uint8_t *buf, size_t len, uint64_t tstate_size,
+			 struct ct_py_proc *w)
+{
+	uint64_t task_size, name, ts_size, running;
+
+	if (len < AIO_WORDS * 8)
+		return -EPROTO;
+	task_size = le64(buf + AIO_TASK_SIZE * 8);
+	name = le64(buf + AIO_TASK_NAME * 8);
+	ts_size = le64(buf + AIO_TS_SIZE * 8);
+	running = le64(buf + AIO_TS_RUNNING_TASK * 8);
+	/* the running task lives in _PyThreadStateImpl, which begins with PyThreadState */
+	if (task_size > 4096 || name + 8 > task_size || ts_size > (1u << 16) ||
+	    ts_size < tstate_size || running < tstate_size || running + 8 > ts_size ||
+	    running >= CT_PY_NONE || name >= CT_PY_NONE)
+		return -EPROTO;
+	w->tstate_aio_task = running;
+	w->task_name = name;
+	return 0;
+}
+
+/* The .AsyncioDebug section of the file at path: 0, -ENOENT (none) or -errno. */
+static int read_aio_section(const char *path, uint8_t *buf, size_t len, size_t *got)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = -ENOENT;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	Elf *e;
+
+	if (fd < 0)
+		return -errno;
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!e || elf_getshdrstrndx(e, &shstrndx) != 0) {
+		err = -EINVAL;
+		goto out;
+	}
+	while ((scn = elf_nextscn(e, scn)) != NULL) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+			continue;
+		name = elf_strptr(e, shstrndx, sh.sh_name);
+		if (!name || strcmp(name, ".AsyncioDebug") != 0)
+			continue;
+		ssize_t n = pread(fd, buf, sh.sh_size < len ? sh.sh_size : len, (off_t)sh.sh_offset);
+
+		*got = n > 0 ? (size_t)n : 0;
+		err = n > 0 ? 0 : -EIO;
+		break;
+	}
+out:
+	if (e)
+		elf_end(e);
+	close(fd);
+	return err;
+}
+
+int pyinfo_asyncio(struct pyinfo *pi)
+{
+	char path[64], line[512], file[256], rooted[320];
+	uint8_t buf[AIO_WORDS * 8];
+	size_t got = 0;
+	int err = -EAGAIN;
+	FILE *f;
+
+	if (pi->minor < 14 || !pi->from_debug || !pi->frames)
+		return -ENOTSUP;
+	snprintf(path, sizeof(path), "/proc/%d/maps", pi->tgid);
+	f = fopen(path, "re");
+	if (!f)
+		return -ESRCH;
+	while (fgets(line, sizeof(line), f)) {
+		const char *base;
+
+		if (sscanf(line, "%*x-%*x %*4s %*x %*s %*u %255s", file) != 1 || file[0] != '/')
+			continue;
+		base = strrchr(file, '/') + 1;
+		if (strncmp(base, "_asyncio.", 9) != 0)
+			continue;
+		snprintf(rooted, sizeof(rooted), "/proc/%d/root%s", pi->tgid, file);
+		/* maps shows paths as the reader sees them: a chrooted process's are outside */
+		err = read_aio_section(rooted, buf, sizeof(buf), &got);
+		if (err)
+			err = read_aio_section(file, buf, sizeof(buf), &got);
+		break;
+	}
+	fclose(f);
+	if (err == -EAGAIN)
+		return err;
+	if (err || pyinfo_parse_asyncio(buf, got, pi->tstate_size, &pi->walk) != 0) {
+		snprintf(pi->note, sizeof(pi->note), "its _asyncio module's .AsyncioDebug offsets "
+			 "are missing or do not hold together: asyncio tasks not shown");
+		return -EPROTO;
+	}
+	pi->aio.task_name = le64(buf + 1 * 8);
+	pi->aio.task_awaited_by = le64(buf + 2 * 8);
+	pi->aio.task_awaited_by_is_set = le64(buf + 4 * 8);
+	pi->aio.task_coro = le64(buf + 5 * 8);
+	pi->aio.task_node = le64(buf + 6 * 8);
+	pi->aio.ts_running_task = le64(buf + 11 * 8);
+	pi->aio.ts_tasks_head = le64(buf + 12 * 8);
+	pi->asyncio = 1;
 	return 0;
 }

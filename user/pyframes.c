@@ -162,6 +162,15 @@ const char *py_frame_name(int minor, const struct ct_py_code *c, int index, char
 	py_str_utf8(c->file, CT_PY_FILE, c->file_kind, c->file_units, file, sizeof(file));
 	base = strrchr(file, '/');
 	base = base ? base + 1 : file;
+	if (index == CT_PY_INDEX_TASK) {
+		/* the running asyncio task: its name, or Task-N while it has only its number */
+		if (c->flags & CT_PYC_TASK_NUM)
+			snprintf(buf, len, "task Task-%d", c->firstlineno);
+		else
+			snprintf(buf, len, "task %s", (c->flags & CT_PYC_NAME_BAD) || !name[0] ?
+				 "?" : name);
+		return buf;
+	}
 	if (index == CT_PY_INDEX_UNKNOWN) {
 		/* no line rather than a wrong one */
 		snprintf(buf, len, "%s (%s)", (c->flags & CT_PYC_NAME_BAD) || !name[0] ? "?" : name,

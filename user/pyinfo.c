@@ -75,6 +75,8 @@ int pyinfo_walk_offsets(int major, int minor, struct ct_py_proc *out)
 			out->str_length = 0x10;
 			out->str_state = 0x20;
 			out->frame_tlbc = CT_PY_NONE;
+			out->tstate_aio_task = CT_PY_NONE;
+			out->task_name = CT_PY_NONE;
 			return 0;
 		}
 	}
@@ -242,6 +244,10 @@ int pyinfo_elf_read(const char *path, struct pyinfo_elf *out)
 				runtime_size = sym.st_size;
 			} else if (strcmp(name, "PyCode_Type") == 0 && !out->code_type) {
 				out->code_type = sym.st_value;
+			} else if (strcmp(name, "PyUnicode_Type") == 0 && !out->str_type) {
+				out->str_type = sym.st_value;
+			} else if (strcmp(name, "PyLong_Type") == 0 && !out->long_type) {
+				out->long_type = sym.st_value;
 			} else if (strcmp(name, "Py_Version") == 0 && !version_addr) {
 				version_addr = sym.st_value;
 			}
@@ -296,6 +302,9 @@ int pyinfo_from_debug(const struct pyinfo_debug *dbg, struct pyinfo *out)
 	out->interp_ceval_gil = dbg->interp_ceval_gil;
 	out->interp_gil = gil_in_interp;
 	out->debug_len = dbg->len;
+	out->tstate_size = dbg->tstate_size;
+	out->aio.gen_iframe = dbg->gen_iframe;
+	out->aio.gen_frame_state = dbg->gen_frame_state;
 	if (out->free_threaded)
 		snprintf(out->note, sizeof(out->note), "free-threaded build: no GIL, so no GIL "
 			 "figures");
@@ -303,6 +312,8 @@ int pyinfo_from_debug(const struct pyinfo_debug *dbg, struct pyinfo *out)
 		out->gil_pending = 1;
 	if (out->code_type) {
 		out->walk.code_type = out->code_type;
+		out->walk.str_type = out->str_type;
+		out->walk.long_type = out->long_type;
 		out->frames = 1;
 	} else {
 		snprintf(out->note, sizeof(out->note), "no PyCode_Type symbol in its binary: native "
@@ -436,6 +447,8 @@ int pyinfo_detect(pid_t tgid, struct pyinfo *out)
 
 		out->runtime = el->runtime + bias;
 		out->code_type = el->code_type ? el->code_type + bias : 0;
+		out->str_type = el->str_type ? el->str_type + bias : 0;
+		out->long_type = el->long_type ? el->long_type + bias : 0;
 		snprintf(out->object, sizeof(out->object), "%s", file);
 		/* Py_Version (3.11+), else the names: "python" alone (a venv copy) says nothing */
 		if (pyinfo_version_from_hex(el->py_version, &major, &minor) != 0 &&

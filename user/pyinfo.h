@@ -20,6 +20,7 @@ struct pyinfo {
 	uint64_t gil_lo, gil_hi;            /* cond + mutex */
 	uint64_t handoff_lo, handoff_hi;    /* switch_cond + switch_mutex */
 	uint64_t code_type;                 /* &PyCode_Type */
+	uint64_t str_type, long_type;       /* &PyUnicode_Type, &PyLong_Type */
 	int frames;                         /* 1: py below is filled (frames can be walked) */
 	struct ct_py_proc walk;             /* what the BPF frame walker needs */
 	uint64_t since_ns;                  /* when the process exec'd it (bpf clock); 0: it
@@ -29,6 +30,23 @@ struct pyinfo {
 	uint64_t interp_ceval_gil;          /* offsetof(PyInterpreterState, ceval.gil) */
 	uint64_t interp_gil;                /* offsetof(PyInterpreterState, _gil) */
 	uint64_t debug_len;                 /* bytes of _Py_DebugOffsets checked in memory */
+	uint64_t tstate_size;               /* sizeof(PyThreadState) */
+	int asyncio;                        /* 1: the running task is shown (pyinfo_asyncio) */
+	/* 3.14 asyncio, from _asyncio's .AsyncioDebug and the build's debug offsets */
+	struct {
+		uint64_t task_name, task_awaited_by, task_awaited_by_is_set, task_coro, task_node;
+		uint64_t ts_running_task, ts_tasks_head, gen_iframe, gen_frame_state;
+	} aio;
+	/* waiting tasks seen by the snapshots (pyinfo_asyncio_snapshot), merged */
+	struct pyinfo_task_seen {
+		char task[64];              /* its name */
+		char at[160];               /* where its coroutine is suspended: "qualname (f.py:N)" */
+		char by[64];                /* the task awaiting it, "" when none */
+		uint32_t snapshots;         /* in how many snapshots it was seen so */
+	} seen[24];
+	int nseen;
+	uint32_t snapshots;                 /* snapshots taken */
+	uint32_t seen_dropped;              /* distinct (task, at, by) beyond the 24 kept */
 };
 
 /* struct _gil_runtime_state, 3.10-3.13 (the same in each): interval, last_holder, locked,
@@ -62,6 +80,7 @@ struct pyinfo_debug {
 	uint64_t bytes_size, bytes_ob_size, bytes_ob_sval;
 	uint64_t str_size, str_state, str_length, str_ascii;   /* str_ascii: sizeof(PyASCIIObject) */
 	uint64_t gen_size, gen_iframe;  /* 3.14: a coroutine's embedded frame */
+	uint64_t gen_frame_state;       /* ... and its state (int8: < 0 suspended or not started) */
 };
 #define PYINFO_DEBUG_COOKIE "xdebugpy"
 #define PYINFO_DEBUG_MAX    1024   /* bytes read from the start of _PyRuntime */
@@ -72,6 +91,7 @@ struct pyinfo_elf {
 	uint64_t min_vaddr;            /* lowest PT_LOAD address, page aligned */
 	uint64_t runtime;              /* st_value of _PyRuntime (0: absent) */
 	uint64_t code_type;            /* st_value of PyCode_Type (0: absent) */
+	uint64_t str_type, long_type;  /* st_value of PyUnicode_Type and PyLong_Type */
 	uint64_t py_version;           /* the value of Py_Version (3.11+; 0: absent) */
 	int needs_libpython;           /* a DT_NEEDED entry names libpython */
 	size_t runtime_len;            /* bytes of _PyRuntime's initial image in runtime_head */
@@ -114,6 +134,19 @@ int pyinfo_from_debug(const struct pyinfo_debug *dbg, struct pyinfo *out);
  * 0; -EAGAIN: the interpreter or its GIL does not exist yet; -EPROTO: inconsistent (note
  * set); -ESRCH: the process is gone. */
 int pyinfo_resolve_gil(struct pyinfo *pi);
+/* 3.14+: the running-task offsets of a loaded _asyncio module (its .AsyncioDebug section),
+ * into pi->walk. 0; -EAGAIN: _asyncio is not loaded (yet); -EPROTO: its offsets do not hold
+ * together (note set); -ENOTSUP: not a version that has them. */
+int pyinfo_asyncio(struct pyinfo *pi);
+/* Parse an .AsyncioDebug image (13 uint64_t words) into the walker's fields, checking them
+ * against the thread state's size tstate_size: 0 or -EPROTO. */
+int pyinfo_parse_asyncio(const uint8_t *buf, size_t len, uint64_t tstate_size,
+			 struct ct_py_proc *w);
+/* 3.14+ with asyncio found: one snapshot of the process's tasks from its memory (every
+ * thread's task list): each task not running, where its coroutine is suspended and which
+ * task awaits it, merged into pi->seen. Returns the tasks seen, or -errno (-ESRCH: gone).
+ * The process runs meanwhile: a torn list gives fewer tasks, never a loop. */
+int pyinfo_asyncio_snapshot(struct pyinfo *pi);
 /* Read len bytes at addr of process tgid into buf: 0 or -errno (-EIO when short). */
 int pyinfo_read_mem(pid_t tgid, uint64_t addr, void *buf, size_t len);
 /* Parse "python3.11", "libpython3.12.so.1.0", ... Returns 0 when a version was found. */

@@ -6,10 +6,13 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#include "infile.h"
 #include "log.h"
 #include "reasons.h"
 #include "outdir.h"
 #include "results.h"
+#include "rundoc.h"
+#include "stacks.h"
 
 uint64_t hist_percentile(const uint32_t *hist, int nslots, double q, uint64_t max)
 {
@@ -480,6 +483,27 @@ json_t *results_build_case(const struct ct_raw *raw, const struct case_meta *m)
 			json_object_set_new(py, "offsets", json_string(pi->from_debug ?
 				"debug" : pi->frames ? "table" : "none"));
 			json_object_set_new(py, "free_threaded", json_boolean(pi->free_threaded));
+			if (pi->asyncio) {
+				json_t *tasks = stacks_asyncio_tasks(raw, p->tgid, pi->minor);
+
+				json_object_set_new(py, "asyncio_tasks", tasks ? tasks : json_array());
+				json_t *wt = json_array();
+
+				for (int j = 0; j < pi->nseen; j++) {
+					json_t *e = json_object();
+
+					json_object_set_new(e, "task", json_string(pi->seen[j].task));
+					json_object_set_new(e, "awaits_at", json_string(pi->seen[j].at));
+					json_object_set_new(e, "awaited_by", json_string(pi->seen[j].by));
+					json_object_set_new(e, "snapshots",
+							    json_integer(pi->seen[j].snapshots));
+					json_array_append_new(wt, e);
+				}
+				json_object_set_new(py, "asyncio_waiting", wt);
+				json_object_set_new(py, "asyncio_snapshots", json_integer(pi->snapshots));
+				json_object_set_new(py, "asyncio_waiting_dropped",
+						    json_integer(pi->seen_dropped));
+			}
 			if (pi->note[0])
 				json_object_set_new(py, "note", json_string(pi->note));
 			else if (!pi->frames)
@@ -637,8 +661,7 @@ int results_write(json_t *run, struct outdir *dir)
 	}
 	if (json_dumpf(run, f, JSON_INDENT(1) | JSON_SORT_KEYS))
 		err = -EIO;
-	if (fclose(f) && !err)
-		err = -errno;
+	err = fclose_output(f, err);
 	if (!err)
 		err = outdir__rename(dir, tmp, "run.json");
 	if (err) {
@@ -650,19 +673,17 @@ int results_write(json_t *run, struct outdir *dir)
 
 json_t *results_load(const char *dir, char *err, size_t errlen)
 {
-	char *path = xasprintf("%s/run.json", dir);
-	json_error_t je;
-	json_t *r = json_load_file(path, 0, &je);
+	char *path = xasprintf("%s/run.json", dir), *buf;
+	json_t *r = NULL;
+	size_t len;
+	int ret = infile_read(path, INFILE_MAX_RUN_JSON, &buf, &len, err, errlen);
 
-	if (!r && je.line < 1) {
-		snprintf(err, errlen, "%s: %s", path, je.text);
-	} else if (!r) {
-		snprintf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
-	} else if (!json_is_object(r) || !jget_str(r, "schema") ||
-		   strcmp(jget_str(r, "schema"), CT_SCHEMA) != 0) {
-		snprintf(err, errlen, "%s: not a conctrace run (schema is not %s)", path, CT_SCHEMA);
-		json_decref(r);
-		r = NULL;
+	if (ret == -ENOENT) {
+		snprintf(err, errlen, "%s: cannot open: %s (not a run directory?)", path,
+			 strerror(ENOENT));
+	} else if (!ret) {
+		r = results_decode(buf, len, path, err, errlen);
+		free(buf);
 	}
 	free(path);
 	return r;
@@ -675,7 +696,7 @@ uint64_t jget_u64(const json_t *o, const char *key)
 	if (json_is_integer(v))
 		return json_integer_value(v) < 0 ? 0 : (uint64_t)json_integer_value(v);
 	if (json_is_real(v))
-		return (uint64_t)json_real_value(v);
+		return u64_sat(json_real_value(v));
 	return 0;
 }
 

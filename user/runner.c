@@ -16,16 +16,18 @@
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
 #endif
+#include "casegroup.h"
 #include "log.h"
 #include "runner.h"
 #include "tracer.h"
 
 volatile int ct_interrupted;
+volatile int ct_signal;
 
 static void on_signal(int sig)
 {
 	ct_interrupted++;
-	(void)sig;
+	ct_signal = sig;
 }
 
 static void on_sigchld(int sig)
@@ -68,7 +70,12 @@ static int can_exec_as(const char *path, const struct ct_user *u)
 
 int runner_resolve(const char *cmd, const struct ct_user *user, char *out, size_t len)
 {
-	const char *path = getenv("PATH");
+	return runner_resolve_in(cmd, getenv("PATH"), user, out, len);
+}
+
+int runner_resolve_in(const char *cmd, const char *path, const struct ct_user *user, char *out,
+		      size_t len)
+{
 	int err = -ENOENT;
 
 	if (!cmd || !*cmd)
@@ -104,6 +111,7 @@ struct child_args {
 	char path[4096];
 	char **envp;
 	int go_rd, err_wr, rep_wr;
+	pid_t parent;
 };
 
 static void child_fail(int fd, int err)
@@ -151,6 +159,11 @@ static int child_main(void *arg)
 		    syscall(SYS_setresuid, u->uid, u->uid, u->uid) < 0)
 			child_fail(a->err_wr, errno);
 	}
+	/* after the credentials change, which clears it: if conctrace dies, so does the command
+	 * (the watchdog ends the rest of the tree through its cgroup) */
+	if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 ||
+	    syscall(SYS_getppid) != a->parent)
+		syscall(SYS_exit, 127);
 	if (o->cwd && chdir(o->cwd) < 0)
 		child_fail(a->err_wr, errno);
 	/* wait until the tracer has marked us */
@@ -216,16 +229,33 @@ int runner_start(struct runner *r, const struct runner_opts *o)
 	memset(r, 0, sizeof(*r));
 	r->o = o;
 	r->report_fd = -1;
+	r->tty_fd = -1;
 	err = runner_resolve(o->argv[0], o->as_root || !o->user ? &root : o->user, a->path,
 			     sizeof(a->path));
 	if (err) {
 		free(a);
 		return err;
 	}
-	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
+	if (pipe2(go, O_CLOEXEC) < 0) {
+		free(a);
 		return -errno;
-	if (o->report_fd3 && pipe2(rep, O_CLOEXEC) < 0)
-		return -errno;
+	}
+	if (pipe2(errp, O_CLOEXEC) < 0) {
+		err = -errno;
+		close(go[0]);
+		close(go[1]);
+		free(a);
+		return err;
+	}
+	if (o->report_fd3 && pipe2(rep, O_CLOEXEC) < 0) {
+		err = -errno;
+		close(go[0]);
+		close(go[1]);
+		close(errp[0]);
+		close(errp[1]);
+		free(a);
+		return err;
+	}
 	/* orphans of the tree are re-parented to us, so we can wait for every process */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	a->o = o;
@@ -233,6 +263,7 @@ int runner_start(struct runner *r, const struct runner_opts *o)
 	a->go_rd = go[0];
 	a->err_wr = errp[1];
 	a->rep_wr = rep[1];
+	a->parent = getpid();
 	r->stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (r->stack == MAP_FAILED) {
@@ -262,6 +293,18 @@ int runner_start(struct runner *r, const struct runner_opts *o)
 		fcntl(rep[0], F_SETFL, O_NONBLOCK);
 	if (o->own_pgrp)
 		setpgid(pid, pid);
+	if (o->cgroup) {
+		/* held before exec, it cannot have forked: its whole tree will be in the cgroup */
+		int cerr = casegroup_add(o->cgroup, pid);
+
+		if (cerr)
+			pr_debug("case not in a cgroup: %s\n", strerror(-cerr));
+		r->in_cgroup = cerr == 0;
+	}
+	/* a shell's job control: the command's group reads the terminal and gets its Ctrl-C */
+	if (o->own_pgrp && o->foreground && isatty(0) && tcgetpgrp(0) == getpgrp() &&
+	    tcsetpgrp(0, pid) == 0)
+		r->tty_fd = 0;
 	r->args = a;
 	r->pid = pid;
 	r->go_fd = go[1];
@@ -382,25 +425,57 @@ static void read_report(struct runner *r)
 	}
 }
 
+/* Every process of the case: its cgroup (all of them, at once for SIGKILL), its group, and
+ * every process the tracer still knows (for a case without a cgroup). */
 static void signal_tree(struct runner *r, struct tracer *t, int sig)
 {
-	pid_t live[1024];
-	int n = t ? tracer__live_procs(t, live, 1024) : 0;
+	const struct runner_opts *o = r->o;
+	int max = 1 << 16, n;
+	pid_t *live;
 
-	if (r->o->own_pgrp)
+	if (o->cgroup) {
+		if (sig == SIGKILL)
+			casegroup_kill(o->cgroup);
+		else
+			casegroup_signal(o->cgroup, sig);
+	}
+	if (o->own_pgrp)
 		kill(-r->pid, sig);
 	kill(r->pid, sig);
+	if (!t)
+		return;
+	live = xcalloc(max, sizeof(*live));
+	n = tracer__live_procs(t, live, max);
 	for (int i = 0; i < n; i++)
 		kill(live[i], sig);
+	free(live);
 }
+
+static void restore_terminal(struct runner *r)
+{
+	sigset_t ttou, old;
+
+	if (r->tty_fd < 0)
+		return;
+	/* we are in the background now: without blocking SIGTTOU, tcsetpgrp stops us */
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &ttou, &old);
+	tcsetpgrp(r->tty_fd, getpgrp());
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	r->tty_fd = -1;
+}
+
+#define SEC_NS 1000000000ull
 
 int runner_wait(struct runner *r, struct tracer *t, struct runner_result *res)
 {
 	const struct runner_opts *o = r->o;
 	uint64_t deadline = o->timeout_ns ? res->start_ns + o->timeout_ns : 0;
-	uint64_t grace = o->grace_ns ? o->grace_ns : 2000000000ull;
-	uint64_t term_at = 0, stop_wait_at = 0;
+	uint64_t grace = o->grace_ns ? o->grace_ns : SEC_NS;
+	uint64_t term_at = 0, kill_at = 0, next_kill = 0;
 	int seen_interrupt = 0;
+	bool root_reaped = false;
 
 	res->pid = r->pid;
 	res->exit_code = -1;
@@ -413,42 +488,69 @@ int runner_wait(struct runner *r, struct tracer *t, struct runner_result *res)
 			add_rusage(&res->ru, &ru);
 			res->end_ns = now_ns();
 			if (p == r->pid) {
+				root_reaped = true;
 				if (WIFSIGNALED(status)) {
 					res->signal = WTERMSIG(status);
 					res->exit_code = -1;
 				} else {
 					res->exit_code = WEXITSTATUS(status);
 				}
+				restore_terminal(r);
 			}
 		}
 		if (p < 0 && errno == ECHILD)
 			break;
+		/* every process of the case has exited (a child of ours outside the case, if
+		 * any, is not waited for) */
+		if (root_reaped && r->in_cgroup && !casegroup_populated(o->cgroup)) {
+			while ((p = wait4(-1, &status, WNOHANG, &ru)) > 0)
+				add_rusage(&res->ru, &ru);
+			break;
+		}
 		read_report(r);
 		uint64_t now = now_ns();
 		if (ct_interrupted != seen_interrupt) {
 			seen_interrupt = ct_interrupted;
 			res->interrupted = true;
-			if (seen_interrupt > 1 || o->own_pgrp)
-				break;
-			/* the command got the Ctrl-C too; give it a moment to finish */
-			stop_wait_at = now + 2000000000ull;
+			if (o->forward_signals && seen_interrupt == 1) {
+				/* as a shell would: the command decides how to end; a second
+				 * signal kills */
+				if (o->own_pgrp)
+					kill(-r->pid, ct_signal ? ct_signal : SIGINT);
+				kill(r->pid, ct_signal ? ct_signal : SIGINT);
+			} else if (!kill_at) {
+				kill_at = now;
+			}
 		}
-		if (stop_wait_at && now > stop_wait_at)
-			break;
 		if (deadline && now > deadline && !term_at) {
 			res->timed_out = true;
 			signal_tree(r, t, SIGTERM);
 			term_at = now;
 		}
-		if (term_at && now > term_at + grace) {
+		if (term_at && !kill_at && now > term_at + grace)
+			kill_at = now;
+		/* the command ended on the forwarded signal: what it started would be orphaned */
+		if (res->interrupted && root_reaped && !kill_at)
+			kill_at = now;
+		/* again and again: a fork in flight, a process the last round missed */
+		if (kill_at && now >= next_kill) {
+			if (!next_kill)
+				pr_debug("case: SIGKILL to its tree %.3f s after its start\n",
+					 (now - res->start_ns) / 1e9);
 			signal_tree(r, t, SIGKILL);
-			term_at = now + 3600 * 1000000000ull;  /* once */
+			next_kill = now + SEC_NS / 10;
+		}
+		if (kill_at && now > kill_at + 5 * SEC_NS) {
+			pr_warn("processes of the case could not be reaped 5 s after SIGKILL\n");
+			break;
 		}
 		if (t)
 			tracer__poll(t, 20);
 		else
 			usleep(20000);
 	}
+	restore_terminal(r);
+	pr_debug("case: tree reaped %.3f s after its start\n", (now_ns() - res->start_ns) / 1e9);
 	if (!res->end_ns)
 		res->end_ns = now_ns();
 	read_report(r);

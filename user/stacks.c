@@ -4,11 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "infile.h"
 #include "log.h"
 #include "pyframes.h"
 #include "reasons.h"
 #include "results.h"
 #include "outdir.h"
+#include "rundoc.h"
 #include "stacks.h"
 #include "util.h"
 
@@ -179,6 +181,65 @@ static const struct ct_py_code *py_code_find(const struct py_index *x, uint32_t 
 	return NULL;
 }
 
+static int cmp_task_samples(const void *a, const void *b)
+{
+	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "samples"));
+	json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "samples"));
+
+	return x > y ? -1 : x < y;
+}
+
+json_t *stacks_asyncio_tasks(const struct ct_raw *raw, uint32_t tgid, int minor)
+{
+	struct py_index pyx;
+	json_t *by = json_object(), *out = NULL, *v, **rows;
+	const char *name;
+	size_t n = 0;
+
+	py_index_build(&pyx, raw);
+	for (int i = 0; i < raw->nstacks; i++) {
+		const struct ct_stack_key *k = &raw->stack_keys[i];
+		const struct ct_py_stack *ps;
+		const struct ct_py_frame *f;
+		const struct ct_py_code *c;
+		char buf[4 * CT_PY_NAME + 16];
+
+		if (k->tgid != tgid || k->reason != CT_ONCPU || !k->pystack)
+			continue;
+		ps = py_stack_find(&pyx, k->pystack);
+		if (!ps || !ps->nframes || ps->nframes > CT_PY_DEPTH)
+			continue;
+		f = &ps->frames[ps->nframes - 1];   /* outermost */
+		if (f->index != CT_PY_INDEX_TASK ||
+		    !(c = py_code_find(&pyx, ps->tgid, f->code, f->tag)))
+			continue;
+		py_frame_name(minor, c, f->index, buf, sizeof(buf));
+		v = json_object_get(by, buf + 5);   /* after "task " */
+		json_object_set_new(by, buf + 5, json_integer(json_integer_value(v) +
+							       (json_int_t)raw->stack_vals[i].count));
+	}
+	free(pyx.stacks);
+	free(pyx.codes);
+	if (!json_object_size(by)) {
+		json_decref(by);
+		return NULL;
+	}
+	rows = xcalloc(json_object_size(by), sizeof(*rows));
+	json_object_foreach(by, name, v) {
+		rows[n] = json_object();
+		json_object_set_new(rows[n], "task", json_string(name));
+		json_object_set(rows[n], "samples", v);
+		n++;
+	}
+	qsort(rows, n, sizeof(*rows), cmp_task_samples);
+	out = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(out, rows[i]);
+	free(rows);
+	json_decref(by);
+	return out;
+}
+
 /* A native frame of the interpreter itself (libpython or the python executable): with
  * Python frames known, these are replaced by them. */
 static int is_interp_frame(const struct sym_result *r, const struct pyinfo *pi)
@@ -320,22 +381,34 @@ int stacks_write(json_t *stacks, struct outdir *dir)
 	FILE *f = outdir__fopen(dir, "stacks.json", false);
 	int err = 0;
 
-	if (!f)
+	if (!f) {
 		err = -errno;
-	else if (json_dumpf(stacks, f, JSON_COMPACT))
-		err = -EIO;
-	if (f && fclose(f) && !err)
-		err = -errno;
+	} else {
+		if (json_dumpf(stacks, f, JSON_COMPACT))
+			err = -EIO;
+		err = fclose_output(f, err);
+		if (err)
+			outdir__unlink(dir, "stacks.json");   /* cut JSON would read as corrupt */
+	}
 	if (err)
 		pr_warn("cannot write %s/stacks.json: %s\n", outdir__path(dir), strerror(-err));
 	return err;
 }
 
-json_t *stacks_load(const char *dir)
+int stacks_load(const char *dir, json_t **out, char *err, size_t errlen)
 {
-	char *path = xasprintf("%s/stacks.json", dir);
-	json_t *j = json_load_file(path, 0, NULL);
+	char *path = xasprintf("%s/stacks.json", dir), *buf;
+	size_t len;
+	int ret;
 
+	*out = NULL;
+	ret = infile_read(path, INFILE_MAX_STACKS, &buf, &len, err, errlen);
+	if (ret == -ENOENT)
+		ret = 0;
+	else if (!ret) {
+		ret = stacks_decode(buf, len, path, out, err, errlen);
+		free(buf);
+	}
 	free(path);
-	return j;
+	return ret;
 }

@@ -44,7 +44,8 @@ struct tracer {
 	void *proc_ctx;
 	/* what to look at again later: a process's maps (its libraries), its CPython (libpython
 	 * not mapped yet), or its GIL (3.13+: placed once its interpreter exists) */
-	struct { pid_t tgid; uint64_t due, since; enum { PEND_PROC, PEND_PY, PEND_GIL } kind;
+	struct { pid_t tgid; uint64_t due, since; enum { PEND_PROC, PEND_PY, PEND_GIL, PEND_AIO,
+							    PEND_AIO_SNAP } kind;
 		 int tries; } *pending;
 	int npending, cappending;
 };
@@ -148,8 +149,46 @@ static void detect_python(struct tracer *t, pid_t tgid, uint64_t since, bool ret
 	py_add(t, &pi);
 	if (pi.gil_pending)
 		pending_add(t, tgid, now_ns() + 1000000, since, PEND_GIL, 0);
+	if (pi.minor >= 14 && pi.frames)
+		pending_add(t, tgid, now_ns() + 20000000, since, PEND_AIO, 0);
 	pr_debug("pid %d: CPython %s, GIL at 0x%llx%s\n", tgid, pi.version,
 		 (unsigned long long)pi.gil_lo, pi.gil_pending ? " (placed once it runs)" : "");
+}
+
+/* 3.14+: look for _asyncio (loaded at `import asyncio`) every 20 ms for the first 5 s, then
+ * every 250 ms while the process lives. */
+static void find_asyncio(struct tracer *t, pid_t tgid, uint64_t since, int tries)
+{
+	struct pyinfo *pi = py_find(t, tgid);
+	int err;
+
+	if (!pi || pi->asyncio)
+		return;
+	err = pyinfo_asyncio(pi);
+	if (err == -EAGAIN) {
+		pending_add(t, tgid, now_ns() + (tries < 250 ? 20000000 : 250000000), since,
+			    PEND_AIO, tries + 1);
+		return;
+	}
+	if (err) {
+		if (pi->note[0] && err == -EPROTO)
+			pr_info("pid %d: CPython %s: %s\n", tgid, pi->version, pi->note);
+		return;
+	}
+	py_publish(t, pi);
+	pr_debug("pid %d: asyncio tasks (running task at tstate+0x%x)\n", tgid,
+		 pi->walk.tstate_aio_task);
+	pending_add(t, tgid, now_ns() + 100000000, since, PEND_AIO_SNAP, 0);
+}
+
+/* Every 100 ms while it lives: which asyncio tasks wait where (user/pyasyncio.c). */
+static void snapshot_asyncio(struct tracer *t, pid_t tgid, uint64_t since)
+{
+	struct pyinfo *pi = py_find(t, tgid);
+
+	if (!pi || !pi->asyncio || pyinfo_asyncio_snapshot(pi) == -ESRCH || kill(tgid, 0) != 0)
+		return;
+	pending_add(t, tgid, now_ns() + 100000000, since, PEND_AIO_SNAP, 0);
 }
 
 /* 3.13+: place the GIL once the interpreter has made it: every millisecond for the first
@@ -265,6 +304,10 @@ static void run_pending(struct tracer *t)
 			detect_python(t, tgid, since, false);
 		} else if (kind == PEND_GIL) {
 			resolve_gil(t, tgid, since, tries);
+		} else if (kind == PEND_AIO) {
+			find_asyncio(t, tgid, since, tries);
+		} else if (kind == PEND_AIO_SNAP) {
+			snapshot_asyncio(t, tgid, since);
 		} else if (t->proc_fn) {
 			t->proc_fn(t->proc_ctx, tgid);
 		}

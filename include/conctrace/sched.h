@@ -170,12 +170,20 @@ struct ct_py_proc {
 	__u16 frame_tlbc;            /* int32 tlbc_index (free-threaded 3.14), or NONE */
 	__u8 exec_tag_mask;          /* tag bits of f_executable (3.14's _PyStackRef) */
 	__u8 pad3[3];
+	/* asyncio (3.14's _asyncio .AsyncioDebug): the thread's running task, shown as a frame
+	 * "task NAME" at the root of its Python stack; NONE until _asyncio is loaded */
+	__u16 tstate_aio_task;       /* _PyThreadStateImpl.asyncio_running_task */
+	__u16 task_name;             /* TaskObj.task_name: a str, or an int until it is asked */
+	__u32 pad4;
+	__u64 str_type;              /* &PyUnicode_Type and &PyLong_Type, to tell them apart */
+	__u64 long_type;
 };
 
 /* One Python frame: a code object and the index of its current instruction (code units;
  * -1: before the first). A code object's address may be reused by another after it is
  * freed: the tag (from its file and name objects' addresses) tells them apart. */
 #define CT_PY_INDEX_UNKNOWN (-2)   /* the instruction is in a copy of the bytecode not followed */
+#define CT_PY_INDEX_TASK    (-3)   /* not a code object: the running asyncio task */
 struct ct_py_frame {
 	__u64 code;
 	__s32 index;
@@ -211,6 +219,7 @@ struct ct_py_code {
 #define CT_PYC_NAME_BAD   (1u << 0)  /* not a compact str: name unknown */
 #define CT_PYC_FILE_BAD   (1u << 1)
 #define CT_PYC_TABLE_CUT  (1u << 2)  /* the line table was longer than CT_PY_LINETABLE */
+#define CT_PYC_TASK_NUM   (1u << 3)  /* a task named by its number (firstlineno): Task-N */
 
 struct ct_lock_key {
 	__u32 tgid;

@@ -247,6 +247,13 @@ class SpecRun(unittest.TestCase):
                       self.report)
         self.assertIn("DIFFERENT from baseline", self.report)
 
+    def test_html_has_the_calls(self):
+        with open(os.path.join(self.out, "report.html")) as f:
+            html = f.read()
+        self.assertIn("<h3>Calls</h3>", html)
+        self.assertIn("DIFFERENT from baseline", html)
+        self.assertIn("ValueError: multiple of three: 3</summary>", html)
+
     def test_call_that_never_returns(self):
         c = self.case("forever", "sequential")
         self.assertTrue(c["status"]["timed_out"])

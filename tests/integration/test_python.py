@@ -189,6 +189,61 @@ class PythonCase:
                             for f in fr), fr)
         self.assertNotIn(idle, fr, "a sleeping coroutine is not on the stack of the idle loop")
 
+    def test_asyncio_running_task(self):
+        # 3.14's _asyncio says where each thread's running task is: stacks start with
+        # "task NAME" (Task-N for a task never named); earlier versions have no such frame
+        prog = os.path.join(PROGS, "aiotasks.py")
+        line = marker_lines(prog)["crunch-loop"]
+        out, case = self.record("aiotasks", [self.prog("aiotasks.py")])
+        py = self.python_proc(case)["python"]
+        by_task = {}
+        for fr, v in folded(os.path.join(out, "oncpu.folded")):
+            tasks = [f for f in fr if f.startswith("task ")]
+            if any(f in ("crunch (aiotasks.py:%d)" % line, "crunch (aiotasks.py:%d)" % (line + 1))
+                   for f in fr):
+                key = tasks[0] if tasks else None
+                by_task[key] = by_task.get(key, 0) + v
+                # the task is the outermost Python frame, one per stack
+                self.assertLessEqual(len(tasks), 1, fr)
+        if self.version < "3.14":
+            self.assertEqual(set(by_task), {None}, by_task)
+            self.assertNotIn("asyncio_tasks", py)
+            self.assertNotIn("asyncio_waiting", py)
+            return
+        # two named tasks crunch 0.5 s of CPU each at 499 Hz, then the main task 3M adds
+        self.assertGreater(by_task.get("task crunch-a", 0), 100, by_task)
+        self.assertGreater(by_task.get("task crunch-b", 0), 100, by_task)
+        self.assertGreater(by_task.get("task Task-1", 0), 10, by_task)
+        self.assertLess(by_task.get(None, 0), 0.05 * sum(by_task.values()), by_task)
+        # run.json, the text report and the HTML report summarise the samples by task
+        tasks = {t["task"]: t["samples"] for t in py["asyncio_tasks"]}
+        self.assertEqual(set(tasks), {"crunch-a", "crunch-b", "Task-1"}, tasks)
+        self.assertGreaterEqual(tasks["crunch-a"], by_task["task crunch-a"])
+        with open(os.path.join(out, "report.txt")) as f:
+            self.assertRegex(f.read(), r"on-CPU samples by running asyncio task: (crunch-[ab]|"
+                             r"Task-1) \d+%, (crunch-[ab]|Task-1) \d+%, (crunch-[ab]|Task-1)")
+        with open(os.path.join(out, "report.html"), encoding="utf-8") as f:
+            html = f.read()
+        self.assertTrue("On-CPU samples by running asyncio task:" in html,
+                        "no running-task line in report.html")
+        # what each waiting task awaits, from snapshots of the task lists every 100 ms: the
+        # workers at their await (awaited by the main task's gather), the main task at it
+        lines = marker_lines(prog)
+        waiting = {(w["task"], w["awaits_at"], w["awaited_by"]): w["snapshots"]
+                   for w in py["asyncio_waiting"]}
+        self.assertGreater(py["asyncio_snapshots"], 5, py)
+        for name in ("crunch-a", "crunch-b"):
+            key = (name, "worker (aiotasks.py:%d)" % lines["worker-await"], "Task-1")
+            self.assertGreater(waiting.get(key, 0), 1, (key, waiting))
+        key = ("Task-1", "main (aiotasks.py:%d)" % lines["main-gather"], "")
+        self.assertGreater(waiting.get(key, 0), 1, (key, waiting))
+        # never a task waiting somewhere the program has no await
+        for (task, at, by), n in waiting.items():
+            self.assertIn(at, {"worker (aiotasks.py:%d)" % lines["worker-await"],
+                               "main (aiotasks.py:%d)" % lines["main-gather"]}, waiting)
+        row = "<td>worker (aiotasks.py:%d)</td><td>Task-1</td>" % lines["worker-await"]
+        self.assertTrue(row in html, "no waiting-task row %r in report.html" % row)
+
     def test_multiprocessing_workers_are_walked(self):
         prog = os.path.join(PROGS, "mp.py")
         line = marker_lines(prog)["crunch-loop"]

@@ -115,9 +115,9 @@ class Traced(unittest.TestCase):
         spec = os.path.join(cls.tmp, "race.yaml")
         with open(spec, "w") as f:
             f.write(SPEC)
-        out = os.path.join(cls.tmp, "run")
-        cls.rc, cls.stdout, cls.stderr = test_function.run(["-o", out, spec])
-        cls.runj = ctlib.load_json(os.path.join(out, "run.json"))
+        cls.out = os.path.join(cls.tmp, "run")
+        cls.rc, cls.stdout, cls.stderr = test_function.run(["-o", cls.out, spec])
+        cls.runj = ctlib.load_json(os.path.join(cls.out, "run.json"))
 
     @classmethod
     def tearDownClass(cls):
@@ -140,8 +140,9 @@ class Traced(unittest.TestCase):
                       "processes share nothing: each has its own counter",
                       "with a lock around the read-modify-write, no update is lost"):
             self.assertIn("[holds] %s (race)" % claim, self.stdout)
-        self.assertRegex(self.stdout, r"race: threading lost [1-9]\d* of 4000 updates")
-        self.assertRegex(self.stdout, r"c-pthreads lost [1-9]\d* of 20000")
+        # the evidence is wrapped to the terminal: any space may be a line break
+        self.assertRegex(self.stdout, r"race: threading lost\s+[1-9]\d*\s+of\s+4000\s+updates")
+        self.assertRegex(self.stdout, r"c-pthreads\s+lost\s+[1-9]\d*\s+of\s+20000")
 
     def test_what_let_threads_interleave(self):
         thr = self.case("race", "threading")
@@ -159,6 +160,8 @@ class Traced(unittest.TestCase):
             self.assertEqual(x["workload_report"]["lost"], 0)
             self.assertGreater(x["totals"]["off_count"]["lock"], 0, (wl, model))
         self.assertRegex(self.stdout, r"threading-lock +4000 +4000 +0 +0% shared, locked +[1-9]")
+        with open(os.path.join(self.out, "report.html")) as f:
+            self.assertIn("<h3>The shared counter</h3>", f.read())
 
 
 if __name__ == "__main__":

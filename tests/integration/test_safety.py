@@ -5,6 +5,7 @@ SUDO_UID/SUDO_GID, the spec read as the user, report refusing a case dir outside
 HTML escaping of hostile names. Tests that need a successful BPF load skip loudly without it;
 the refusals happen before anything is loaded and run everywhere as root."""
 
+import ctypes
 import gzip
 import json
 import os
@@ -173,6 +174,16 @@ class Refusals(AsUser):
         self.assertEqual(p.returncode, ctlib.EXIT_USAGE, p.stderr)
         self.assertEqual(os.listdir(empty), [])
 
+    def test_output_that_is_a_file_is_refused_before_running(self):
+        # the old code ran the workload, then lost everything
+        marker = os.path.join(self.home, "ran")
+        target = os.path.join(self.home, "afile")
+        self.as_user(lambda: open(target, "w").close())
+        p = self.conctrace(["record", "-q", "-o", target, "--", "/usr/bin/touch", marker])
+        self.assertEqual(p.returncode, ctlib.EXIT_USAGE, p.stderr)
+        self.assertIn("not a directory", p.stderr)
+        self.assertFalse(os.path.exists(marker), "the command ran")
+
     def test_bad_sudo_ids_are_refused(self):
         marker = os.path.join(self.tmp, "ran")
         cases = [("4294967295", None), ("-1", None), ("abc", None), ("", None), (" 1", None),
@@ -213,6 +224,16 @@ class Refusals(AsUser):
         p = self.conctrace(["run", "-n", secret])
         self.assertEqual(p.returncode, ctlib.EXIT_USAGE, p.stderr)
         self.assertIn("the-secret-line", p.stderr)
+
+
+def _inotify_creates(path):
+    """A function that blocks until something is created in path (inotify, via ctypes)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.inotify_init()
+    IN_CREATE = 0x100
+    if fd < 0 or libc.inotify_add_watch(fd, path.encode(), IN_CREATE) < 0:
+        raise OSError(ctypes.get_errno(), "inotify")
+    return lambda: os.read(fd, 4096)
 
 
 def _uid_exists(uid):
@@ -422,28 +443,38 @@ class Recording(AsUser):
         self.assert_root_place_untouched()
 
     def test_mkdir_symlink_race(self):
-        # the user swaps the run directory conctrace is creating for a symlink to a root-owned
-        # directory in a tight loop; the unit test test_outdir repeats this 400 times against
-        # the module, here the real binary a few dozen times
+        # the user swaps the run directory conctrace has just created for a symlink to a
+        # root-owned directory, woken by inotify the moment it appears (the old mkdir, then
+        # chown by path, lost this within a few tries); the unit test test_outdir repeats a
+        # blind swap 400 times against the module, here the real binary a few dozen times
         out = os.path.join(self.home, "race")
         aside = os.path.join(self.home, "aside")
         pid = os.fork()
         if pid == 0:
-            os.setgroups([])
-            os.setgid(self.gid)
-            os.setuid(self.uid)
-            while True:
-                try:
-                    os.rename(out, aside)
-                    os.symlink(self.rootdir, out)
-                except OSError:
-                    pass
-                try:
-                    os.unlink(out)
-                except OSError:
-                    pass
-                subprocess.run(["rm", "-rf", aside])
+            try:
+                watch = _inotify_creates(self.home)
+                os.setgroups([])
+                os.setgid(self.gid)
+                os.setuid(self.uid)
+                while True:
+                    watch()
+                    try:
+                        os.rename(out, aside)
+                        os.symlink(self.rootdir, out)
+                    except OSError:
+                        pass
+                    time.sleep(0.05)
+                    try:
+                        os.unlink(out)
+                    except OSError:
+                        pass
+                    shutil.rmtree(aside, True)
+            except BaseException as e:
+                sys.stderr.write("the racing user failed: %r\n" % e)
+            os._exit(1)
         tries, ok = 30, 0
+        time.sleep(0.2)
+        self.assertEqual(os.waitpid(pid, os.WNOHANG), (0, 0), "the racing user died")
         try:
             for _ in range(tries):
                 p = self.conctrace(["record", "-q", "--no-stacks", "--no-timeline", "-o", out,
@@ -451,6 +482,7 @@ class Recording(AsUser):
                 self.assertIn(p.returncode, (0, 1, 2), p.stderr)
                 ok += p.returncode == 0
                 self.assert_root_place_untouched()
+            self.assertEqual(os.waitpid(pid, os.WNOHANG), (0, 0), "the racing user died")
         finally:
             os.kill(pid, 9)
             os.waitpid(pid, 0)

@@ -394,6 +394,57 @@ static void test_debug_refused(void **state)
 	(void)state;
 }
 
+/* _asyncio's .AsyncioDebug of Debian's 3.14.10, and corrupt ones */
+static void test_asyncio_offsets(void **state)
+{
+	static const uint64_t words[13] = { 0xa8, 0x88, 0x60, 0x6c, 0x6d, 0x80, 0x98,
+					    0x37248, 0x2a80, 0x3a8, 0x360, 0x368, 0x370 };
+	uint8_t b[13 * 8];
+	struct ct_py_proc w = { .tstate_aio_task = CT_PY_NONE, .task_name = CT_PY_NONE };
+	struct { int word; uint64_t val; } bad[] = {
+		{11, 0x100},    /* the running task inside PyThreadState proper (size 0x340) */
+		{11, 0x3a8},    /* past _PyThreadStateImpl */
+		{1, 0xa8},      /* the name past the task object */
+		{0, 1 << 20},   /* an absurd task size */
+		{9, 0x20},      /* a thread state smaller than PyThreadState */
+	};
+
+	for (int i = 0; i < 13; i++)
+		put(b, i, words[i]);
+	assert_int_equal(pyinfo_parse_asyncio(b, sizeof(b), 0x340, &w), 0);
+	assert_int_equal(w.tstate_aio_task, 0x368);
+	assert_int_equal(w.task_name, 0x88);
+	assert_int_equal(pyinfo_parse_asyncio(b, sizeof(b) - 1, 0x340, &w), -EPROTO);
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		for (int i = 0; i < 13; i++)
+			put(b, i, words[i]);
+		put(b, bad[k].word, bad[k].val);
+		w.tstate_aio_task = w.task_name = CT_PY_NONE;
+		assert_int_equal(pyinfo_parse_asyncio(b, sizeof(b), 0x340, &w), -EPROTO);
+		assert_int_equal(w.tstate_aio_task, CT_PY_NONE);   /* left as it was */
+	}
+	(void)state;
+}
+
+static void test_task_frame_name(void **state)
+{
+	struct ct_py_code c;
+	char buf[128];
+
+	memset(&c, 0, sizeof(c));
+	strcpy(c.name, "crunch-a");
+	c.flags = CT_PYC_FILE_BAD;
+	assert_string_equal(py_frame_name(14, &c, CT_PY_INDEX_TASK, buf, sizeof(buf)),
+			    "task crunch-a");
+	c.flags |= CT_PYC_TASK_NUM;
+	c.firstlineno = 7;
+	assert_string_equal(py_frame_name(14, &c, CT_PY_INDEX_TASK, buf, sizeof(buf)),
+			    "task Task-7");
+	c.flags = CT_PYC_NAME_BAD;
+	assert_string_equal(py_frame_name(14, &c, CT_PY_INDEX_TASK, buf, sizeof(buf)), "task ?");
+	(void)state;
+}
+
 static void test_version_hex(void **state)
 {
 	int ma = 0, mi = 0;
@@ -557,6 +608,8 @@ int main(void)
 		cmocka_unit_test(test_debug_parse_314),
 		cmocka_unit_test(test_debug_free_threaded),
 		cmocka_unit_test(test_debug_refused),
+		cmocka_unit_test(test_asyncio_offsets),
+		cmocka_unit_test(test_task_frame_name),
 		cmocka_unit_test(test_version_hex),
 		cmocka_unit_test(test_elf_version_and_debug),
 	};

@@ -863,6 +863,29 @@ static void test_plan_pythons_axis(void **state)
 	(void)state;
 }
 
+static void test_race_kind(void **state)
+{
+	struct spec *s = parse_ok(
+		"name: r\n"
+		"workloads:\n"
+		"  - name: race\n"
+		"    kind: race\n"
+		"    iterations: 3000\n"
+		"    work: 200\n"
+		"    models: [threading, threading-lock, multiprocessing-value, c-pthreads-mutex,\n"
+		"             c-fork-shm, c-fork-shm-mutex]\n");
+	struct plan *p = plan_ok(s, &(struct plan_opts){ .harness = "h.py", .cbase = "cb" });
+
+	(void)state;
+	assert_int_equal(p->ncases, 6);
+	assert_strv(p->cases[1].argv, "python3", "h.py", "--kind", "race", "--model",
+		    "threading-lock", "--tasks", "4", "--work", "200", "--iterations", "3000", NULL);
+	assert_strv(p->cases[5].argv, "cb", "--kind", "race", "--model", "fork-shm-mutex",
+		    "--tasks", "4", "--work", "200", "--iterations", "3000", NULL);
+	plan_free(p);
+	spec_free(s);
+}
+
 static void test_bad_spec(void **state)
 {
 	const struct bad_spec *b = *state;
@@ -884,6 +907,7 @@ int main(void)
 		cmocka_unit_test(test_plan_default_paths),
 		cmocka_unit_test(test_plan_pythons_axis),
 		cmocka_unit_test(test_function_workload),
+		cmocka_unit_test(test_race_kind),
 		cmocka_unit_test(test_plan_env_merge),
 		cmocka_unit_test(test_plan_only_models_repeat),
 		cmocka_unit_test(test_plan_errors),
