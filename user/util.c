@@ -178,6 +178,15 @@ const char *fmt_ns(uint64_t ns, char *buf, size_t len)
 	return buf;
 }
 
+uint64_t u64_sat(double v)
+{
+	if (!(v > 0))
+		return 0;
+	if (v >= 18446744073709551616.0)
+		return UINT64_MAX;
+	return (uint64_t)v;
+}
+
 const char *fmt_kb(uint64_t kb, char *buf, size_t len)
 {
 	if (kb < 10240)
