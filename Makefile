@@ -10,9 +10,10 @@ CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter
 CPPFLAGS += -Iinclude -Iuser -I$(BUILD) -DCONCTRACE_VERSION='"$(VERSION)"' -D_GNU_SOURCE
 LDLIBS   := -lbpf -lelf -lz -lyaml -ljansson -lprotobuf-c -lm -lpthread
+# float-cast-overflow: gcc leaves it out of "undefined"; a corrupt run's figures reach it
 ifeq ($(SAN),1)
-CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer
-LDFLAGS  += -fsanitize=address,undefined
+CFLAGS   += -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=address,undefined,float-cast-overflow
 endif
 
 ifeq ($(V),1)
@@ -25,7 +26,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean test unit integration bench deps install uninstall san
+.PHONY: all clean test unit integration bench deps install uninstall san fuzz fuzz-targets
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -37,6 +38,12 @@ PROTO_GEN := $(patsubst proto/%.proto,$(BUILD)/proto/%.pb-c.c,$(PROTOS))
 LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS)) $(PROTO_GEN:.c=.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+# fuzz targets (tools/fuzz/fuzz_NAME.c): libFuzzer binaries for `make fuzz`, and replay
+# drivers built like the tests for the regression test of their corpora
+FUZZ_TARGETS := $(patsubst tools/fuzz/fuzz_%.c,%,$(filter-out tools/fuzz/fuzz_common.c,$(wildcard tools/fuzz/fuzz_*.c)))
+FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+REPLAY_BINS  := $(patsubst %,$(BUILD)/tests/fuzz/replay_%,$(FUZZ_TARGETS))
+FUZZ_DEFS    := -Itools/fuzz -DCT_FUZZ_FIXTURE='"$(abspath tests/fixtures/export)"'
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRCS))
 CWL_SRCS  := $(wildcard workloads/c/*.c)
@@ -113,7 +120,35 @@ $(BUILD)/workloads/%: workloads/c/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -Wall -Wextra -std=gnu11 -D_GNU_SOURCE $< -lpthread -lm -o $@
 
-test: all $(UNIT_BINS)
+$(BUILD)/tests/fuzz/replay_%: tools/fuzz/fuzz_%.c tools/fuzz/fuzz_common.c tools/fuzz/replay.c \
+			      tools/fuzz/fuzz.h $(BUILD)/libconctrace.a
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(FUZZ_DEFS) $(CFLAGS) $(WARN) -std=gnu11 $(filter %.c,$^) \
+		$(BUILD)/libconctrace.a $(LDFLAGS) $(LDLIBS) -o $@
+
+$(BUILD)/fuzz/fuzz_%: tools/fuzz/fuzz_%.c tools/fuzz/fuzz_common.c tools/fuzz/fuzz.h \
+		      $(BUILD)/libconctrace.a
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(FUZZ_DEFS) $(CFLAGS) $(WARN) -std=gnu11 -fsanitize=fuzzer \
+		$(filter %.c,$^) $(BUILD)/libconctrace.a $(LDLIBS) -o $@
+
+fuzz-targets: $(FUZZ_BINS)
+
+# libFuzzer with ASan and UBSan (every finding stops the run), the library built by clang
+# into $(FUZZ_BUILD); each target runs FUZZ_SECONDS on its corpus, seeded from the tests'
+# fixtures and tools/fuzz/regress/NAME/ (tools/fuzz/run, docs/fuzzing.md).
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+		-fno-sanitize-recover=undefined -fsanitize=fuzzer-no-link
+fuzz:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(CLANG) CFLAGS="$(FUZZ_CFLAGS)" \
+		LDFLAGS="-fsanitize=address,undefined" fuzz-targets
+	$(Q)tools/fuzz/run $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+test: all $(UNIT_BINS) $(REPLAY_BINS)
 	$(Q)tools/run-tests $(BUILD)
 
 unit: all $(UNIT_BINS)
@@ -172,6 +207,6 @@ uninstall:
 		$(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
-	rm -rf build build-san conctrace
+	rm -rf build build-san build-fuzz conctrace
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -25,7 +25,8 @@ static double pct(double a, double b)
 
 static void bar(FILE *out, double frac, int width)
 {
-	int n = (int)(frac * width + 0.5);
+	/* a share: anything else (a corrupt run's figures) draws an empty or a full bar */
+	int n = !(frac > 0) ? 0 : frac >= 1 ? width : (int)(frac * width + 0.5);
 
 	for (int i = 0; i < width; i++)
 		fputs(i < n ? "#" : ".", out);
@@ -82,7 +83,7 @@ static void parallelism_table(json_t *c, FILE *out, const struct render_opts *o)
 {
 	json_t *prof = json_object_get(json_object_get(json_object_get(c, "totals"), "parallelism"),
 				       "profile_ns");
-	uint64_t sum = 0;
+	double sum = 0;      /* in double: 65 levels of up to 2^62 ns pass 64 bits */
 	size_t k;
 	json_t *v;
 	char b[32];
@@ -567,7 +568,7 @@ static const char *fsec(double s, char *buf, size_t len)
 {
 	if (isnan(s))
 		return snprintf(buf, len, "-"), buf;
-	return fmt_ns((uint64_t)(s * 1e9), buf, len);
+	return fmt_ns(u64_sat(s * 1e9), buf, len);
 }
 
 /* The model column: wide enough for multiprocessing-forkserver with its "*!" marks. */
@@ -734,8 +735,8 @@ static void reported_table(const struct workload_cmp *w, FILE *out)
 		if (!r->ok)
 			continue;
 		snprintf(mem, sizeof(mem), "%s/%s",
-			 isnan(r->rss_kb) ? "-" : fmt_kb((uint64_t)r->rss_kb, b[9], 32),
-			 isnan(r->anon_kb) ? "-" : fmt_kb((uint64_t)r->anon_kb, b[10], 32));
+			 isnan(r->rss_kb) ? "-" : fmt_kb(u64_sat(r->rss_kb), b[9], 32),
+			 isnan(r->anon_kb) ? "-" : fmt_kb(u64_sat(r->anon_kb), b[10], 32));
 		fprintf(out, "  %-*s %13s %12s %14s %14s %14s\n", mw, r->model, mem,
 			fnum(r->ops_per_s, "%.0f", b[0], 32), fsec(r->lat_p50_ms / 1e3, b[1], 32),
 			fsec(r->lat_p99_ms / 1e3, b[2], 32), fsec(r->lag_p99_ms / 1e3, b[3], 32));

@@ -6,10 +6,12 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#include "infile.h"
 #include "log.h"
 #include "reasons.h"
 #include "outdir.h"
 #include "results.h"
+#include "rundoc.h"
 #include "stacks.h"
 
 uint64_t hist_percentile(const uint32_t *hist, int nslots, double q, uint64_t max)
@@ -624,8 +626,7 @@ int results_write(json_t *run, struct outdir *dir)
 	}
 	if (json_dumpf(run, f, JSON_INDENT(1) | JSON_SORT_KEYS))
 		err = -EIO;
-	if (fclose(f) && !err)
-		err = -errno;
+	err = fclose_output(f, err);
 	if (!err)
 		err = outdir__rename(dir, tmp, "run.json");
 	if (err) {
@@ -637,29 +638,17 @@ int results_write(json_t *run, struct outdir *dir)
 
 json_t *results_load(const char *dir, char *err, size_t errlen)
 {
-	char *path = xasprintf("%s/run.json", dir);
-	json_error_t je = {};
+	char *path = xasprintf("%s/run.json", dir), *buf;
 	json_t *r = NULL;
-	/* opened here, not by jansson: its message repeats the path ("X: unable to open X") */
-	FILE *f = fopen(path, "re");
+	size_t len;
+	int ret = infile_read(path, INFILE_MAX_RUN_JSON, &buf, &len, err, errlen);
 
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot open: %s%s", path, strerror(errno),
-			 errno == ENOENT ? " (not a run directory?)" : "");
-		free(path);
-		return NULL;
-	}
-	r = json_loadf(f, 0, &je);
-	fclose(f);
-	if (!r && je.line < 1) {
-		snprintf(err, errlen, "%s: %s", path, je.text);
-	} else if (!r) {
-		snprintf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
-	} else if (!json_is_object(r) || !jget_str(r, "schema") ||
-		   strcmp(jget_str(r, "schema"), CT_SCHEMA) != 0) {
-		snprintf(err, errlen, "%s: not a conctrace run (schema is not %s)", path, CT_SCHEMA);
-		json_decref(r);
-		r = NULL;
+	if (ret == -ENOENT) {
+		snprintf(err, errlen, "%s: cannot open: %s (not a run directory?)", path,
+			 strerror(ENOENT));
+	} else if (!ret) {
+		r = results_decode(buf, len, path, err, errlen);
+		free(buf);
 	}
 	free(path);
 	return r;
@@ -672,7 +661,7 @@ uint64_t jget_u64(const json_t *o, const char *key)
 	if (json_is_integer(v))
 		return json_integer_value(v) < 0 ? 0 : (uint64_t)json_integer_value(v);
 	if (json_is_real(v))
-		return (uint64_t)json_real_value(v);
+		return u64_sat(json_real_value(v));
 	return 0;
 }
 
