@@ -26,7 +26,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean test unit integration bench deps install uninstall san fuzz fuzz-targets
+.PHONY: all clean test unit integration bench deps install uninstall san fuzz fuzz-targets vmtest vmlinux-update
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -58,16 +58,22 @@ endif
 conctrace: $(BUILD)/conctrace
 	$(Q)ln -sf build/conctrace conctrace
 
-$(BUILD)/vmlinux.h:
-	$(call msg,GEN,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+# The BPF objects are built against the committed bpf/vmlinux/vmlinux.h, not the build
+# machine's kernel: CO-RE relocates them at load time on every kernel of docs/kernels.md
+# (one build runs on all of them). `make vmlinux-update` regenerates it from the running
+# kernel's BTF; kernel differences go to bpf/core_fixes.bpf.h, never into this file.
+VMLINUX_H := bpf/vmlinux/vmlinux.h
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
+vmlinux-update:
+	$(call msg,GEN,$(VMLINUX_H))
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX_H).tmp
+	$(Q)mv $(VMLINUX_H).tmp $(VMLINUX_H)
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf -I$(BUILD) \
-		-Wall -Wno-unused-function -MMD -MP -c $< -o $@
+	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
+		-I$(dir $(VMLINUX_H)) -Wall -Wno-unused-function -MMD -MP -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
@@ -162,6 +168,11 @@ bench: all
 
 deps:
 	$(Q)tools/install-deps
+
+# The kernel matrix (tools/vmtest): `make vmtest KERNEL=6.1` boots one kernel in qemu and
+# runs the accounting tests there with this build; without KERNEL, 6.1 and 6.12.
+vmtest: all
+	$(Q)tools/vmtest -b $(BUILD) $(foreach k,$(KERNEL),-k $(k)) $(if $(VMTESTS),-t $(VMTESTS))
 
 # FHS layout under PREFIX; DESTDIR stages it (the Debian package does). paths.c finds the
 # harness, the specs and the C baseline relative to bin/conctrace.

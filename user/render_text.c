@@ -431,6 +431,21 @@ static void counter_explained(FILE *out, const char *name)
 	free(a);
 }
 
+/* What the kernel the case ran on could not measure (run.json kernel.not_measured). */
+static void kernel_line(json_t *c, FILE *out, const struct render_opts *o)
+{
+	json_t *k = json_object_get(c, "kernel");
+	json_t *miss = json_object_get(k, "not_measured"), *v;
+	size_t i;
+
+	if (!json_array_size(miss))
+		return;
+	heading(out, o, "Not measured on this kernel");
+	fprintf(out, "  kernel %s\n", json_string_value(json_object_get(k, "release")) ?: "?");
+	json_array_foreach(miss, i, v)
+		wrapped(out, "  ", json_string_value(v));
+}
+
 static void counters_line(json_t *c, FILE *out, const struct render_opts *o)
 {
 	const char *names[64];
@@ -553,6 +568,7 @@ void render_text_case(json_t *c, FILE *out, const struct render_opts *o)
 	lock_table(c, out, o);
 	gil_table(c, out, o);
 	counters_line(c, out, o);
+	kernel_line(c, out, o);
 }
 
 static const char *fnum(double v, const char *fmt, char *buf, size_t len)

@@ -392,6 +392,24 @@ class PythonCase:
         self.assertGreater(share, 0.90, "GIL held share %.3f of a GIL-bound program" % share)
         self.assertLessEqual(share, 1.02)
 
+    def test_gil_named_in_the_lock_table(self):
+        # short enough for an emulated kernel (tools/vmtest); the futex-trace check above is
+        # the long one
+        out, case = self.record("gilnamed", [self.prog("gilbound.py"), "2000000"])
+        proc = self.python_proc(case)
+        gil = int(proc["python"]["gil"], 16)
+        named = [lk for lk in case["locks"] if lk["pid"] == proc["pid"] and lk["label"] == "GIL"]
+        # one entry per futex word of the GIL's struct (its cond and mutex)
+        self.assertTrue(named, "no GIL entry in the lock table: %r" % case["locks"])
+        for lk in named:
+            self.assertTrue(gil <= int(lk["uaddr"], 16) < gil + 0x100, lk)
+        self.assertGreater(sum(lk["waits"] for lk in named), 0, named)
+        workers = [t for t in case["threads"] if t["pid"] == proc["pid"] and t["tid"] != t["pid"]]
+        self.assertEqual(len(workers), 2, case["threads"])
+        for t in workers:
+            self.assertGreater(t["off_ns"]["gil"], 0, t["off_ns"])
+            self.assertGreater(t["gil"]["acquisitions_waited"], 0, t["gil"])
+
     def test_three_gil_bound_threads_share_it(self):
         # three threads of equal pure-Python work on two cores: the GIL lets one run at a
         # time, so each holds it about a third of its life and waits for most of the rest
