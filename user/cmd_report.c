@@ -70,8 +70,10 @@ static int render_case_files_one(json_t *run, const char *dir, const struct rend
 				rc = -EIO;
 		}
 		if (rc) {
+			if (f)
+				outdir__unlink(cd, r->file);   /* a partial file would read as whole */
 			pr_warn("cannot write %s/%s/%s: %s\n", dir, case_dir_rel(c), r->file,
-				strerror(-rc));
+				rc == -EBADMSG ? "its input is corrupt" : strerror(-rc));
 			err = rc;
 		} else {
 			printf("%s/%s\n", outdir__path(cd), r->file);

@@ -106,6 +106,29 @@ class Corrupt(unittest.TestCase):
                 err = self.assert_refused(fmt, "stacks.json")
                 self.assertRegex(err, r"stacks\.json:\d+:\d+ \(byte \d+\): ", "cut at %d" % n)
 
+    def test_one_corrupt_case_of_several(self):
+        """report without -o writes a file per case: the corrupt case's is not left half
+        made, the others are written, and the exit status says so."""
+        c2 = self.path("c2")
+        os.mkdir(c2)
+        for name in ("stacks.json", "timeline.bin"):
+            shutil.copy(self.path(name), os.path.join(c2, name))
+        with open(os.path.join(c2, "stacks.json"), "r+") as f:
+            f.truncate(100)
+
+        def two_cases(r):
+            c = json.loads(json.dumps(r["cases"][0]))
+            c["dir"], c["repeat"] = "c2", 1
+            r["cases"].append(c)
+        self.edit_run(two_cases)
+        p = subprocess.run([ctlib.CONCTRACE, "report", "--format", "pprof", self.run_dir],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+        self.assertEqual(p.returncode, ctlib.EXIT_USAGE, p.stderr)
+        self.assertIn("c2/stacks.json:", p.stderr)
+        self.assertNotIn("runtime error", p.stderr)
+        self.assertTrue(os.path.exists(self.path("profile.pb.gz")))
+        self.assertFalse(os.path.exists(os.path.join(c2, "profile.pb.gz")))
+
     def test_stacks_json_fields(self):
         cases = [
             (lambda s: s["samples"][0].__setitem__("stack", [0, 99]), "samples[0].stack[1]"),
