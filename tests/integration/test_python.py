@@ -232,11 +232,15 @@ class PythonCase:
         waiting = {(w["task"], w["awaits_at"], w["awaited_by"]): w["snapshots"]
                    for w in py["asyncio_waiting"]}
         self.assertGreater(py["asyncio_snapshots"], 5, py)
+        # (at a snapshot one worker may be running, so each is seen waiting in some of them)
+        seen = 0
         for name in ("crunch-a", "crunch-b"):
             key = (name, "worker (aiotasks.py:%d)" % lines["worker-await"], "Task-1")
-            self.assertGreater(waiting.get(key, 0), 1, (key, waiting))
+            self.assertGreaterEqual(waiting.get(key, 0), 1, (key, waiting))
+            seen += waiting[key]
+        self.assertGreaterEqual(seen, 3, waiting)
         key = ("Task-1", "main (aiotasks.py:%d)" % lines["main-gather"], "")
-        self.assertGreater(waiting.get(key, 0), 1, (key, waiting))
+        self.assertGreaterEqual(waiting.get(key, 0), 2, (key, waiting))
         # never a task waiting somewhere the program has no await
         for (task, at, by), n in waiting.items():
             self.assertIn(at, {"worker (aiotasks.py:%d)" % lines["worker-await"],
