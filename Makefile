@@ -10,9 +10,10 @@ CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wno-unused-parameter
 CPPFLAGS += -Iinclude -Iuser -I$(BUILD) -DCONCTRACE_VERSION='"$(VERSION)"' -D_GNU_SOURCE
 LDLIBS   := -lbpf -lelf -lz -lyaml -ljansson -lprotobuf-c -lm -lpthread
+# float-cast-overflow: gcc leaves it out of "undefined"; a corrupt run's figures reach it
 ifeq ($(SAN),1)
-CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer
-LDFLAGS  += -fsanitize=address,undefined
+CFLAGS   += -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=address,undefined,float-cast-overflow
 endif
 
 ifeq ($(V),1)
@@ -25,7 +26,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean test unit integration bench deps install uninstall san
+.PHONY: all clean test unit integration bench deps install uninstall san fuzz fuzz-targets vmtest vmlinux-update
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -37,6 +38,12 @@ PROTO_GEN := $(patsubst proto/%.proto,$(BUILD)/proto/%.pb-c.c,$(PROTOS))
 LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS)) $(PROTO_GEN:.c=.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+# fuzz targets (tools/fuzz/fuzz_NAME.c): libFuzzer binaries for `make fuzz`, and replay
+# drivers built like the tests for the regression test of their corpora
+FUZZ_TARGETS := $(patsubst tools/fuzz/fuzz_%.c,%,$(filter-out tools/fuzz/fuzz_common.c,$(wildcard tools/fuzz/fuzz_*.c)))
+FUZZ_BINS    := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+REPLAY_BINS  := $(patsubst %,$(BUILD)/tests/fuzz/replay_%,$(FUZZ_TARGETS))
+FUZZ_DEFS    := -Itools/fuzz -DCT_FUZZ_FIXTURE='"$(abspath tests/fixtures/export)"'
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRCS))
 CWL_SRCS  := $(wildcard workloads/c/*.c)
@@ -51,16 +58,22 @@ endif
 conctrace: $(BUILD)/conctrace
 	$(Q)ln -sf build/conctrace conctrace
 
-$(BUILD)/vmlinux.h:
-	$(call msg,GEN,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+# The BPF objects are built against the committed bpf/vmlinux/vmlinux.h, not the build
+# machine's kernel: CO-RE relocates them at load time on every kernel of docs/kernels.md
+# (one build runs on all of them). `make vmlinux-update` regenerates it from the running
+# kernel's BTF; kernel differences go to bpf/core_fixes.bpf.h, never into this file.
+VMLINUX_H := bpf/vmlinux/vmlinux.h
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
+vmlinux-update:
+	$(call msg,GEN,$(VMLINUX_H))
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX_H).tmp
+	$(Q)mv $(VMLINUX_H).tmp $(VMLINUX_H)
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf -I$(BUILD) \
-		-Wall -Wno-unused-function -MMD -MP -c $< -o $@
+	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
+		-I$(dir $(VMLINUX_H)) -Wall -Wno-unused-function -MMD -MP -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
@@ -113,7 +126,35 @@ $(BUILD)/workloads/%: workloads/c/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -Wall -Wextra -std=gnu11 -D_GNU_SOURCE $< -lpthread -lm -o $@
 
-test: all $(UNIT_BINS)
+$(BUILD)/tests/fuzz/replay_%: tools/fuzz/fuzz_%.c tools/fuzz/fuzz_common.c tools/fuzz/replay.c \
+			      tools/fuzz/fuzz.h $(BUILD)/libconctrace.a
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(FUZZ_DEFS) $(CFLAGS) $(WARN) -std=gnu11 $(filter %.c,$^) \
+		$(BUILD)/libconctrace.a $(LDFLAGS) $(LDLIBS) -o $@
+
+$(BUILD)/fuzz/fuzz_%: tools/fuzz/fuzz_%.c tools/fuzz/fuzz_common.c tools/fuzz/fuzz.h \
+		      $(BUILD)/libconctrace.a
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(FUZZ_DEFS) $(CFLAGS) $(WARN) -std=gnu11 -fsanitize=fuzzer \
+		$(filter %.c,$^) $(BUILD)/libconctrace.a $(LDLIBS) -o $@
+
+fuzz-targets: $(FUZZ_BINS)
+
+# libFuzzer with ASan and UBSan (every finding stops the run), the library built by clang
+# into $(FUZZ_BUILD); each target runs FUZZ_SECONDS on its corpus, seeded from the tests'
+# fixtures and tools/fuzz/regress/NAME/ (tools/fuzz/run, docs/fuzzing.md).
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+		-fno-sanitize-recover=undefined -fsanitize=fuzzer-no-link
+fuzz:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(CLANG) CFLAGS="$(FUZZ_CFLAGS)" \
+		LDFLAGS="-fsanitize=address,undefined" fuzz-targets
+	$(Q)tools/fuzz/run $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+test: all $(UNIT_BINS) $(REPLAY_BINS)
 	$(Q)tools/run-tests $(BUILD)
 
 unit: all $(UNIT_BINS)
@@ -127,6 +168,11 @@ bench: all
 
 deps:
 	$(Q)tools/install-deps
+
+# The kernel matrix (tools/vmtest): `make vmtest KERNEL=6.1` boots one kernel in qemu and
+# runs the accounting tests there with this build; without KERNEL, 6.1 and 6.12.
+vmtest: all
+	$(Q)tools/vmtest -b $(BUILD) $(foreach k,$(KERNEL),-k $(k)) $(if $(VMTESTS),-t $(VMTESTS))
 
 # FHS layout under PREFIX; DESTDIR stages it (the Debian package does). paths.c finds the
 # harness, the specs and the C baseline relative to bin/conctrace.
@@ -172,6 +218,6 @@ uninstall:
 		$(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
-	rm -rf build build-san conctrace
+	rm -rf build build-san build-fuzz conctrace
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -7,6 +7,7 @@
 #include <bpf/bpf_core_read.h>
 #include "conctrace/sched.h"
 #include "shared.bpf.h"
+#include "core_fixes.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -544,10 +545,14 @@ int ct_futex_exit(struct syscall_trace_exit *ctx)
 	return 0;
 }
 
+/* Not BPF_PROG: that reads every argument up front, and prev_state is not one before 5.18
+ * (core_fixes.bpf.h). */
 SEC("tp_btf/sched_switch")
-int BPF_PROG(ct_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
-	     unsigned int prev_state)
+int ct_switch(unsigned long long *ctx)
 {
+	bool preempt = (bool)ctx[0];
+	struct task_struct *prev = (struct task_struct *)ctx[1];
+	struct task_struct *next = (struct task_struct *)ctx[2];
 	struct ct_thread *tp, *tn;
 	__u32 cpu, reason = CT_R_MAX;
 	__u64 now;
@@ -569,7 +574,8 @@ int BPF_PROG(ct_switch, bool preempt, struct task_struct *prev, struct task_stru
 	__s64 par = 0;
 
 	if (tp)
-		reason = switch_out(ctx, tp, prev, preempt, prev_state, now, cpu, &par);
+		reason = switch_out(ctx, tp, prev, preempt, ct_switch_prev_state(ctx, prev), now,
+				    cpu, &par);
 	if (tn)
 		switch_in(tn, now, cpu, &par);
 	if (par)
@@ -685,9 +691,11 @@ int BPF_PROG(ct_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	return 0;
 }
 
+/* Not BPF_PROG: group_dead is an argument only after 6.12 (core_fixes.bpf.h). */
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(ct_exit, struct task_struct *p, bool group_dead)
+int ct_exit(unsigned long long *ctx)
 {
+	struct task_struct *p = (struct task_struct *)ctx[0];
 	__u32 tgid = p->tgid;
 	struct ct_thread *t;
 	struct ct_proc *pr;
@@ -707,7 +715,7 @@ int BPF_PROG(ct_exit, struct task_struct *p, bool group_dead)
 		t->flags |= CT_TF_EXITED;
 		bpf_probe_read_kernel_str(t->comm, sizeof(t->comm), p->comm);
 	}
-	if (group_dead) {
+	if (ct_exit_group_dead(ctx, p)) {
 		pr = bpf_map_lookup_elem(&procs, &tgid);
 		if (pr) {
 			pr->end_ns = now;
@@ -715,11 +723,13 @@ int BPF_PROG(ct_exit, struct task_struct *p, bool group_dead)
 			struct mm_struct *mm = p->mm;
 
 			/* The mm's own high-water mark: signal->maxrss would also hold the mm
-			 * before exec, which for the root is conctrace's own (it was cloned). */
+			 * before exec, which for the root is conctrace's own (it was cloned).
+			 * Up to 6.12 the tracepoint comes after exit_mm(): no mm any more, and
+			 * the rusage figure is all there is (CT_PF_NO_MM). */
 			if (mm) {
-				__s64 file = BPF_CORE_READ(mm, rss_stat[0].count);
-				__s64 anon = BPF_CORE_READ(mm, rss_stat[1].count);
-				__s64 shmem = BPF_CORE_READ(mm, rss_stat[3].count);
+				__s64 file = ct_mm_counter(mm, CT_MM_FILEPAGES);
+				__s64 anon = ct_mm_counter(mm, CT_MM_ANONPAGES);
+				__s64 shmem = ct_mm_counter(mm, CT_MM_SHMEMPAGES);
 				__u64 rss = (__u64)((file > 0 ? file : 0) + (anon > 0 ? anon : 0) +
 						    (shmem > 0 ? shmem : 0));
 				__u64 hw = BPF_CORE_READ(mm, hiwater_rss);
@@ -728,6 +738,7 @@ int BPF_PROG(ct_exit, struct task_struct *p, bool group_dead)
 				pr->anon_kb = (anon > 0 ? anon : 0) * 4;
 			} else {
 				pr->maxrss_kb = BPF_CORE_READ(p, signal, maxrss) * 4;
+				pr->flags |= CT_PF_NO_MM;
 			}
 			pr->flags |= CT_PF_EXITED;
 		}

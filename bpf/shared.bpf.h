@@ -80,6 +80,8 @@ struct {
 } py_stacks SEC(".maps");
 
 #define PY_BUF 256     /* at most this much of a frame or code object is read at once */
+#define PY_STR_MAX 256 /* a power of two above every size py_read_str is given */
+_Static_assert(CT_PY_NAME < PY_STR_MAX && CT_PY_FILE < PY_STR_MAX, "py_read_str's mask");
 struct py_scratch {
 	struct ct_py_stack st;
 	__u8 fbuf[PY_BUF + 16];
@@ -201,7 +203,10 @@ static __always_inline bool py_read_str(const struct ct_py_proc *pp, __u64 str, 
 	n *= k;
 	if (n > size)
 		return false;
-	if (bpf_probe_read_user(dst, n, (void *)data))
+	/* the mask changes nothing (n <= size < PY_STR_MAX) but bounds n for verifiers that
+	 * lose the test above across a 32-bit spill (6.1: "R2 unbounded memory access") */
+	barrier_var(n);   /* else clang drops the mask it proves useless */
+	if (bpf_probe_read_user(dst, n & (PY_STR_MAX - 1), (void *)data))
 		return false;
 	*kind = k;
 	*units = n / k;
@@ -239,8 +244,11 @@ static __always_inline void py_intern(const struct ct_py_proc *pp, struct py_scr
 		len = size > CT_PY_LINETABLE ? CT_PY_LINETABLE : (__u32)size;
 		if (size > CT_PY_LINETABLE)
 			c->flags |= CT_PYC_TABLE_CUT;
+		/* one upper bound on the register passed: a (len > 0 && len <= N) test is
+		 * compiled to (len - 1 <= N - 1) on a copy, which the 6.1 verifier does not
+		 * carry over to len ("R2 unbounded memory access"); size > 0 already */
 		barrier_var(len);
-		if (len > 0 && len <= CT_PY_LINETABLE &&
+		if (len <= CT_PY_LINETABLE &&
 		    !bpf_probe_read_user(c->linetable, len, (void *)(lt + pp->bytes_sval)))
 			c->linetable_len = len;
 	}

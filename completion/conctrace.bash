@@ -110,6 +110,10 @@ _conctrace()
 			[ "$j" -eq "$COMP_CWORD" ] && continue
 			case ${COMP_WORDS[j]} in
 			*.yaml|*.yml) spec=${COMP_WORDS[j]} ;;
+			-*) ;;
+			*)	# a shipped spec given by name
+				dir=$(_conctrace_specdir)
+				[ -f "$dir/${COMP_WORDS[j]}.yaml" ] && spec=${COMP_WORDS[j]} ;;
 			esac
 		done
 		# complete the last item of a comma-separated list

@@ -14,16 +14,18 @@ void capture_snapshot(void *ctx, pid_t tgid)
 	symbolizer__snapshot(ctx, tgid);
 }
 
-void capture_write_stacks(struct tracer *t, struct symbolizer *sym, const struct ct_raw *raw,
+int capture_write_stacks(struct tracer *t, struct symbolizer *sym, const struct ct_raw *raw,
 			 struct outdir *dir)
 {
 	json_t *st;
+	int err;
 
 	if (!sym)
-		return;
+		return 0;
 	st = stacks_build(t, sym, raw);
-	stacks_write(st, dir);
+	err = stacks_write(st, dir);
 	json_decref(st);
+	return err;
 }
 
 /* The timeline of the case streams into DIR/timeline.bin while it runs. */
@@ -38,16 +40,19 @@ FILE *capture_open_timeline(struct tracer *t, struct outdir *dir)
 	return f;
 }
 
-int capture_close_timeline(struct tracer *t, FILE *f)
+int capture_close_timeline(struct tracer *t, FILE *f, struct outdir *dir)
 {
-	int err = 0;
+	int err;
 
 	if (!f)
 		return 0;
 	tracer__timeline_to(t, NULL);
-	if (fclose(f) != 0) {
-		pr_warn("cannot write the timeline: %s\n", strerror(errno));
-		err = -EIO;
+	err = fclose_output(f, 0);
+	if (err) {
+		/* a cut timeline would draw as if the case had stopped switching */
+		outdir__unlink(dir, "timeline.bin");
+		pr_warn("cannot write %s/timeline.bin: %s (removed)\n", outdir__path(dir),
+			strerror(-err));
 	}
 	return err;
 }

@@ -12,9 +12,10 @@ void capture_snapshot(void *ctx, pid_t tgid);
 struct outdir;
 /* Stream the case's timeline into DIR/timeline.bin (NULL if it cannot be created). */
 FILE *capture_open_timeline(struct tracer *t, struct outdir *dir);
-int capture_close_timeline(struct tracer *t, FILE *f);
+/* Close it: 0, or -errno of a failed write, after which the cut file is removed (dir). */
+int capture_close_timeline(struct tracer *t, FILE *f, struct outdir *dir);
 /* Symbolise the case's stacks into DIR/stacks.json (nothing when sym is NULL). */
-void capture_write_stacks(struct tracer *t, struct symbolizer *sym, const struct ct_raw *raw,
+int capture_write_stacks(struct tracer *t, struct symbolizer *sym, const struct ct_raw *raw,
 			  struct outdir *dir);
 
 #endif

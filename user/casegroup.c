@@ -245,7 +245,7 @@ static int make_instance(const char *base)
 
 int casegroup_init(void)
 {
-	char mnt[4096], own[4096], base[8200];
+	char mnt[4096], own[4096], base[8256];
 	int err;
 
 	if (cg.inst_fd >= 0)
@@ -255,8 +255,15 @@ int casegroup_init(void)
 		return err;
 	err = -ENOENT;
 	if (own_cgroup(own, sizeof(own)) == 0 && own[0]) {
-		snprintf(base, sizeof(base), "%s/%s", mnt, own);
-		err = make_instance(base);
+		char ctl[256] = "";
+
+		snprintf(base, sizeof(base), "%s/%s/cgroup.subtree_control", mnt, own);
+		/* a cgroup that enables controllers for its children cannot have processes in
+		 * them while it has its own (conctrace): the "no internal processes" rule */
+		if (read_file_str(base, ctl, sizeof(ctl)) == 0 && !ctl[0]) {
+			snprintf(base, sizeof(base), "%s/%s", mnt, own);
+			err = make_instance(base);
+		}
 	}
 	if (err)
 		err = make_instance(mnt);

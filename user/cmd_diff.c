@@ -1,6 +1,7 @@
 /* conctrace diff RUN_A RUN_B: what changed between two runs, or two cases of one run:
  * the figures side by side, and differential flame graphs. */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -57,7 +58,7 @@ static const char *fig(double v, bool time, char *buf, size_t len)
 	if (isnan(v))
 		snprintf(buf, len, "-");
 	else if (time)
-		fmt_ns((uint64_t)(v * 1e9), buf, len);
+		fmt_ns(u64_sat(v * 1e9), buf, len);
 	else
 		snprintf(buf, len, fabs(v) >= 1000 ? "%.0f" : "%.2f", v);
 	return buf;
@@ -141,7 +142,8 @@ static int add_pair(struct pair **p, int *np, const char *name, json_t **a, int 
 
 static json_t **one(json_t *run, int idx, int *n)
 {
-	json_t *c = json_array_get(json_object_get(run, "cases"), idx - 1), **out;
+	json_t *c = idx < 1 ? NULL : json_array_get(json_object_get(run, "cases"), (size_t)idx - 1);
+	json_t **out;
 
 	*n = c ? 1 : 0;
 	out = xcalloc(2, sizeof(json_t *));
@@ -209,14 +211,22 @@ static int make_pairs(json_t *ra, json_t *rb, const struct diff_opts *o, struct 
 	return 0;
 }
 
-static void flames(const struct pair *pr, const char *dira, const char *dirb, struct outdir *out)
+/* The pair's differential flame graphs; -EBADMSG (after a message) when a stacks.json is
+ * corrupt. */
+static int flames(const struct pair *pr, const char *dira, const char *dirb, struct outdir *out)
 {
-	for (int on = 1; on >= 0; on--) {
+	int rc = 0;
+
+	for (int on = 1; on >= 0 && !rc; on--) {
 		char *ca = case_dir_path(dira, pr->a[0]), *cb = case_dir_path(dirb, pr->b[0]);
-		json_t *sa = ca ? stacks_load(ca) : NULL, *sb = cb ? stacks_load(cb) : NULL;
-		char name[200], title[256];
+		json_t *sa = NULL, *sb = NULL;
+		char name[200], title[256], msg[512];
 		struct flame_opts fo = {0};
 
+		/* a case dir outside the run (case_dir_path said so): no stacks */
+		if ((ca && (rc = stacks_load(ca, &sa, msg, sizeof(msg)))) ||
+		    (cb && (rc = stacks_load(cb, &sb, msg, sizeof(msg)))))
+			pr_warn("%s\n", msg);
 		if (sa && sb) {
 			struct flame *fa = flame_from_stacks(sa, on), *fb = flame_from_stacks(sb, on);
 			char *file, *path;
@@ -251,6 +261,7 @@ static void flames(const struct pair *pr, const char *dira, const char *dirb, st
 		free(ca);
 		free(cb);
 	}
+	return rc;
 }
 
 int cmd_diff(int argc, char **argv)
@@ -279,7 +290,7 @@ int cmd_diff(int argc, char **argv)
 		case 'b': {
 			long v = strtol(optarg, &end, 10);
 
-			if (*end || v < 1) {
+			if (*end || end == optarg || v < 1 || v > INT_MAX) {
 				pr_warn("diff: --case-%c needs a case number (1, 2, ...), not '%s'\n", c,
 					optarg);
 				return CT_EXIT_USAGE;
@@ -353,8 +364,8 @@ int cmd_diff(int argc, char **argv)
 		printf("\n%s (A: %d run%s, B: %d run%s)\n", p[i].name, p[i].na, p[i].na > 1 ? "s" : "",
 		       p[i].nb, p[i].nb > 1 ? "s" : "");
 		diff_rows(stdout, &a, &b);
-		if (od)
-			flames(&p[i], argv[optind], argv[optind + 1], od);
+		if (od && flames(&p[i], argv[optind], argv[optind + 1], od))
+			code = CT_EXIT_USAGE;   /* a corrupt stacks.json: bad input */
 	}
 	if (fflush(stdout))
 		code = CT_EXIT_FAILURE;

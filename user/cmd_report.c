@@ -70,8 +70,10 @@ static int render_case_files_one(json_t *run, const char *dir, const struct rend
 				rc = -EIO;
 		}
 		if (rc) {
+			if (f)
+				outdir__unlink(cd, r->file);   /* a partial file would read as whole */
 			pr_warn("cannot write %s/%s/%s: %s\n", dir, case_dir_rel(c), r->file,
-				strerror(-rc));
+				rc == -EBADMSG ? "its input is corrupt" : strerror(-rc));
 			err = rc;
 		} else {
 			printf("%s/%s\n", outdir__path(cd), r->file);
@@ -168,7 +170,7 @@ int cmd_report(int argc, char **argv)
 				fclose(out);
 			rc = render_case_files_one(run, argv[optind], r);
 			json_decref(run);
-			return rc ? CT_EXIT_FAILURE : CT_EXIT_OK;
+			return rc == -EBADMSG ? CT_EXIT_USAGE : rc ? CT_EXIT_FAILURE : CT_EXIT_OK;
 		}
 		if (!outpath && r->binary && isatty(1)) {
 			pr_warn("report: %s is binary: give -o FILE\n", format);
@@ -186,6 +188,12 @@ int cmd_report(int argc, char **argv)
 	if (out != stdout ? fclose(out) != 0 : fflush(out) != 0)
 		rc = -5;
 	json_decref(run);
+	if (rc == -EBADMSG) {
+		/* a corrupt stacks.json or timeline.bin, named already: no half-made output */
+		if (outpath)
+			unlink(outpath);
+		return CT_EXIT_USAGE;
+	}
 	if (rc) {
 		pr_warn("report: writing failed\n");
 		return CT_EXIT_FAILURE;

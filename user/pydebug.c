@@ -43,7 +43,7 @@ static const struct { size_t field; short w13, w14; } debug_words[] = {
 	{ D(bytes_size), 64, 74 }, { D(bytes_ob_size), 65, 75 }, { D(bytes_ob_sval), 66, 76 },
 	{ D(str_size), 67, 77 }, { D(str_state), 68, 78 }, { D(str_length), 69, 79 },
 	{ D(str_ascii), 70, 80 },
-	{ D(gen_size), -1, 83 }, { D(gen_iframe), -1, 85 },
+	{ D(gen_size), -1, 83 }, { D(gen_iframe), -1, 85 }, { D(gen_frame_state), -1, 86 },
 };
 #undef D
 #define WORDS_313 73    /* sizeof(_Py_DebugOffsets) / 8 */
@@ -377,6 +377,13 @@ int pyinfo_asyncio(struct pyinfo *pi)
 			 "are missing or do not hold together: asyncio tasks not shown");
 		return -EPROTO;
 	}
+	pi->aio.task_name = le64(buf + 1 * 8);
+	pi->aio.task_awaited_by = le64(buf + 2 * 8);
+	pi->aio.task_awaited_by_is_set = le64(buf + 4 * 8);
+	pi->aio.task_coro = le64(buf + 5 * 8);
+	pi->aio.task_node = le64(buf + 6 * 8);
+	pi->aio.ts_running_task = le64(buf + 11 * 8);
+	pi->aio.ts_tasks_head = le64(buf + 12 * 8);
 	pi->asyncio = 1;
 	return 0;
 }

@@ -303,6 +303,8 @@ int pyinfo_from_debug(const struct pyinfo_debug *dbg, struct pyinfo *out)
 	out->interp_gil = gil_in_interp;
 	out->debug_len = dbg->len;
 	out->tstate_size = dbg->tstate_size;
+	out->aio.gen_iframe = dbg->gen_iframe;
+	out->aio.gen_frame_state = dbg->gen_frame_state;
 	if (out->free_threaded)
 		snprintf(out->note, sizeof(out->note), "free-threaded build: no GIL, so no GIL "
 			 "figures");

@@ -32,6 +32,21 @@ struct pyinfo {
 	uint64_t debug_len;                 /* bytes of _Py_DebugOffsets checked in memory */
 	uint64_t tstate_size;               /* sizeof(PyThreadState) */
 	int asyncio;                        /* 1: the running task is shown (pyinfo_asyncio) */
+	/* 3.14 asyncio, from _asyncio's .AsyncioDebug and the build's debug offsets */
+	struct {
+		uint64_t task_name, task_awaited_by, task_awaited_by_is_set, task_coro, task_node;
+		uint64_t ts_running_task, ts_tasks_head, gen_iframe, gen_frame_state;
+	} aio;
+	/* waiting tasks seen by the snapshots (pyinfo_asyncio_snapshot), merged */
+	struct pyinfo_task_seen {
+		char task[64];              /* its name */
+		char at[160];               /* where its coroutine is suspended: "qualname (f.py:N)" */
+		char by[64];                /* the task awaiting it, "" when none */
+		uint32_t snapshots;         /* in how many snapshots it was seen so */
+	} seen[24];
+	int nseen;
+	uint32_t snapshots;                 /* snapshots taken */
+	uint32_t seen_dropped;              /* distinct (task, at, by) beyond the 24 kept */
 };
 
 /* struct _gil_runtime_state, 3.10-3.13 (the same in each): interval, last_holder, locked,
@@ -65,6 +80,7 @@ struct pyinfo_debug {
 	uint64_t bytes_size, bytes_ob_size, bytes_ob_sval;
 	uint64_t str_size, str_state, str_length, str_ascii;   /* str_ascii: sizeof(PyASCIIObject) */
 	uint64_t gen_size, gen_iframe;  /* 3.14: a coroutine's embedded frame */
+	uint64_t gen_frame_state;       /* ... and its state (int8: < 0 suspended or not started) */
 };
 #define PYINFO_DEBUG_COOKIE "xdebugpy"
 #define PYINFO_DEBUG_MAX    1024   /* bytes read from the start of _PyRuntime */
@@ -126,6 +142,11 @@ int pyinfo_asyncio(struct pyinfo *pi);
  * against the thread state's size tstate_size: 0 or -EPROTO. */
 int pyinfo_parse_asyncio(const uint8_t *buf, size_t len, uint64_t tstate_size,
 			 struct ct_py_proc *w);
+/* 3.14+ with asyncio found: one snapshot of the process's tasks from its memory (every
+ * thread's task list): each task not running, where its coroutine is suspended and which
+ * task awaits it, merged into pi->seen. Returns the tasks seen, or -errno (-ESRCH: gone).
+ * The process runs meanwhile: a torn list gives fewer tasks, never a loop. */
+int pyinfo_asyncio_snapshot(struct pyinfo *pi);
 /* Read len bytes at addr of process tgid into buf: 0 or -errno (-EIO when short). */
 int pyinfo_read_mem(pid_t tgid, uint64_t addr, void *buf, size_t len);
 /* Parse "python3.11", "libpython3.12.so.1.0", ... Returns 0 when a version was found. */

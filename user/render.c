@@ -101,10 +101,12 @@ static int render_run_file(json_t *run, struct outdir *dir, const char *name,
 		err = fn(run, f, &o);
 		fsid_leave(&saved);
 	}
-	if (f && ferror(f) && !err)
-		err = -EIO;
-	if (f && fclose(f) && !err)
-		err = -errno;
+	if (f) {
+		err = fclose_output(f, err);
+		/* no half-written report is left: it would read as complete */
+		if (err)
+			outdir__unlink(dir, name);
+	}
 	if (err)
 		pr_warn("cannot write %s/%s: %s\n", outdir__path(dir), name, strerror(-err));
 	return err;
@@ -158,10 +160,10 @@ int render_case_files(json_t *run, struct outdir *dir)
 				rc = r->render_case(run, c, outdir__path(cd), f, &o);
 				fsid_leave(&saved);
 			}
-			if (fclose(f) != 0 && !rc)
-				rc = -EIO;
+			rc = fclose_output(f, rc);
 			if (rc) {
-				pr_warn("cannot render %s/%s (%s)\n", outdir__path(cd), r->file,
+				outdir__unlink(cd, r->file);   /* a partial file would read as whole */
+				pr_warn("cannot write %s/%s: %s\n", outdir__path(cd), r->file,
 					strerror(-rc));
 				err = err ? err : rc;
 			}

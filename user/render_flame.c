@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 #include "flame.h"
+#include "log.h"
 #include "render.h"
 #include "render_flame.h"
 #include "results.h"
@@ -43,11 +44,20 @@ struct flame *flame_from_stacks(json_t *stacks, bool oncpu)
 	return f;
 }
 
-static struct flame *case_flame(const char *case_dir, bool oncpu, int *hz)
+/* The case's flame graph (empty without stacks.json), or NULL with *err set: stacks.json
+ * is corrupt (after a message), or no memory. */
+static struct flame *case_flame(const char *case_dir, bool oncpu, int *hz, int *err)
 {
-	json_t *st = stacks_load(case_dir);
+	char msg[512];
+	json_t *st;
 	struct flame *f;
 
+	*err = stacks_load(case_dir, &st, msg, sizeof(msg));
+	if (*err) {
+		pr_warn("%s\n", msg);
+		return NULL;
+	}
+	*err = -ENOMEM;
 	if (!st)
 		return flame__new();
 	*hz = jget_u64(st, "sample_hz");
@@ -58,12 +68,11 @@ static struct flame *case_flame(const char *case_dir, bool oncpu, int *hz)
 
 static int folded(const char *case_dir, FILE *out, bool oncpu)
 {
-	int hz = 0;
-	struct flame *f = case_flame(case_dir, oncpu, &hz);
-	int err;
+	int hz = 0, err;
+	struct flame *f = case_flame(case_dir, oncpu, &hz, &err);
 
 	if (!f)
-		return -ENOMEM;
+		return err;
 	err = flame__write_folded(f, out);
 	flame__free(f);
 	return err;
@@ -93,14 +102,13 @@ static void case_title(json_t *c, char *buf, size_t len)
 
 static int svg(json_t *c, const char *case_dir, FILE *out, bool oncpu)
 {
-	int hz = 0;
-	struct flame *f = case_flame(case_dir, oncpu, &hz);
+	int hz = 0, err;
+	struct flame *f = case_flame(case_dir, oncpu, &hz, &err);
 	char title[320], sub[256], b[32];
 	struct flame_opts fo = {0};
-	int err;
 
 	if (!f)
-		return -ENOMEM;
+		return err;
 	case_title(c, sub, sizeof(sub));
 	if (oncpu) {
 		snprintf(title, sizeof(title), "On-CPU: %s", sub);

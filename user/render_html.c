@@ -8,11 +8,13 @@
 #include "compare.h"
 #include "counters.h"
 #include "flame.h"
+#include "log.h"
 #include "reasons.h"
 #include "render.h"
 #include "render_flame.h"
 #include "results.h"
 #include "stacks.h"
+#include "timeline.h"
 #include "util.h"
 
 static const char *const reason_colour[CT_R_MAX] = {
@@ -249,12 +251,13 @@ static void comparison(json_t *run, FILE *out)
 				"<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
 				"<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
 				"<td class=\"n\">%s</td></tr>\n",
-				fmt_ns(r->wall * 1e9, b[0], 32), r->speedup, r->par,
-				fmt_ns(r->cpu * 1e9, b[1], 32), r->cores, r->vcs, r->ivcs,
-				fmt_ns(r->rq_p99 * 1e9, b[2], 32), fmt_ns(r->off[CT_R_LOCK] * 1e9, b[3], 32),
-				fmt_ns((r->off[CT_R_GIL] + r->off[CT_R_GIL_HANDOFF]) * 1e9, b[4], 32),
+				fmt_ns(u64_sat(r->wall * 1e9), b[0], 32), r->speedup, r->par,
+				fmt_ns(u64_sat(r->cpu * 1e9), b[1], 32), r->cores, r->vcs, r->ivcs,
+				fmt_ns(u64_sat(r->rq_p99 * 1e9), b[2], 32),
+				fmt_ns(u64_sat(r->off[CT_R_LOCK] * 1e9), b[3], 32),
+				fmt_ns(u64_sat((r->off[CT_R_GIL] + r->off[CT_R_GIL_HANDOFF]) * 1e9), b[4], 32),
 				isnan(r->gil_held) ? "-" : (snprintf(b[9], 32, "%.0f%%", 100 * r->gil_held), b[9]),
-				fmt_kb(r->rss_kb, b[5], 32), fmt_kb(r->anon_kb, b[8], 32),
+				fmt_kb(u64_sat(r->rss_kb), b[5], 32), fmt_kb(u64_sat(r->anon_kb), b[8], 32),
 				isnan(r->ops_per_s) ? "-" : (snprintf(b[6], 32, "%.0f", r->ops_per_s), b[6]),
 				isnan(r->lat_p99_ms) ? "-" : (snprintf(b[7], 32, "%.2fms", r->lat_p99_ms), b[7]));
 		}
@@ -342,90 +345,83 @@ static void lane_draw(const uint32_t *best, int w, int y, int h, uint64_t wall, 
 
 #define MAX_GIL_LANES 8
 
-/* Who held a process's GIL, from the timeline's GIL records (as far as the GIL's futex words
- * show: hand-overs between waiting threads). */
-struct gil_lane {
-	uint32_t tgid, holder;
-	uint64_t since;
-	uint32_t *best;
-	uint64_t *bestns;
-};
-
 /* The per-core timeline: a lane per CPU, each pixel column coloured by the traced thread
  * that ran longest in it (bounded size whatever the number of switches), then a lane per
- * CPython process for its GIL's holder. */
-static void timeline(json_t *c, const char *cdir, FILE *out)
+ * CPython process for its GIL's holder (timeline.h: as far as the GIL's futex words show,
+ * hand-overs between waiting threads). 0, or the timeline's error (it was not drawn). */
+static int timeline(json_t *c, const char *cdir, FILE *out)
 {
 	enum { W = 1100, LANE = 22 };
-	char *path = xasprintf("%s/timeline.bin", cdir), col[40];
-	FILE *f = fopen(path, "re");
+	char col[40], err[512];
 	uint64_t start = jget_u64(c, "start_mono_ns"), wall = jget_u64(c, "wall_ns");
-	int ncpu = json_array_size(json_object_get(c, "cpus")), ngil = 0;
+	size_t ncpus = json_array_size(json_object_get(c, "cpus"));
+	int ncpu = ncpus < CT_MAX_CPUS ? (int)ncpus : CT_MAX_CPUS;
 	json_t *threads = json_object_get(c, "threads"), *t;
-	struct gil_lane gil[MAX_GIL_LANES] = {0};
-	struct ct_tl_rec r;
+	uint32_t *gbest[MAX_GIL_LANES] = {0};
+	uint64_t *gbestns[MAX_GIL_LANES] = {0};
+	struct tl_gil_span sp;
+	struct tl_gils gils;
+	struct timeline tl;
 	uint32_t *cur;
 	uint64_t *since;
 	size_t i;
+	int rc;
 
-	free(path);
-	if (!f || !wall || ncpu <= 0) {
+	rc = timeline_load(cdir, c, &tl, err, sizeof(err));
+	if (rc) {
+		pr_warn("%s\n", err);
+		return rc;
+	}
+	if (!tl.present || !wall || ncpu <= 0) {
 		fputs("<p class=\"muted\">No timeline recorded (record's default; in a spec, "
 		      "trace: {timeline: true}).</p>", out);
-		if (f)
-			fclose(f);
-		return;
+		timeline_free(&tl);
+		return 0;
 	}
+	tl_gils_init(&gils, MAX_GIL_LANES);
 	/* best[cpu][px] = tid with most time in that column; time per (cpu, px, slot) */
 	uint32_t *best = xcalloc((size_t)ncpu * W, sizeof(uint32_t));
 	uint64_t *bestns = xcalloc((size_t)ncpu * W, sizeof(uint64_t));
 	cur = xcalloc(ncpu, sizeof(uint32_t));
 	since = xcalloc(ncpu, sizeof(uint64_t));
-	bool *traced_tid = xcalloc(1 << 22, sizeof(bool));
+	bool *traced_tid = xcalloc(TL_MAX_TID + 1, sizeof(bool));
 
 	json_array_foreach(threads, i, t)
-		if (jget_u64(t, "tid") < (1 << 22))
+		if (jget_u64(t, "tid") <= TL_MAX_TID)
 			traced_tid[jget_u64(t, "tid")] = true;
-	while (fread(&r, sizeof(r), 1, f) == 1) {
-		if (r.type == CT_EV_GIL) {
-			struct gil_lane *g = NULL;
+	for (i = 0; i < tl.n; i++) {
+		const struct ct_tl_rec *r = &tl.rec[i];
 
-			for (int k = 0; k < ngil; k++)
-				if (gil[k].tgid == r.prev_tgid)
-					g = &gil[k];
-			if (!g && ngil < MAX_GIL_LANES) {
-				g = &gil[ngil++];
-				g->tgid = r.prev_tgid;
-				g->best = xcalloc(W, sizeof(uint32_t));
-				g->bestns = xcalloc(W, sizeof(uint64_t));
+		if (r->type == CT_EV_GIL) {
+			bool added;
+			long k = tl_gil_find(&gils, r->prev_tgid, &added);
+
+			if (added) {
+				gbest[k] = xcalloc(W, sizeof(uint32_t));
+				gbestns[k] = xcalloc(W, sizeof(uint64_t));
 			}
-			if (!g)
-				continue;
-			if (r.reason == 1 || g->holder == r.prev_tid) {
-				if (g->holder && r.ts > g->since)
-					lane_add(g->best, g->bestns, start, wall, W, g->since, r.ts, g->holder);
-				g->holder = r.reason == 1 ? r.prev_tid : 0;
-				g->since = r.ts;
-			}
+			if (tl_gil_step(&gils, r, &sp))
+				lane_add(gbest[sp.idx], gbestns[sp.idx], start, wall, W, sp.from, sp.to,
+					 sp.holder);
 			continue;
 		}
-		if (r.type != CT_EV_SWITCH || (int)r.cpu >= ncpu)
+		/* the decoder checked the CPU against the case; the lanes are run.json's CPUs */
+		if (r->type != CT_EV_SWITCH || r->cpu >= (uint32_t)ncpu)
 			continue;
-		uint32_t tid = cur[r.cpu];
-		uint64_t a = since[r.cpu] ? since[r.cpu] : start, bnd = r.ts;
+		uint32_t tid = cur[r->cpu];
+		uint64_t a = since[r->cpu] ? since[r->cpu] : start, bnd = r->ts;
 
-		if (tid && tid < (1 << 22) && traced_tid[tid] && bnd > a)
-			lane_add(best + (size_t)r.cpu * W, bestns + (size_t)r.cpu * W, start, wall, W,
+		if (tid && traced_tid[tid] && bnd > a)
+			lane_add(best + (size_t)r->cpu * W, bestns + (size_t)r->cpu * W, start, wall, W,
 				 a, bnd, tid);
-		cur[r.cpu] = r.next_tid;
-		since[r.cpu] = r.ts;
+		cur[r->cpu] = r->next_tid;
+		since[r->cpu] = r->ts;
 	}
-	fclose(f);
-	for (int k = 0; k < ngil; k++)
-		if (gil[k].holder && start + wall > gil[k].since)
-			lane_add(gil[k].best, gil[k].bestns, start, wall, W, gil[k].since, start + wall,
-				 gil[k].holder);
-	int nlanes = ncpu + ngil;
+	timeline_free(&tl);
+	for (size_t k = 0; k < gils.n; k++)
+		if (tl_gil_close(&gils, k, start + wall, &sp))
+			lane_add(gbest[k], gbestns[k], start, wall, W, sp.from, sp.to, sp.holder);
+	int ngil = (int)gils.n, nlanes = ncpu + ngil;
 
 	fprintf(out, "<svg class=\"timeline\" width=\"%d\" height=\"%d\">", W + 60, nlanes * LANE + 24);
 	for (int cpu = 0; cpu < ncpu; cpu++) {
@@ -439,10 +435,10 @@ static void timeline(json_t *c, const char *cdir, FILE *out)
 
 		fprintf(out, "<text x=\"0\" y=\"%d\" font-size=\"9\"><title>GIL holder of pid %u"
 			"</title>GIL %u</text><rect x=\"50\" y=\"%d\" width=\"%d\" height=\"%d\" "
-			"fill=\"#f3eef7\"/>", y + 15, gil[k].tgid, gil[k].tgid, y, W, LANE - 4);
-		lane_draw(gil[k].best, W, y, LANE - 4, wall, "GIL held by", out);
-		free(gil[k].best);
-		free(gil[k].bestns);
+			"fill=\"#f3eef7\"/>", y + 15, gils.g[k].pid, gils.g[k].pid, y, W, LANE - 4);
+		lane_draw(gbest[k], W, y, LANE - 4, wall, "GIL held by", out);
+		free(gbest[k]);
+		free(gbestns[k]);
 	}
 	fprintf(out, "<text x=\"50\" y=\"%d\" font-size=\"11\" fill=\"#5a6275\">0</text>"
 		"<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"#5a6275\" text-anchor=\"end\">%.1f ms"
@@ -466,6 +462,7 @@ static void timeline(json_t *c, const char *cdir, FILE *out)
 	free(cur);
 	free(since);
 	free(traced_tid);
+	return 0;
 }
 
 /* Each CPython thread's GIL figures (the text report's Python section). */
@@ -500,6 +497,25 @@ static void gil_html(json_t *c, FILE *out)
 				fprintf(out, " %llu", (unsigned long long)jget_u64(tk, "samples"));
 			}
 			fputs(".</p>", out);
+		}
+		json_t *waiting = json_object_get(py, "asyncio_waiting");
+
+		if (json_array_size(waiting)) {
+			fprintf(out, "<p>asyncio tasks seen waiting (in %llu snapshots, every 100 ms):"
+				"</p><table><tr><th>task</th><th>awaits at</th><th>awaited by</th>"
+				"<th>snapshots</th></tr>",
+				(unsigned long long)jget_u64(py, "asyncio_snapshots"));
+			json_array_foreach(waiting, ti, tk) {
+				fputs("<tr><td>", out);
+				esc(out, jget_str(tk, "task") ?: "");
+				fputs("</td><td>", out);
+				esc(out, jget_str(tk, "awaits_at") ?: "");
+				fputs("</td><td>", out);
+				esc(out, jget_str(tk, "awaited_by") ?: "");
+				fprintf(out, "</td><td>%llu</td></tr>",
+					(unsigned long long)jget_u64(tk, "snapshots"));
+			}
+			fputs("</table>", out);
 		}
 		if (json_is_number(json_object_get(py, "gil_held_share")))
 			fprintf(out, "<p>The GIL was held <b>%.1f%%</b> of the process's life (%s).</p>",
@@ -585,12 +601,21 @@ static void not_measured(json_t *c, FILE *out)
 	fputs("</table>", out);
 }
 
-static void case_section(json_t *run, json_t *c, int idx, const char *dir, FILE *out)
+/* A case's part of the page; 0, or the error of its stacks.json or timeline.bin. */
+static int case_section(json_t *run, json_t *c, int idx, const char *dir, FILE *out)
 {
-	char *cdir = case_dir_path(dir, c), b[6][32];
+	char *cdir = case_dir_path(dir, c), b[6][32], err[512];
 	json_t *tot = json_object_get(c, "totals"), *t, *l;
-	json_t *stacks = cdir ? stacks_load(cdir) : NULL;   /* NULL: a dir outside the run */
+	json_t *stacks = NULL;
 	size_t i;
+	/* cdir NULL: a case dir outside the run (case_dir_path said so) */
+	int rc = cdir ? stacks_load(cdir, &stacks, err, sizeof(err)) : 0;
+
+	if (rc) {
+		pr_warn("%s\n", err);
+		free(cdir);
+		return rc;
+	}
 
 	fprintf(out, "<div class=\"case%s\" id=\"case%d\"><section class=\"card\">", idx ? "" : " on",
 		idx);
@@ -602,8 +627,11 @@ static void case_section(json_t *run, json_t *c, int idx, const char *dir, FILE 
 		(unsigned long long)jget_u64(tot, "nivcsw"), fmt_ns(jpath_u64(tot, "runq.p99_ns"), b[2], 32),
 		(unsigned long long)jget_u64(tot, "threads"), (unsigned long long)jget_u64(tot, "processes"));
 	fputs("<h3>Per-core timeline</h3>", out);
-	if (cdir)
-		timeline(c, cdir, out);
+	if (cdir && (rc = timeline(c, cdir, out))) {
+		json_decref(stacks);
+		free(cdir);
+		return rc;
+	}
 	fputs("<h3>Flame graphs</h3>", out);
 	if (stacks) {
 		flame_inline(stacks, true, idx, out);
@@ -669,6 +697,7 @@ static void case_section(json_t *run, json_t *c, int idx, const char *dir, FILE 
 	json_decref(stacks);
 	free(cdir);
 	(void)run;
+	return 0;
 }
 
 /* The page's only script: the case selector, and a self-test (#selftest in the URL) that
@@ -698,6 +727,7 @@ int render_html(json_t *run, FILE *out, const struct render_opts *o)
 	json_t *cases = json_object_get(run, "cases"), *c, *m = json_object_get(run, "machine");
 	const char *kind = jget_str(run, "kind");
 	size_t i;
+	int rc;
 
 	fputs("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>conctrace: ", out);
 	esc(out, jget_str(run, "name"));
@@ -729,7 +759,8 @@ int render_html(json_t *run, FILE *out, const struct render_opts *o)
 	}
 	fputs("</select></p>\n", out);
 	json_array_foreach(cases, i, c)
-		case_section(run, c, i, o->dir ? o->dir : ".", out);
+		if ((rc = case_section(run, c, i, o->dir ? o->dir : ".", out)))
+			return rc;   /* a corrupt stacks.json or timeline.bin, named already */
 	fprintf(out, "</main><script>%s</script></body></html>\n", SCRIPT);
 	return ferror(out) ? -EIO : 0;
 }

@@ -14,12 +14,13 @@
 #include "reasons.h"
 #include "render.h"
 #include "results.h"
+#include "log.h"
 #include "stacks.h"
+#include "timeline.h"
 #include "util.h"
 
 #define CPU_PID       0x7fff0000u     /* the synthetic process holding the CPU tracks */
 #define CPU_TID(cpu)  (CPU_PID + 1 + (cpu))
-#define MAX_CPU       65536           /* a record with a larger cpu is corrupt */
 
 enum th_state { TS_UNKNOWN, TS_RUNNING, TS_RUNNABLE, TS_BLOCKED };
 
@@ -54,14 +55,8 @@ struct tl_proc {
 };
 
 /* A CPython process's GIL: a track of its own in the process, one slice per holder, from the
- * GIL records of the timeline (hand-overs between waiting threads). */
-#define MAX_GIL_TRACKS 64
+ * GIL records of the timeline (timeline.h: hand-overs between waiting threads). */
 #define GIL_TID(i)     (0x7ffe0000u + (uint32_t)(i))
-struct gil_track {
-	uint32_t pid;
-	uint32_t holder;              /* 0: none known */
-	uint64_t since;
-};
 
 struct pf {
 	FILE *out;
@@ -78,8 +73,7 @@ struct pf {
 	uint64_t *cpu_last;           /* the last switch on each CPU, 0: none yet */
 	size_t ncpu;
 	char *reason_json[CT_R_MAX];  /* reason names, escaped */
-	struct gil_track gil[MAX_GIL_TRACKS];
-	size_t ngil;
+	struct tl_gils gils;
 	json_t *stacks;               /* stacks.json, or NULL */
 	json_t *stack_of;             /* "tid:ustack:kstack:pystack:reason" -> "root;...;leaf" */
 };
@@ -350,7 +344,7 @@ static struct tl_thread *thread_find(struct pf *p, uint32_t tid)
 {
 	struct tl_thread key = { .tid = tid };
 
-	if (!tid)
+	if (!tid || !p->nth)
 		return NULL;
 	return bsearch(&key, p->th, p->nth, sizeof(*p->th), cmp_thread);
 }
@@ -609,52 +603,6 @@ static void on_wake(struct pf *p, const struct ct_tl_rec *r)
 
 /* ---- input ---- */
 
-/* timeline.bin, whole records only; NULL (and *n = 0) when absent or unreadable. */
-static struct ct_tl_rec *timeline_load(const char *dir, size_t *n)
-{
-	char *path = xasprintf("%s/timeline.bin", dir);
-	FILE *f = fopen(path, "re");
-	struct ct_tl_rec *recs = NULL;
-	struct stat st;
-
-	*n = 0;
-	free(path);
-	if (!f)
-		return NULL;
-	if (fstat(fileno(f), &st) == 0 && st.st_size >= (off_t)sizeof(*recs)) {
-		size_t want = st.st_size / sizeof(*recs);
-
-		recs = xcalloc(want, sizeof(*recs));
-		*n = fread(recs, sizeof(*recs), want, f);
-	}
-	fclose(f);
-	if (!*n) {
-		free(recs);
-		recs = NULL;
-	}
-	return recs;
-}
-
-struct tl_order {
-	uint64_t ts;
-	size_t i;
-};
-
-static int cmp_order(const void *a, const void *b)
-{
-	const struct tl_order *x = a, *y = b;
-
-	if (x->ts != y->ts)
-		return x->ts < y->ts ? -1 : 1;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
-static bool rec_valid(const struct ct_tl_rec *r)
-{
-	return (r->type == CT_EV_SWITCH || r->type == CT_EV_WAKE || r->type == CT_EV_GIL) &&
-	       r->cpu < MAX_CPU;
-}
-
 static struct tl_thread *thread_add(struct tl_thread **th, size_t *n, size_t *cap, uint32_t tid,
 				    uint32_t pid)
 {
@@ -743,8 +691,6 @@ static void threads_collect(struct pf *p, json_t *c, const struct ct_tl_rec *rec
 	for (i = 0; i < n; i++) {
 		const struct ct_tl_rec *r = &recs[i];
 
-		if (!rec_valid(r))
-			continue;
 		if (r->type == CT_EV_WAKE && r->next_tid && tid_set_add(&seen, r->next_tid))
 			thread_add(&th, &nth, &cap, r->next_tid, r->next_tgid);
 		else if (r->type == CT_EV_SWITCH && r->reason < CT_R_MAX && r->prev_tid &&
@@ -752,7 +698,8 @@ static void threads_collect(struct pf *p, json_t *c, const struct ct_tl_rec *rec
 			thread_add(&th, &nth, &cap, r->prev_tid, r->prev_tgid);
 	}
 	free(seen.slot);
-	qsort(th, nth, sizeof(*th), cmp_thread_seq);
+	if (nth)
+		qsort(th, nth, sizeof(*th), cmp_thread_seq);
 	for (i = 0, k = 0; i < nth; i++)
 		if (!k || th[i].tid != th[k - 1].tid)
 			th[k++] = th[i];
@@ -790,17 +737,17 @@ static void write_metadata(struct pf *p, json_t *c, const struct ct_tl_rec *recs
 
 	/* CPUs: run.json's and the timeline's */
 	json_array_foreach(json_object_get(c, "cpus"), i, o)
-		if (jget_u64(o, "cpu") + 1 > ncpu && jget_u64(o, "cpu") < MAX_CPU)
+		if (jget_u64(o, "cpu") + 1 > ncpu && jget_u64(o, "cpu") < CT_MAX_CPUS)
 			ncpu = jget_u64(o, "cpu") + 1;
 	for (i = 0; i < n; i++)
-		if (rec_valid(&recs[i]) && recs[i].cpu + 1 > ncpu)
+		if (recs[i].cpu + 1 > ncpu)
 			ncpu = recs[i].cpu + 1;
 	cpus = xcalloc(ncpu, 1);
 	json_array_foreach(json_object_get(c, "cpus"), i, o)
 		if (jget_u64(o, "cpu") < ncpu)
 			cpus[jget_u64(o, "cpu")] = 1;
 	for (i = 0; i < n; i++)
-		if (rec_valid(&recs[i]) && recs[i].type == CT_EV_SWITCH)
+		if (recs[i].type == CT_EV_SWITCH)
 			cpus[recs[i].cpu] = 1;
 	meta_name(p, "process_name", CPU_PID, CPU_PID, "CPUs");
 	meta_sort(p, "process_sort_index", CPU_PID, CPU_PID, -1);
@@ -844,15 +791,16 @@ static void write_metadata(struct pf *p, json_t *c, const struct ct_tl_rec *recs
 	free(procs);
 	/* a GIL track, first in its process, for each process with GIL records */
 	for (i = 0; i < n; i++) {
-		if (!rec_valid(&recs[i]) || recs[i].type != CT_EV_GIL || p->ngil == MAX_GIL_TRACKS)
+		bool added;
+		long g;
+
+		if (recs[i].type != CT_EV_GIL)
 			continue;
-		for (k = 0; k < p->ngil && p->gil[k].pid != recs[i].prev_tgid; k++)
-			;
-		if (k < p->ngil)
+		g = tl_gil_find(&p->gils, recs[i].prev_tgid, &added);
+		if (!added)
 			continue;
-		p->gil[p->ngil++] = (struct gil_track){ .pid = recs[i].prev_tgid };
-		meta_name(p, "thread_name", recs[i].prev_tgid, GIL_TID(k), "GIL");
-		meta_sort(p, "thread_sort_index", recs[i].prev_tgid, GIL_TID(k), -1);
+		meta_name(p, "thread_name", recs[i].prev_tgid, GIL_TID(g), "GIL");
+		meta_sort(p, "thread_sort_index", recs[i].prev_tgid, GIL_TID(g), -1);
 	}
 	for (i = 0; i < p->nth; i++) {
 		const struct tl_thread *t = &p->th[i];
@@ -868,14 +816,11 @@ static void write_metadata(struct pf *p, json_t *c, const struct ct_tl_rec *recs
 	}
 }
 
-static void gil_slice(struct pf *p, size_t k, uint64_t e)
+static void gil_slice(struct pf *p, const struct tl_gil_span *g)
 {
-	struct gil_track *g = &p->gil[k];
 	struct tl_thread *t = thread_find(p, g->holder);
 	char buf[64];
 
-	if (!g->holder || e <= g->since)
-		return;
 	ev_open(p, "X");
 	out_lit(p, "held by ");
 	if (t && t->name_json) {
@@ -884,27 +829,20 @@ static void gil_slice(struct pf *p, size_t k, uint64_t e)
 	}
 	snprintf(buf, sizeof(buf), "%u", g->holder);
 	out_text(p, buf);
-	ev_ids(p, g->pid, GIL_TID(k));
-	slice_rest(p, "gil-holder", "thread_state_running", g->since, e);
+	ev_ids(p, g->pid, GIL_TID(g->idx));
+	slice_rest(p, "gil-holder", "thread_state_running", g->from, g->to);
 	out_lit(p, "\"holder\":");
 	out_u64(p, g->holder);
 	out_lit(p, "}}");
 }
 
-/* A thread took the GIL after waiting (reason 1), or dropped it to a waiter (0). */
+/* A thread took the GIL after waiting, or dropped it to a waiter. */
 static void on_gil(struct pf *p, const struct ct_tl_rec *r)
 {
-	size_t k;
+	struct tl_gil_span span;
 
-	for (k = 0; k < p->ngil && p->gil[k].pid != r->prev_tgid; k++)
-		;
-	if (k == p->ngil)
-		return;
-	if (r->reason != 1 && p->gil[k].holder != r->prev_tid)
-		return;   /* a drop by a thread not known to hold it */
-	gil_slice(p, k, r->ts);
-	p->gil[k].holder = r->reason == 1 ? r->prev_tid : 0;
-	p->gil[k].since = r->ts;
+	if (tl_gil_step(&p->gils, r, &span))
+		gil_slice(p, &span);
 }
 
 /* A global instant event at 0 with text as its name. */
@@ -947,24 +885,33 @@ int render_perfetto_case(json_t *run, json_t *c, const char *case_dir, FILE *out
 			 const struct render_opts *o)
 {
 	struct pf p = { .out = out, .first = true, .start = jget_u64(c, "start_mono_ns") };
-	struct ct_tl_rec *recs = NULL;
-	struct tl_order *order = NULL;
-	json_t *od = other_data(run, c);
-	char *ods = json_dumps(od, JSON_COMPACT);
+	struct timeline tl = { 0 };
+	const struct ct_tl_rec *recs;
+	struct tl_gil_span span;
+	json_t *od;
+	char *ods, err[512];
 	uint64_t end, lost = jpath_u64(c, "counters.timeline_dropped");
-	size_t n = 0, i;
+	size_t n, i;
 	int k;
 
+	/* both inputs first: a corrupt one is an error before anything is written */
+	if (case_dir && ((p.err = timeline_load(case_dir, c, &tl, err, sizeof(err))) ||
+			 (p.err = stacks_load(case_dir, &p.stacks, err, sizeof(err))))) {
+		pr_warn("%s\n", err);
+		timeline_free(&tl);
+		return p.err;
+	}
+	recs = tl.n ? tl.rec : NULL;
+	n = tl.n;
+	if (p.stacks)
+		stacks_index(&p);
+	tl_gils_init(&p.gils, TL_MAX_GILS);
+	od = other_data(run, c);
+	ods = json_dumps(od, JSON_COMPACT);
 	json_decref(od);
 	p.buf = xcalloc(OUT_CAP, 1);
 	for (k = 0; k < CT_R_MAX; k++)
 		p.reason_json[k] = json_escape_dup(reason_name(k) ? reason_name(k) : "other");
-	if (case_dir) {
-		recs = timeline_load(case_dir, &n);
-		p.stacks = stacks_load(case_dir);
-		if (p.stacks)
-			stacks_index(&p);
-	}
 	threads_collect(&p, c, recs, n);
 
 	out_lit(&p, "{\"displayTimeUnit\":\"ms\",\"otherData\":");
@@ -981,18 +928,9 @@ int render_perfetto_case(json_t *run, json_t *c, const char *case_dir, FILE *out
 		     "record's default)");
 		goto done;
 	}
-	order = xcalloc(n, sizeof(*order));
-	for (i = 0; i < n; i++)
-		order[i] = (struct tl_order){ recs[i].ts, i };
-	qsort(order, n, sizeof(*order), cmp_order);
-	for (i = 0; i < n; i++) {
-		if (!rec_valid(&recs[i]))
-			continue;
-		if (!p.t0 || recs[i].ts < p.t0)
-			p.t0 = recs[i].ts;
-		if (recs[i].cpu + 1 > p.ncpu)
-			p.ncpu = recs[i].cpu + 1;
-	}
+	/* records are in time order, every CPU below the case's (timeline.h) */
+	p.t0 = tl.first_ts;
+	p.ncpu = tl.ncpus;
 	p.cpu_cur = xcalloc(p.ncpu, sizeof(*p.cpu_cur));
 	p.cpu_last = xcalloc(p.ncpu, sizeof(*p.cpu_last));
 	if (lost) {
@@ -1003,10 +941,8 @@ int render_perfetto_case(json_t *run, json_t *c, const char *case_dir, FILE *out
 		free(msg);
 	}
 	for (i = 0; i < n; i++) {
-		const struct ct_tl_rec *r = &recs[order[i].i];
+		const struct ct_tl_rec *r = &recs[i];
 
-		if (!rec_valid(r))
-			continue;
 		if (r->type == CT_EV_SWITCH)
 			on_switch(&p, r);
 		else if (r->type == CT_EV_WAKE)
@@ -1014,11 +950,11 @@ int render_perfetto_case(json_t *run, json_t *c, const char *case_dir, FILE *out
 		else
 			on_gil(&p, r);
 	}
-	for (i = 0; i < p.ngil; i++)
-		gil_slice(&p, i, jget_u64(c, "wall_ns") ? p.start + jget_u64(c, "wall_ns") :
-			  order[n - 1].ts);
 	/* close what is still open at the thread's exit, or else at the case end */
-	end = jget_u64(c, "wall_ns") ? p.start + jget_u64(c, "wall_ns") : order[n - 1].ts;
+	end = jget_u64(c, "wall_ns") ? p.start + jget_u64(c, "wall_ns") : tl.last_ts;
+	for (i = 0; i < p.gils.n; i++)
+		if (tl_gil_close(&p.gils, i, end, &span))
+			gil_slice(&p, &span);
 	for (i = 0; i < p.nth; i++) {
 		struct tl_thread *t = &p.th[i];
 		uint64_t at = t->end_rel >= 0 && p.start + t->end_rel > t->since ?
@@ -1037,8 +973,7 @@ done:
 		free(p.th[i].name_json);
 	free(p.cpu_cur);
 	free(p.cpu_last);
-	free(order);
-	free(recs);
+	timeline_free(&tl);
 	free(p.th);
 	json_decref(p.stack_of);
 	json_decref(p.stacks);

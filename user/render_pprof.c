@@ -9,6 +9,7 @@
 #include <time.h>
 #include <zlib.h>
 #include "proto/profile.pb-c.h"
+#include "log.h"
 #include "render.h"
 #include "results.h"
 #include "stacks.h"
@@ -251,8 +252,11 @@ static void add_sample(struct builder *b, json_t *c, json_t *frames, json_t *e, 
 
 	reason = reason ? reason : "other";
 	if (strcmp(reason, "oncpu") == 0) {
+		/* in 128 bits: a count times 10^9 passes int64 from 9.2 * 10^9 samples */
+		__int128 cpu = (__int128)count * 1000000000 / hz;
+
 		v[V_SAMPLES] = count;
-		v[V_CPU] = count * 1000000000LL / hz;
+		v[V_CPU] = cpu > INT64_MAX ? INT64_MAX : cpu < 0 ? 0 : (int64_t)cpu;
 	} else {
 		v[V_OFFCPU] = json_integer_value(json_object_get(e, "ns"));
 	}
@@ -293,8 +297,13 @@ static int64_t case_realtime_ns(json_t *run, json_t *c)
 	end = strptime(started, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (!end || *end)
 		return 0;
-	t = (int64_t)timegm(&tm) * 1000000000LL;
-	if (c0 && cs > c0)
+	/* a year of 2263 or later in a (corrupt) run passes int64 nanoseconds: no time then */
+	time_t secs = timegm(&tm);
+
+	if (secs < 0 || secs > INT64_MAX / 1000000000LL)
+		return 0;
+	t = (int64_t)secs * 1000000000LL;
+	if (c0 && cs > c0 && cs - c0 <= (uint64_t)(INT64_MAX - t))
 		t += cs - c0;
 	return t;
 }
@@ -327,10 +336,8 @@ static int write_gzip(const uint8_t *buf, size_t len, FILE *out)
 int render_pprof_case(json_t *run, json_t *c, const char *case_dir, FILE *out,
 		      const struct render_opts *o)
 {
-	json_t *stacks = case_dir ? stacks_load(case_dir) : NULL;
-	json_t *frames = json_object_get(stacks, "frames");
-	json_t *entries = json_object_get(stacks, "samples"), *e, *cmd, *arg;
-	long hz = json_integer_value(json_object_get(stacks, "sample_hz"));
+	json_t *stacks = NULL, *frames, *entries, *e, *cmd, *arg;
+	long hz;
 	ValueType types[NVALUES], period_type;
 	ValueType *type_ptrs[NVALUES];
 	Mapping mapping, *mapping_ptr = &mapping;
@@ -343,8 +350,17 @@ int render_pprof_case(json_t *run, json_t *c, const char *case_dir, FILE *out,
 	size_t i, nloc_ids = 0, used = 0, len;
 	char *cmdline = NULL;
 	uint8_t *buf;
+	char msg[512];
 	int err;
 
+	/* stacks.json first: a corrupt one is an error before anything is written */
+	if (case_dir && (err = stacks_load(case_dir, &stacks, msg, sizeof(msg)))) {
+		pr_warn("%s\n", msg);
+		return err;
+	}
+	frames = json_object_get(stacks, "frames");
+	entries = json_object_get(stacks, "samples");
+	hz = json_integer_value(json_object_get(stacks, "sample_hz"));
 	if (!json_is_array(frames))
 		frames = NULL;
 	if (!json_is_array(entries))

@@ -25,7 +25,8 @@ static double pct(double a, double b)
 
 static void bar(FILE *out, double frac, int width)
 {
-	int n = (int)(frac * width + 0.5);
+	/* a share: anything else (a corrupt run's figures) draws an empty or a full bar */
+	int n = !(frac > 0) ? 0 : frac >= 1 ? width : (int)(frac * width + 0.5);
 
 	for (int i = 0; i < width; i++)
 		fputs(i < n ? "#" : ".", out);
@@ -82,7 +83,7 @@ static void parallelism_table(json_t *c, FILE *out, const struct render_opts *o)
 {
 	json_t *prof = json_object_get(json_object_get(json_object_get(c, "totals"), "parallelism"),
 				       "profile_ns");
-	uint64_t sum = 0;
+	double sum = 0;      /* in double: 65 levels of up to 2^62 ns pass 64 bits */
 	size_t k;
 	json_t *v;
 	char b[32];
@@ -331,6 +332,25 @@ static void gil_table(json_t *c, FILE *out, const struct render_opts *o)
 			}
 			fputc('\n', out);
 		}
+		json_t *waiting = json_object_get(py, "asyncio_waiting");
+
+		if (json_array_size(waiting)) {
+			fprintf(out, "  pid %llu: asyncio tasks seen waiting (in %llu snapshots, every "
+				"100 ms):\n", (unsigned long long)pid,
+				(unsigned long long)jget_u64(py, "asyncio_snapshots"));
+			json_array_foreach(waiting, ti, tk) {
+				if (ti == 12) {
+					fprintf(out, "    ... %zu more in run.json\n",
+						json_array_size(waiting) - 12);
+					break;
+				}
+				fprintf(out, "    %-20s awaits at %s%s%s (%llu)\n", jget_str(tk, "task"),
+					jget_str(tk, "awaits_at"),
+					jget_str(tk, "awaited_by")[0] ? ", awaited by " : "",
+					jget_str(tk, "awaited_by"),
+					(unsigned long long)jget_u64(tk, "snapshots"));
+			}
+		}
 		if (!jget_str(py, "gil") || !jget_str(py, "gil")[0])
 			continue;
 		json_t *share = json_object_get(py, "gil_held_share");
@@ -409,6 +429,21 @@ static void counter_explained(FILE *out, const char *name)
 	wrapped(out, "      ", ci->affects);
 	wrapped(out, "      ", a);
 	free(a);
+}
+
+/* What the kernel the case ran on could not measure (run.json kernel.not_measured). */
+static void kernel_line(json_t *c, FILE *out, const struct render_opts *o)
+{
+	json_t *k = json_object_get(c, "kernel");
+	json_t *miss = json_object_get(k, "not_measured"), *v;
+	size_t i;
+
+	if (!json_array_size(miss))
+		return;
+	heading(out, o, "Not measured on this kernel");
+	fprintf(out, "  kernel %s\n", json_string_value(json_object_get(k, "release")) ?: "?");
+	json_array_foreach(miss, i, v)
+		wrapped(out, "  ", json_string_value(v));
 }
 
 static void counters_line(json_t *c, FILE *out, const struct render_opts *o)
@@ -533,6 +568,7 @@ void render_text_case(json_t *c, FILE *out, const struct render_opts *o)
 	lock_table(c, out, o);
 	gil_table(c, out, o);
 	counters_line(c, out, o);
+	kernel_line(c, out, o);
 }
 
 static const char *fnum(double v, const char *fmt, char *buf, size_t len)
@@ -548,7 +584,7 @@ static const char *fsec(double s, char *buf, size_t len)
 {
 	if (isnan(s))
 		return snprintf(buf, len, "-"), buf;
-	return fmt_ns((uint64_t)(s * 1e9), buf, len);
+	return fmt_ns(u64_sat(s * 1e9), buf, len);
 }
 
 /* The model column: wide enough for multiprocessing-forkserver with its "*!" marks. */
@@ -715,8 +751,8 @@ static void reported_table(const struct workload_cmp *w, FILE *out)
 		if (!r->ok)
 			continue;
 		snprintf(mem, sizeof(mem), "%s/%s",
-			 isnan(r->rss_kb) ? "-" : fmt_kb((uint64_t)r->rss_kb, b[9], 32),
-			 isnan(r->anon_kb) ? "-" : fmt_kb((uint64_t)r->anon_kb, b[10], 32));
+			 isnan(r->rss_kb) ? "-" : fmt_kb(u64_sat(r->rss_kb), b[9], 32),
+			 isnan(r->anon_kb) ? "-" : fmt_kb(u64_sat(r->anon_kb), b[10], 32));
 		fprintf(out, "  %-*s %13s %12s %14s %14s %14s\n", mw, r->model, mem,
 			fnum(r->ops_per_s, "%.0f", b[0], 32), fsec(r->lat_p50_ms / 1e3, b[1], 32),
 			fsec(r->lat_p99_ms / 1e3, b[2], 32), fsec(r->lag_p99_ms / 1e3, b[3], 32));

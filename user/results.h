@@ -38,6 +38,8 @@ void results_add_case(json_t *run, json_t *c);
 struct outdir;
 /* DIR/run.json, replaced atomically (written to .run.json.tmp, then renamed). */
 int results_write(json_t *run, struct outdir *dir);
+/* DIR/run.json, read as an untrusted file and checked (rundoc.h); NULL with the reason,
+ * naming the file, in err. */
 json_t *results_load(const char *dir, char *err, size_t errlen);
 
 /* Pure helpers, unit-tested. */

@@ -82,19 +82,37 @@ static uint64_t case_end(const struct ct_raw *raw, uint64_t fallback)
 	return end && end <= fallback ? end : fallback;
 }
 
+/* A file of the case that could not be written (and was removed): named in the case's
+ * "lost_files", so that run.json says so and the command exits 1. */
+static void lost_file(json_t *c, const char *name, int err)
+{
+	json_t *lost = json_object_get(c, "lost_files");
+
+	if (!lost) {
+		lost = json_object();
+		json_object_set_new(c, "lost_files", lost);
+	}
+	json_object_set_new(lost, name, json_string(strerror(-err)));
+}
+
 /* Collect the maps, build the case, write its stacks. */
 static json_t *finish_case(struct session *s, uint64_t start, uint64_t end, struct outdir *dir,
 			   const struct case_meta *meta, FILE *tl)
 {
 	struct ct_raw raw;
 	json_t *c;
+	int tl_err, st_err;
 
 	tracer__collect(s->t, end, &raw);
-	capture_close_timeline(s->t, tl);
+	tl_err = capture_close_timeline(s->t, tl, dir);
 	raw.start_ns = start;
 	raw.end_ns = case_end(&raw, end);
 	c = results_build_case(&raw, meta);
-	capture_write_stacks(s->t, s->sym, &raw, dir);
+	st_err = capture_write_stacks(s->t, s->sym, &raw, dir);
+	if (tl_err)
+		lost_file(c, "timeline.bin", tl_err);
+	if (st_err)
+		lost_file(c, "stacks.json", st_err);
 	ct_raw_free(&raw);
 	return c;
 }
@@ -160,7 +178,7 @@ json_t *session_run_case(struct session *s, struct session_case *c)
 	err = runner_start(&r, &c->run);
 	if (err) {
 		casegroup_free(&g);
-		capture_close_timeline(s->t, tl);
+		capture_close_timeline(s->t, tl, c->dir);
 		snprintf(c->error, sizeof(c->error), "cannot start %s: %s", cmd,
 			 err == -ENOENT ? "command not found" : strerror(-err));
 		return failed_case(c, SESSION_START, err);
@@ -169,7 +187,7 @@ json_t *session_run_case(struct session *s, struct session_case *c)
 	if (err) {
 		runner_abort(&r);
 		casegroup_free(&g);
-		capture_close_timeline(s->t, tl);
+		capture_close_timeline(s->t, tl, c->dir);
 		snprintf(c->error, sizeof(c->error), "cannot track pid %d: %s", r.pid, strerror(-err));
 		return failed_case(c, SESSION_TRACK, err);
 	}
@@ -179,7 +197,7 @@ json_t *session_run_case(struct session *s, struct session_case *c)
 	err = runner_release(&r, &res->start_ns);
 	if (err) {
 		casegroup_free(&g);
-		capture_close_timeline(s->t, tl);
+		capture_close_timeline(s->t, tl, c->dir);
 		snprintf(c->error, sizeof(c->error), "cannot execute %s: %s", cmd, strerror(-err));
 		return failed_case(c, SESSION_EXEC, err);
 	}
@@ -314,7 +332,7 @@ json_t *session_attach(struct session *s, const pid_t *pids, int npids, uint64_t
 		if (track_tree(s->t, pids[i], &nprocs) == 0)
 			tracked++;
 	if (!tracked) {
-		capture_close_timeline(s->t, tl);
+		capture_close_timeline(s->t, tl, dir);
 		*err = -ESRCH;
 		return NULL;
 	}
@@ -341,6 +359,8 @@ json_t *session_attach(struct session *s, const pid_t *pids, int npids, uint64_t
 int session_write_run(json_t *run, struct outdir *dir, bool quiet)
 {
 	int err = 0, rc;
+	size_t i;
+	json_t *c;
 
 	/* the comparison reaches the terminal even when no file can be written */
 	if (!quiet) {
@@ -360,7 +380,12 @@ int session_write_run(json_t *run, struct outdir *dir, bool quiet)
 	rc = render_html_file(run, dir);
 	err = err ? err : rc;
 	rc = render_text_file(run, dir);
+	err = err ? err : rc;
 	/* lost events change figures: say so where the run ends, not only in the files */
 	counters_summary(run, outdir__path(dir));
-	return err ? err : rc;
+	/* a case file lost while the case ran (timeline.bin, stacks.json) fails the command too */
+	json_array_foreach(json_object_get(run, "cases"), i, c)
+		if (json_object_size(json_object_get(c, "lost_files")) && !err)
+			err = -EIO;
+	return err;
 }

@@ -1626,8 +1626,16 @@ int spec_load_interruptible(const char *path, const volatile int *stop, struct s
 	for (;;) {
 		ssize_t n = read(fd, buf + len, SPEC_MAX_FILE + 1 - len);
 
-		if (n < 0 && errno == EINTR)
+		/* a FIFO (a spec from <(...)) waits for its writer: a signal stops that too */
+		if (n < 0 && errno == EINTR && !(stop && *stop))
 			continue;
+		if (n < 0 && errno == EINTR) {
+			close(fd);
+			free(buf);
+			if (err && errlen)
+				snprintf(err, errlen, "%s: interrupted while reading the spec", path);
+			return -EINTR;
+		}
 		if (n < 0) {
 			ret = -errno;
 			goto fail_fd;

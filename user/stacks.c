@@ -4,11 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "infile.h"
 #include "log.h"
 #include "pyframes.h"
 #include "reasons.h"
 #include "results.h"
 #include "outdir.h"
+#include "rundoc.h"
 #include "stacks.h"
 #include "util.h"
 
@@ -379,22 +381,34 @@ int stacks_write(json_t *stacks, struct outdir *dir)
 	FILE *f = outdir__fopen(dir, "stacks.json", false);
 	int err = 0;
 
-	if (!f)
+	if (!f) {
 		err = -errno;
-	else if (json_dumpf(stacks, f, JSON_COMPACT))
-		err = -EIO;
-	if (f && fclose(f) && !err)
-		err = -errno;
+	} else {
+		if (json_dumpf(stacks, f, JSON_COMPACT))
+			err = -EIO;
+		err = fclose_output(f, err);
+		if (err)
+			outdir__unlink(dir, "stacks.json");   /* cut JSON would read as corrupt */
+	}
 	if (err)
 		pr_warn("cannot write %s/stacks.json: %s\n", outdir__path(dir), strerror(-err));
 	return err;
 }
 
-json_t *stacks_load(const char *dir)
+int stacks_load(const char *dir, json_t **out, char *err, size_t errlen)
 {
-	char *path = xasprintf("%s/stacks.json", dir);
-	json_t *j = json_load_file(path, 0, NULL);
+	char *path = xasprintf("%s/stacks.json", dir), *buf;
+	size_t len;
+	int ret;
 
+	*out = NULL;
+	ret = infile_read(path, INFILE_MAX_STACKS, &buf, &len, err, errlen);
+	if (ret == -ENOENT)
+		ret = 0;
+	else if (!ret) {
+		ret = stacks_decode(buf, len, path, out, err, errlen);
+		free(buf);
+	}
 	free(path);
-	return j;
+	return ret;
 }

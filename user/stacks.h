@@ -13,7 +13,10 @@ json_t *stacks_build(struct tracer *t, struct symbolizer *sym, const struct ct_r
 struct outdir;
 /* Write it as DIR/stacks.json. */
 int stacks_write(json_t *stacks, struct outdir *dir);
-json_t *stacks_load(const char *dir);
+/* DIR/stacks.json, checked (rundoc.h): 0 with *out, which is NULL when there is no such
+ * file; -EBADMSG when it is not a plausible stacks.json (a partial file among others); another
+ * negative errno when it cannot be read. err says which, naming the file. */
+int stacks_load(const char *dir, json_t **out, char *err, size_t errlen);
 
 /* On-CPU samples of process tgid by its running asyncio task (the "task NAME" root frame of
  * its Python stacks, CPython 3.14+): [{"task": NAME, "samples": N}], most first; NULL when

@@ -14,6 +14,7 @@
 #include "conctrace/sched.h"
 #include "sched.skel.h"
 #include "profile.skel.h"
+#include "kfeatures.h"
 #include "log.h"
 #include "reasons.h"
 #include "tracer.h"
@@ -23,6 +24,7 @@
 struct tracer {
 	struct sched_bpf *skel;
 	struct profile_bpf *prof;
+	struct kfeatures kf;
 	bool gil_futex;             /* the futex syscall tracepoints can be attached */
 	struct bpf_link *futex_links[2];   /* attached at the first CPython process */
 	bool py_frames;
@@ -42,7 +44,8 @@ struct tracer {
 	void *proc_ctx;
 	/* what to look at again later: a process's maps (its libraries), its CPython (libpython
 	 * not mapped yet), or its GIL (3.13+: placed once its interpreter exists) */
-	struct { pid_t tgid; uint64_t due, since; enum { PEND_PROC, PEND_PY, PEND_GIL, PEND_AIO } kind;
+	struct { pid_t tgid; uint64_t due, since; enum { PEND_PROC, PEND_PY, PEND_GIL, PEND_AIO,
+							    PEND_AIO_SNAP } kind;
 		 int tries; } *pending;
 	int npending, cappending;
 };
@@ -70,6 +73,10 @@ static void pending_add(struct tracer *t, pid_t tgid, uint64_t due, uint64_t sin
 
 int tracer_preflight(char *msg, size_t len)
 {
+	struct kfeatures kf;
+
+	if (kfeatures_probe(&kf, msg, len))
+		return CT_EXIT_BPF;
 	if (geteuid() != 0) {
 		snprintf(msg, len, "tracing needs root (CAP_BPF and CAP_PERFMON): run it with sudo");
 		return CT_EXIT_PERM;
@@ -171,6 +178,17 @@ static void find_asyncio(struct tracer *t, pid_t tgid, uint64_t since, int tries
 	py_publish(t, pi);
 	pr_debug("pid %d: asyncio tasks (running task at tstate+0x%x)\n", tgid,
 		 pi->walk.tstate_aio_task);
+	pending_add(t, tgid, now_ns() + 100000000, since, PEND_AIO_SNAP, 0);
+}
+
+/* Every 100 ms while it lives: which asyncio tasks wait where (user/pyasyncio.c). */
+static void snapshot_asyncio(struct tracer *t, pid_t tgid, uint64_t since)
+{
+	struct pyinfo *pi = py_find(t, tgid);
+
+	if (!pi || !pi->asyncio || pyinfo_asyncio_snapshot(pi) == -ESRCH || kill(tgid, 0) != 0)
+		return;
+	pending_add(t, tgid, now_ns() + 100000000, since, PEND_AIO_SNAP, 0);
 }
 
 /* 3.13+: place the GIL once the interpreter has made it: every millisecond for the first
@@ -288,6 +306,8 @@ static void run_pending(struct tracer *t)
 			resolve_gil(t, tgid, since, tries);
 		} else if (kind == PEND_AIO) {
 			find_asyncio(t, tgid, since, tries);
+		} else if (kind == PEND_AIO_SNAP) {
+			snapshot_asyncio(t, tgid, since);
 		} else if (t->proc_fn) {
 			t->proc_fn(t->proc_ctx, tgid);
 		}
@@ -413,6 +433,18 @@ int tracer__open(struct tracer **out, const struct tracer_opts *o)
 		goto fail;
 	}
 	reason_fill_syscall_table((uint8_t *)t->skel->rodata->syscall_reason, CT_NR_SYSCALLS);
+	{
+		char msg[256];
+
+		err = kfeatures_probe(&t->kf, msg, sizeof(msg));
+		if (err) {
+			pr_warn("%s\n", msg);
+			goto fail;
+		}
+	}
+	/* bpf/core_fixes.bpf.h: read the arguments this kernel's tracepoints have */
+	t->skel->rodata->switch_has_prev_state = t->kf.switch_prev_state;
+	t->skel->rodata->exit_has_group_dead = t->kf.exit_group_dead;
 	if (o && o->max_threads)
 		bpf_map__set_max_entries(t->skel->maps.threads, o->max_threads);
 	if (o && o->max_procs)
@@ -423,6 +455,13 @@ int tracer__open(struct tracer **out, const struct tracer_opts *o)
 	t->sample_hz = o && o->sample_hz > 0 ? o->sample_hz : 99;
 	t->skel->rodata->stacks_enabled = t->stacks;
 	t->py_frames = !(o && o->no_python_frames);
+	if (t->py_frames && t->stacks && !t->kf.bpf_loop) {
+		/* the walker is a bpf_loop callback; with the flag off the verifier never
+		 * reaches the call */
+		pr_warn("this kernel (%s) has no bpf_loop helper (5.17+): stacks without Python "
+			"frames\n", t->kf.release);
+		t->py_frames = false;
+	}
 	t->skel->rodata->py_frames_enabled = t->py_frames;
 	t->skel->rodata->bench_floor = o && o->bench_floor;
 	t->timeline = o && o->timeline;
@@ -795,6 +834,8 @@ int tracer__collect(struct tracer *t, uint64_t end, struct ct_raw *raw)
 	raw->end_ns = end;
 	/* attached, or never needed: no thread waited for a GIL, so there is nothing to count */
 	raw->gil_events = t->gil_futex;
+	raw->kf = t->kf;
+	raw->py_frames_off = t->stacks && !t->kf.bpf_loop;
 	raw->py = t->py;
 	raw->npy = t->npy;
 	t->py = NULL;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 #include "conctrace/sched.h"
+#include "kfeatures.h"
 #include "pyinfo.h"
 
 struct tracer_opts {
@@ -41,6 +42,8 @@ struct ct_raw {
 	struct ct_counters counters;
 	uint64_t start_ns, end_ns;  /* CLOCK_MONOTONIC */
 	bool gil_events;            /* GIL acquisitions were counted (futex tracepoints) */
+	struct kfeatures kf;        /* the kernel it ran on, and what it lacks */
+	bool py_frames_off;         /* stacks were on, Python frames not walked */
 	struct pyinfo *py;          /* CPython processes recognised: tgid -> interpreter */
 	int npy;
 	uint64_t *py_stack_keys;    /* Python stacks by key (ct_stack_key.pystack) */

@@ -178,6 +178,15 @@ const char *fmt_ns(uint64_t ns, char *buf, size_t len)
 	return buf;
 }
 
+uint64_t u64_sat(double v)
+{
+	if (!(v > 0))
+		return 0;
+	if (v >= 18446744073709551616.0)
+		return UINT64_MAX;
+	return (uint64_t)v;
+}
+
 const char *fmt_kb(uint64_t kb, char *buf, size_t len)
 {
 	if (kb < 10240)
@@ -408,4 +417,24 @@ size_t utf8_encode(uint32_t c, char out[4])
 	out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
 	out[3] = (char)(0x80 | (c & 0x3f));
 	return 4;
+}
+
+int fclose_output(FILE *f, int rc)
+{
+	int e = 0;
+
+	/* errno of the failed fwrite is long gone (the writer made other calls since): write
+	 * one more byte to learn why; the caller removes a file that failed */
+	if (ferror(f)) {
+		clearerr(f);
+		fputc(0, f);
+		e = fflush(f) != 0 ? errno : EIO;
+	} else if (fflush(f) != 0) {
+		e = errno;
+	}
+	if (fclose(f) != 0 && (!e || e == EIO))
+		e = errno;
+	if (e)
+		return -e;
+	return rc;
 }

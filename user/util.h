@@ -45,6 +45,9 @@ int ct_user_drop(const struct ct_user *u);  /* in a child before exec: groups, g
 /* Format a duration for humans: "812us", "3.41ms", "1.250s". */
 const char *fmt_ns(uint64_t ns, char *buf, size_t len);
 const char *fmt_kb(uint64_t kb, char *buf, size_t len);
+/* v as an unsigned integer, saturated: 0 for NaN and below, UINT64_MAX from 2^64 (a double
+ * outside the range of the integer it is converted to is undefined behaviour). */
+uint64_t u64_sat(double v);
 /* Timestamp "20261124-105800" in local time. */
 void timestamp_compact(char *buf, size_t len);
 int read_file_str(const char *path, char *buf, size_t len);   /* trims the newline */
@@ -61,5 +64,9 @@ size_t utf8_encode(uint32_t cp, char out[4]);        /* the name ends in ".gz" *
 /* A FILE writing to fd (which it owns, and closes on failure too), gzip-compressed (zlib)
  * when gz; fclose reports a failed write. Files are created with outdir.h. */
 FILE *fdopen_output(int fd, bool gz);
+/* Close an output FILE: rc (a writer's result) when everything was written, else the
+ * -errno of the failure, the write's own (ENOSPC, EDQUOT, EFBIG) rather than a writer's
+ * generic -EIO when it is known. */
+int fclose_output(FILE *f, int rc);
 
 #endif

@@ -109,6 +109,7 @@ struct ct_thread {
 #define CT_PF_EXITED     (1u << 0)
 #define CT_PF_EXECED     (1u << 1)
 #define CT_PF_ATTACHED   (1u << 2)
+#define CT_PF_NO_MM      (1u << 3)  /* mm gone at exit (6.12 and older): maxrss_kb is rusage's, anon_kb unknown */
 
 /* Value of the `procs` hash, keyed by TGID. */
 struct ct_proc {

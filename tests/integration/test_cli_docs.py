@@ -95,6 +95,32 @@ def bash_complete(*words):
     return set(p.stdout.split())
 
 
+ZSH_COMPLETION = os.path.join(ctlib.REPO, "completion", "_conctrace")
+# zsh's completion builtins replaced by ones that print what they were given, so that
+# _conctrace's logic runs without an interactive shell
+ZSH_STUBS = r"""
+_call_program() { shift; "$@"; }
+compadd() { if [[ $1 == -a ]]; then print -l -- ${(P)2}; else print -l -- ${@[-1]}; fi }
+_describe() { print -l -- ${(P)${@[-1]}%%:*}; }
+_files() { print FILES; }
+_directories() { print DIRS; }
+_pids() { print PIDS; }
+_normal() { print "NORMAL:${words[1]}"; }
+words=("${(@)argv[2,-1]}")
+CURRENT=${#words}
+PREFIX=${words[-1]}
+source "$1"
+"""
+
+
+def zsh_complete(*words):
+    env = dict(os.environ, PATH=os.path.dirname(ctlib.CONCTRACE) + ":" + os.environ["PATH"])
+    p = subprocess.run(["zsh", "-f", "-c", ZSH_STUBS, "zsh", ZSH_COMPLETION, "conctrace"] +
+                       list(words), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       env=env, timeout=60)
+    return set(p.stdout.split())
+
+
 COMMANDS_WITH_OPTIONS = ("run", "record", "report", "diff")
 
 
@@ -164,6 +190,15 @@ class Errors(unittest.TestCase):
 class NotMeasured(unittest.TestCase):
     """Every loss counter is explained in report.txt and report.html, and the comparison
     marks the case (a saved run whose counters say that events were lost)."""
+
+    def test_every_counter_has_an_explanation(self):
+        with open(os.path.join(ctlib.REPO, "user", "results.c")) as f:
+            written = set(re.findall(r'json_object_set_new\(cnt, "(\w+)"', f.read()))
+        with open(os.path.join(ctlib.REPO, "user", "counters.c")) as f:
+            explained = set(re.findall(r'^\t\{"(\w+)",$', f.read(), re.M))
+        self.assertGreater(len(written), 10)
+        self.assertEqual(written - explained - {"python_walks"}, set(),
+                         "counters of run.json without a line in user/counters.c")
 
     def test_counters_explained(self):
         import json
@@ -271,12 +306,30 @@ class Completion(unittest.TestCase):
                          {"c-sequential", "c-pthreads"})
         self.assertEqual(bash_complete("run", quick, "--only", "cpu,"),
                          {"cpu,cpu", "cpu,io", "cpu,c-cpu"})
+        self.assertEqual(bash_complete("run", "quick", "--models", "mu"), {"multiprocessing"})
         # the shipped specs by name
         shipped = {os.path.basename(p)[:-5]
                    for p in glob.glob(os.path.join(ctlib.REPO, "workloads", "*.yaml"))}
         self.assertTrue(shipped <= bash_complete("run", ""), shipped)
         self.assertEqual(bash_complete("run", "qu"), {"quick"})
         self.assertIn(quick, bash_complete("run", os.path.join(ctlib.REPO, "workloads", "q")))
+
+
+class ZshCompletion(unittest.TestCase):
+    def setUp(self):
+        if not shutil.which("zsh"):
+            ctlib.skip_loudly(self, "zsh is not installed (tools/install-deps installs it)")
+
+    def test_commands_options_formats_specs(self):
+        self.assertEqual(zsh_complete(""), set(help_commands()))
+        self.assertEqual(zsh_complete("-"), help_options(conctrace("--help")[1]))
+        for cmd in COMMANDS_WITH_OPTIONS:
+            self.assertEqual(zsh_complete(cmd, "-"),
+                             help_options(conctrace(cmd, "--help")[1]), cmd)
+        self.assertEqual(zsh_complete("report", "--format", ""), bash_complete("report",
+                                                                              "--format", ""))
+        self.assertTrue({"quick", "python-models", "FILES"} <= zsh_complete("run", ""))
+        self.assertEqual(zsh_complete("record", "--", "pyth"), {"NORMAL:pyth"})
 
 
 class Readme(unittest.TestCase):

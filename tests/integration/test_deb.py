@@ -1,8 +1,8 @@
 """The Debian package: `dpkg-buildpackage -us -uc -b` on a copy of the source builds a .deb
 whose dependencies are Debian's shared libraries (shlibs:Depends), lintian finds no error
 in it, and its files, unpacked with `dpkg -x` into a directory, resolve their libraries
-(ldd) and run the quick spec from there. Building takes about a minute on 2 busy cores
-(17 s of CPU); it runs with the default build's tests only."""
+(ldd) and run the quick spec from there. Building takes one to two minutes on 2 busy cores
+(17 s of CPU; 55 to 110 s here); it runs with the default build's tests only."""
 
 import os
 import re

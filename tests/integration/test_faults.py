@@ -168,6 +168,60 @@ class Timeout(unittest.TestCase):
         self.assertLess(kill_s, 10, "the tree took %.1f s to end" % kill_s)
 
 
+class FullDisk(unittest.TestCase):
+    """A run directory on an 8 KiB tmpfs: the report still reaches stdout, every failed file
+    is named with its error, no partial file is left, exit status 1."""
+
+    def setUp(self):
+        ctlib.require_bpf(self)
+        self.tmp = tempfile.mkdtemp(prefix="conctrace-full-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.mnt = os.path.join(self.tmp, "mnt")
+        os.mkdir(self.mnt)
+        p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8k", "tmpfs", self.mnt],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if p.returncode != 0:
+            ctlib.skip_loudly(self, "cannot mount a tmpfs: %s" % p.stdout.strip())
+        self.addCleanup(subprocess.run, ["umount", "-l", self.mnt])
+
+    def check(self, args, says):
+        out = os.path.join(self.mnt, "run")
+        p = subprocess.run([ctlib.CONCTRACE] + args[:1] + ["-o", out] + args[1:],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env=ctlib.clean_env(), timeout=300)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(says, p.stdout, "the report did not reach stdout")
+        failed = [l for l in p.stderr.splitlines() if l.startswith("conctrace: cannot write ")]
+        self.assertTrue(failed, p.stderr)
+        for line in failed:
+            self.assertRegex(line, r"cannot write %s/\S+: No space left on device" % out)
+        for root, _, files in os.walk(out):
+            for name in files:
+                path = os.path.join(root, name)
+                size = os.path.getsize(path)
+                if name in ("oncpu.folded", "offcpu.folded", "output.log") and size == 0:
+                    continue   # no stacks to fold (stacks.json was lost), a silent workload
+                self.assertFalse(name.startswith("."), "temporary file left: " + path)
+                self.assertGreater(size, 0, "empty file left: " + path)
+                self.assertFalse(any((path + ":") in l for l in failed),
+                                 "%s failed but was left" % path)
+                if name.endswith(".json"):
+                    ctlib.load_json(path)   # complete, or not there
+        return p
+
+    def test_record(self):
+        self.check(["record", "--", "sh", "-c", "for i in $(seq 300); do sleep 0.001; done"],
+                   "command: sh -c")
+
+    def test_run(self):
+        spec = os.path.join(self.tmp, "spec.yaml")
+        with open(spec, "w") as f:
+            f.write("name: small\nworkloads:\n  - name: w\n    models:\n"
+                    "      a: {command: [sh, -c, 'for i in $(seq 100); do sleep 0.001; done']}\n"
+                    "      b: {command: [sleep, '0.2']}\n")
+        self.check(["run", spec], "Workload w")
+
+
 class BadValues(unittest.TestCase):
     """Every value is checked before anything runs: exit 2 (or 6 for a pid that is gone),
     a message naming the option, no run directory, the command not started."""

@@ -208,6 +208,7 @@ class PythonCase:
         if self.version < "3.14":
             self.assertEqual(set(by_task), {None}, by_task)
             self.assertNotIn("asyncio_tasks", py)
+            self.assertNotIn("asyncio_waiting", py)
             return
         # two named tasks crunch 0.5 s of CPU each at 499 Hz, then the main task 3M adds
         self.assertGreater(by_task.get("task crunch-a", 0), 100, by_task)
@@ -222,7 +223,30 @@ class PythonCase:
             self.assertRegex(f.read(), r"on-CPU samples by running asyncio task: (crunch-[ab]|"
                              r"Task-1) \d+%, (crunch-[ab]|Task-1) \d+%, (crunch-[ab]|Task-1)")
         with open(os.path.join(out, "report.html"), encoding="utf-8") as f:
-            self.assertIn("On-CPU samples by running asyncio task:", f.read())
+            html = f.read()
+        self.assertTrue("On-CPU samples by running asyncio task:" in html,
+                        "no running-task line in report.html")
+        # what each waiting task awaits, from snapshots of the task lists every 100 ms: the
+        # workers at their await (awaited by the main task's gather), the main task at it
+        lines = marker_lines(prog)
+        waiting = {(w["task"], w["awaits_at"], w["awaited_by"]): w["snapshots"]
+                   for w in py["asyncio_waiting"]}
+        self.assertGreater(py["asyncio_snapshots"], 5, py)
+        # (at a snapshot one worker may be running, so each is seen waiting in some of them)
+        seen = 0
+        for name in ("crunch-a", "crunch-b"):
+            key = (name, "worker (aiotasks.py:%d)" % lines["worker-await"], "Task-1")
+            self.assertGreaterEqual(waiting.get(key, 0), 1, (key, waiting))
+            seen += waiting[key]
+        self.assertGreaterEqual(seen, 3, waiting)
+        key = ("Task-1", "main (aiotasks.py:%d)" % lines["main-gather"], "")
+        self.assertGreaterEqual(waiting.get(key, 0), 2, (key, waiting))
+        # never a task waiting somewhere the program has no await
+        for (task, at, by), n in waiting.items():
+            self.assertIn(at, {"worker (aiotasks.py:%d)" % lines["worker-await"],
+                               "main (aiotasks.py:%d)" % lines["main-gather"]}, waiting)
+        row = "<td>worker (aiotasks.py:%d)</td><td>Task-1</td>" % lines["worker-await"]
+        self.assertTrue(row in html, "no waiting-task row %r in report.html" % row)
 
     def test_multiprocessing_workers_are_walked(self):
         prog = os.path.join(PROGS, "mp.py")
@@ -367,6 +391,24 @@ class PythonCase:
         share = proc["python"]["gil_held_share"]
         self.assertGreater(share, 0.90, "GIL held share %.3f of a GIL-bound program" % share)
         self.assertLessEqual(share, 1.02)
+
+    def test_gil_named_in_the_lock_table(self):
+        # short enough for an emulated kernel (tools/vmtest); the futex-trace check above is
+        # the long one
+        out, case = self.record("gilnamed", [self.prog("gilbound.py"), "2000000"])
+        proc = self.python_proc(case)
+        gil = int(proc["python"]["gil"], 16)
+        named = [lk for lk in case["locks"] if lk["pid"] == proc["pid"] and lk["label"] == "GIL"]
+        # one entry per futex word of the GIL's struct (its cond and mutex)
+        self.assertTrue(named, "no GIL entry in the lock table: %r" % case["locks"])
+        for lk in named:
+            self.assertTrue(gil <= int(lk["uaddr"], 16) < gil + 0x100, lk)
+        self.assertGreater(sum(lk["waits"] for lk in named), 0, named)
+        workers = [t for t in case["threads"] if t["pid"] == proc["pid"] and t["tid"] != t["pid"]]
+        self.assertEqual(len(workers), 2, case["threads"])
+        for t in workers:
+            self.assertGreater(t["off_ns"]["gil"], 0, t["off_ns"])
+            self.assertGreater(t["gil"]["acquisitions_waited"], 0, t["gil"])
 
     def test_three_gil_bound_threads_share_it(self):
         # three threads of equal pure-Python work on two cores: the GIL lets one run at a

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <math.h>
 #include "compare.h"
+#include "kfeatures.h"
 #include "pyinfo.h"
 #include "reasons.h"
 #include "outdir.h"
@@ -198,6 +199,47 @@ static void test_build_case(void **state)
 	ct_raw_free(&raw);
 }
 
+/* A kernel without the mm at exit (6.12 and older): anon_kb null, maxrss from rusage, and the
+ * case's kernel.not_measured says why; one without bpf_loop says Python frames are missing. */
+static void test_kernel_not_measured(void **state)
+{
+	struct ct_raw raw;
+	char *argv[] = {"prog", NULL};
+	struct case_meta m = { .argv = argv };
+	int major = 0, minor = 0;
+
+	(void)state;
+	fake_raw(&raw);
+	snprintf(raw.kf.release, sizeof(raw.kf.release), "6.1.0-57-amd64");
+	raw.kf.switch_prev_state = raw.kf.exit_group_dead = raw.kf.bpf_loop = true;
+	json_t *c = results_build_case(&raw, &m);
+	assert_string_equal(jget_str(json_object_get(c, "kernel"), "release"), "6.1.0-57-amd64");
+	assert_int_equal(json_array_size(json_object_get(json_object_get(c, "kernel"), "not_measured")), 0);
+	assert_false(json_is_null(json_object_get(json_object_get(c, "totals"), "anon_kb_sum")));
+	json_decref(c);
+
+	raw.procs[0].flags |= CT_PF_NO_MM;
+	raw.py_frames_off = true;
+	c = results_build_case(&raw, &m);
+	json_t *p = json_array_get(json_object_get(c, "processes"), 0);
+	assert_true(json_is_null(json_object_get(p, "anon_kb")));
+	assert_string_equal(jget_str(p, "maxrss_from"), "rusage");
+	assert_true(json_is_null(json_object_get(json_object_get(c, "totals"), "anon_kb_sum")));
+	json_t *miss = json_object_get(json_object_get(c, "kernel"), "not_measured");
+	assert_int_equal(json_array_size(miss), 2);
+	assert_non_null(strstr(json_string_value(json_array_get(miss, 0)), "anon_kb"));
+	assert_non_null(strstr(json_string_value(json_array_get(miss, 1)), "bpf_loop"));
+	json_decref(c);
+	ct_raw_free(&raw);
+
+	assert_true(kfeatures_parse_release("6.12.118+deb12-amd64", &major, &minor));
+	assert_int_equal(major, 6);
+	assert_int_equal(minor, 12);
+	assert_true(kfeatures_parse_release("5.15.0-91-generic", &major, &minor));
+	assert_int_equal(minor, 15);
+	assert_false(kfeatures_parse_release("linux", &major, &minor));
+}
+
 static void test_gil_label(void **state)
 {
 	struct ct_raw raw;
@@ -377,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_syscall_classification),
 		cmocka_unit_test(test_python_versions),
 		cmocka_unit_test(test_build_case),
+		cmocka_unit_test(test_kernel_not_measured),
 		cmocka_unit_test(test_gil_label),
 		cmocka_unit_test(test_python_inherited_by_forks_after_exec),
 		cmocka_unit_test(test_processes_in_start_order),

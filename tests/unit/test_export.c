@@ -29,13 +29,21 @@
 
 /* ---- helpers ---- */
 
+/* > 0: the fixture's case has this many CPUs (a timeline's records must be on one of them) */
+static int case_cpus;
+
 static json_t *load_run(void)
 {
 	json_error_t e;
 	json_t *run = json_load_file(FIXTURES "/run.json", 0, &e);
+	json_t *cpus;
 
 	if (!run)
 		fail_msg("%s/run.json: %s (line %d)", FIXTURES, e.text, e.line);
+	cpus = json_object_get(json_array_get(json_object_get(run, "cases"), 0), "cpus");
+	while (case_cpus > 0 && json_array_size(cpus) < (size_t)case_cpus)
+		json_array_append_new(cpus, json_pack("{sisisi}", "cpu", (int)json_array_size(cpus),
+						      "on_cpu_ns", 0, "switches", 0));
 	return run;
 }
 
@@ -525,8 +533,12 @@ static void test_perfetto_lost_records(void **state)
 		TL(CT_EV_SWITCH, 2, 130, 400, 100, 0, 0, CT_R_IO),     /* 400's switch-in missed */
 	};
 	char *dir = tmpdir(), *path = write_timeline(dir, recs, sizeof(recs));
-	json_t *doc = perfetto(dir), *evs = json_object_get(doc, "traceEvents");
+	json_t *doc, *evs;
 
+	case_cpus = 3;
+	doc = perfetto(dir);
+	case_cpus = 0;
+	evs = json_object_get(doc, "traceEvents");
 	check_slice(evs, 100, 100, 10, 50, "Running (CPU 0)", "running");
 	check_slice(evs, 100, 101, 60, 80, "Running (CPU 0)", "running");
 	check_slice(evs, 100, 101, 80, 5000, "Blocked: sleep", "sleep");   /* 101 exits at 5000 */

@@ -15,13 +15,13 @@ async def worker(tag):
     end = time.thread_time() + 0.5
     while time.thread_time() < end:
         crunch(20000)
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # LINE:worker-await
 
 
 async def main():
     a = asyncio.create_task(worker("a"), name="crunch-a")
     b = asyncio.create_task(worker("b"), name="crunch-b")
-    await asyncio.gather(a, b)
+    await asyncio.gather(a, b)  # LINE:main-gather
     crunch(3000000)  # LINE:main-crunch
 
 
