@@ -69,32 +69,6 @@ static void usage(FILE *f)
 "kernel thread; `conctrace help` lists the errors.\n");
 }
 
-/* The run directory, made before anything runs: 0, or the exit status after a message. */
-static int make_outdir(const struct record_opts *ro, const struct ct_user *u, struct outdir **dir)
-{
-	struct outdir_opts oo = { .mode = ro->force ? OUTDIR_FORCE : OUTDIR_NEW, .user = u,
-				  .parents = true };
-	char msg[512], *path;
-	int err;
-
-	if (ro->outdir) {
-		path = xstrdup(ro->outdir);
-	} else {
-		char ts[32];
-
-		timestamp_compact(ts, sizeof(ts));
-		path = xasprintf("conctrace-out/record-%s", ts);
-		oo.mode = OUTDIR_UNIQUE;
-	}
-	err = outdir__open(dir, path, &oo, msg, sizeof(msg));
-	free(path);
-	if (err) {
-		pr_warn("%s\n", msg);
-		return outdir_exit_status(err);
-	}
-	return 0;
-}
-
 static int open_session(struct session **se, const struct record_opts *ro,
 			const struct ct_user *u)
 {
@@ -131,7 +105,7 @@ static int record_cmd(const struct record_opts *ro, char **argv, const struct ct
 			"command not found (check the name and PATH)");
 		return CT_EXIT_NOCMD;
 	}
-	code = make_outdir(ro, u, &dir);
+	code = session_make_rundir(ro->outdir, "record", ro->force, u, &dir);
 	if (code)
 		return code;
 	code = open_session(&se, ro, u);
@@ -197,7 +171,7 @@ static int record_pid(const struct record_opts *ro, const struct ct_user *u)
 			return CT_EXIT_USAGE;
 		}
 	}
-	code = make_outdir(ro, u, &dir);
+	code = session_make_rundir(ro->outdir, "record", ro->force, u, &dir);
 	if (code)
 		return code;
 	code = open_session(&se, ro, u);

@@ -316,34 +316,6 @@ static json_t *run_case(struct session *se, bool timeline, const struct plan_cas
 	return c;
 }
 
-/* The run directory, made before anything runs: 0, or the exit status after a message. */
-static int make_rundir(const struct run_opts *ro, const struct spec *s, const struct ct_user *u,
-		       struct outdir **dir)
-{
-	struct outdir_opts oo = { .mode = ro->force ? OUTDIR_FORCE : OUTDIR_NEW, .user = u,
-				  .parents = true };
-	char msg[512], *path;
-	int err;
-
-	if (ro->outdir) {
-		path = xstrdup(ro->outdir);
-	} else {
-		char ts[32], *name = path_safe(s->name);
-
-		timestamp_compact(ts, sizeof(ts));
-		path = xasprintf("conctrace-out/%s-%s", name, ts);
-		free(name);
-		oo.mode = OUTDIR_UNIQUE;
-	}
-	err = outdir__open(dir, path, &oo, msg, sizeof(msg));
-	free(path);
-	if (err) {
-		pr_warn("%s\n", msg);
-		return outdir_exit_status(err);
-	}
-	return 0;
-}
-
 static int count_failed(json_t *run)
 {
 	json_t *c;
@@ -479,8 +451,10 @@ static int do_run(const struct run_opts *ro, const char *specarg)
 	struct tracer_opts to = { .stacks = s->stacks, .no_python_frames = ro->no_python_frames,
 				  .sample_hz = s->sample_hz,
 				  .timeline = s->timeline };
+	char *stem = path_safe(s->name);
 
-	code = make_rundir(ro, s, &u, &dir);
+	code = session_make_rundir(ro->outdir, stem, ro->force, &u, &dir);
+	free(stem);
 	if (code)
 		goto out;
 	rc = session_open(&se, &to, &u);

@@ -389,3 +389,29 @@ int session_write_run(json_t *run, struct outdir *dir, bool quiet)
 			err = -EIO;
 	return err;
 }
+
+int session_make_rundir(const char *outdir, const char *stem, bool force,
+			const struct ct_user *u, struct outdir **dir)
+{
+	struct outdir_opts oo = { .mode = force ? OUTDIR_FORCE : OUTDIR_NEW, .user = u,
+				  .parents = true };
+	char msg[512], *path;
+	int err;
+
+	if (outdir) {
+		path = xstrdup(outdir);
+	} else {
+		char ts[32];
+
+		timestamp_compact(ts, sizeof(ts));
+		path = xasprintf("conctrace-out/%s-%s", stem, ts);
+		oo.mode = OUTDIR_UNIQUE;
+	}
+	err = outdir__open(dir, path, &oo, msg, sizeof(msg));
+	free(path);
+	if (err) {
+		pr_warn("%s\n", msg);
+		return outdir_exit_status(err);
+	}
+	return 0;
+}

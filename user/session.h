@@ -57,4 +57,10 @@ json_t *session_attach(struct session *s, const pid_t *pids, int npids, uint64_t
  * stop the others; each failure names its file. Returns 0 or the first error. */
 int session_write_run(json_t *run, struct outdir *dir, bool quiet);
 
+/* The run directory, made before anything runs: outdir (-o) as given, or else the first free
+ * conctrace-out/STEM-TIMESTAMP[-N]; force keeps an existing non-empty outdir as outdir.old.
+ * Returns 0, or the documented exit status after a message. */
+int session_make_rundir(const char *outdir, const char *stem, bool force,
+			const struct ct_user *u, struct outdir **dir);
+
 #endif
