@@ -326,19 +326,21 @@ static __always_inline void tl_emit(__u32 type, __u32 cpu, __u64 ts, __u32 ptid,
  * a contended GIL with a wake on gil.cond, and a forced drop with a wait on switch_cond. */
 static __always_inline void gil_acquired(struct ct_thread *t)
 {
-	__u64 d;
+	__u64 d, end;
 
 	if (!t->gil_ep_start)
 		return;
-	d = t->gil_wait_end > t->gil_ep_start ? t->gil_wait_end - t->gil_ep_start : 0;
+	/* An episode whose wait has not ended yet (or ended in an earlier episode) took the GIL
+	 * without waiting: it ends where it started, never at time 0. */
+	end = t->gil_wait_end > t->gil_ep_start ? t->gil_wait_end : t->gil_ep_start;
+	d = end - t->gil_ep_start;
 	t->gil_acquisitions++;
 	t->gil_acq_wait_ns += d;
 	if (d > t->gil_acq_max_ns)
 		t->gil_acq_max_ns = d;
 	t->gil_acq_hist[log2_slot(d ? d : 1)]++;
 	if (timeline_enabled)
-		tl_emit(CT_EV_GIL, bpf_get_smp_processor_id(), t->gil_wait_end, t->tid, t->tgid,
-			0, 0, 1);
+		tl_emit(CT_EV_GIL, bpf_get_smp_processor_id(), end, t->tid, t->tgid, 0, 0, 1);
 	t->gil_ep_start = 0;
 }
 
