@@ -213,6 +213,17 @@ static __always_inline bool py_read_str(const struct ct_py_proc *pp, __u64 str, 
 	return true;
 }
 
+/* The scratch code record starts empty for every new entry (it is per-CPU scratch). */
+static __always_inline void py_code_reset(struct ct_py_code *c)
+{
+	c->flags = 0;
+	c->firstlineno = 0;
+	c->linetable_len = 0;
+	c->name[0] = 0;
+	c->file[0] = 0;
+	c->file_kind = c->file_units = 0;
+}
+
 static __always_inline void py_intern(const struct ct_py_proc *pp, struct py_scratch *sc,
 				      __u32 tgid, __u64 code, __u32 tag, struct ct_py_counts *cnt)
 {
@@ -224,11 +235,7 @@ static __always_inline void py_intern(const struct ct_py_proc *pp, struct py_scr
 
 	if (bpf_map_lookup_elem(&py_codes, &key))
 		return;
-	c->flags = 0;
-	c->firstlineno = 0;
-	c->linetable_len = 0;
-	c->name[0] = 0;
-	c->file[0] = 0;
+	py_code_reset(c);
 	bpf_probe_read_user(&c->firstlineno, sizeof(c->firstlineno),
 			    (void *)(code + pp->code_firstlineno));
 	if (!py_read_str(pp, py_read_ptr(code + pp->code_name), c->name, CT_PY_NAME,
@@ -358,12 +365,7 @@ static __always_inline void py_task_frame(const struct ct_py_proc *pp, struct py
 	key.code = task;
 	if (bpf_map_lookup_elem(&py_codes, &key))
 		return;
-	c->flags = 0;
-	c->firstlineno = 0;
-	c->linetable_len = 0;
-	c->name[0] = 0;
-	c->file[0] = 0;
-	c->file_kind = c->file_units = 0;
+	py_code_reset(c);
 	type = name ? py_read_ptr(name + pp->ob_type) : 0;
 	if (type && type == pp->str_type) {
 		if (!py_read_str(pp, name, c->name, CT_PY_NAME, &c->name_kind, &c->name_units))
